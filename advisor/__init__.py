@@ -1,0 +1,1 @@
+"""Promo Advisor: the brain of the VK promotion coach. Imports no chat framework."""

@@ -1,0 +1,65 @@
+"""Configuration from environment variables (the only global state the project allows)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DB_PATH = Path.home() / ".promo-advisor" / "advisor.db"
+
+
+class Settings(BaseSettings):
+    """Every setting the project reads. Secrets are SecretStr so they never print by accident."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+
+    database_url: str = Field(default=f"sqlite+aiosqlite:///{DEFAULT_DB_PATH}")
+    redis_url: str | None = None
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_webhook_host: str = "0.0.0.0"
+    telegram_webhook_port: int = 8080
+
+    vk_group_token: SecretStr | None = None
+    vk_group_id: int | None = None
+    vk_api_url: str = "https://api.vk.com/method"
+    vk_api_version: str = "5.199"
+    vk_service_token: SecretStr | None = None
+    vk_user_token: SecretStr | None = None
+    vk_callback_port: int | None = None
+    vk_callback_confirmation: SecretStr | None = None
+    vk_callback_secret: SecretStr | None = None
+
+    # Public check tuning.
+    vk_service_rate_per_second: float = Field(default=5.0, gt=0)
+    vk_request_timeout: float = Field(default=10.0, gt=0)
+    vk_max_retries: int = Field(default=4, ge=0)
+    check_posts: int = Field(default=30, ge=1, le=100)
+    check_cache_seconds: int = Field(default=3600, ge=0)
+    check_member_sample: int = Field(default=10000, ge=100)
+
+    # Dialog limits.
+    max_message_chars: int = Field(default=4000, ge=100)
+
+    log_level: str = "INFO"
+
+    @field_validator("vk_api_url", "telegram_api_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def vk_check_token(self) -> SecretStr | None:
+        """The token the public check uses: a user token may call execute, so it wins."""
+        return self.vk_user_token or self.vk_service_token
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

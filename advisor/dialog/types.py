@@ -1,0 +1,52 @@
+"""What goes into the dialog engine and what comes out: the contract with every front-end."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Channel = Literal["console", "telegram", "vk"]
+
+# Front-ends carry a payload inside platform limits (Telegram callback_data is 64 bytes).
+MAX_PAYLOAD_BYTES = 48
+
+
+class Button(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    label: str = Field(min_length=1, max_length=64)
+    payload: str = Field(min_length=1, description="opaque; hand back as Incoming.payload")
+
+
+class Image(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    png: bytes
+    caption: str = ""
+
+
+class Outgoing(BaseModel):
+    """One message to show. ``buttons`` are rows of buttons."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    buttons: list[list[Button]] = []
+    image: Image | None = None
+
+
+class Incoming(BaseModel):
+    """One user action: a typed text or a pressed button's payload (exactly one of them)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    channel: Channel
+    user_id: str = Field(min_length=1, max_length=64)
+    text: str | None = None
+    payload: str | None = None
+
+
+ProgressCallback = Callable[[str], Awaitable[None]]
+"""Called with a short Russian status line while a long step (a public check) runs."""

@@ -1,0 +1,294 @@
+"""Pydantic models of the guide-as-data files in ``advisor/knowledge/<lang>/``.
+
+Every item carries ``section``: the heading of the guide section it comes from. A test checks that
+each cited heading exists in the guide, so the data cannot drift from its source silently.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from advisor.knowledge.contest_models import ContestRules
+
+Slug = str  # lowercase identifiers: [a-z0-9_]+, checked where they are declared
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Cited(Strict):
+    section: str = Field(min_length=3, description="the guide heading this item comes from")
+
+
+def _check_slug(value: str) -> str:
+    if not value or not all(ch.islower() or ch.isdigit() or ch == "_" for ch in value):
+        raise ValueError(f"{value!r} is not a lowercase identifier (a-z, 0-9, _)")
+    return value
+
+
+class Identified(Cited):
+    id: Slug
+    title: str = Field(min_length=2)
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        return _check_slug(value)
+
+
+# --- Community: the four types and the goal question ------------------------------------------
+
+
+class CommunityType(Identified):
+    description: str
+    advice: list[str] = Field(min_length=1, description="how this type changes the advice")
+
+
+class Goal(Identified):
+    description: str
+    advice: list[str] = Field(min_length=1, description="how this goal changes the advice")
+
+
+# --- Checklists --------------------------------------------------------------------------------
+
+
+class ChecklistItem(Identified):
+    question: str = Field(description="a yes/no question to the owner")
+    advice: str = Field(description="what to do when the item is missing")
+    details: list[str] = []
+    applies_to: list[Slug] = Field(
+        default=[], description="community type ids the item applies to; empty means all"
+    )
+    mandatory_for: list[Slug] = Field(
+        default=[], description="community type ids for which the item is mandatory"
+    )
+    weight: int = Field(default=1, ge=1, le=10, description="impact, orders the to-do list")
+
+
+class Checklist(Identified):
+    intro: str
+    items: list[ChecklistItem] = Field(min_length=1)
+
+
+# --- Questionnaires (free-text answers, e.g. the target audience portrait) ---------------------
+
+
+class Question(Identified):
+    prompt: str
+    hint: str = ""
+    example: str = ""
+
+
+class Questionnaire(Identified):
+    intro: str
+    questions: list[Question] = Field(min_length=1)
+    where_to_look: list[str] = Field(
+        default=[], description="where the owner reads these figures (statistics sections)"
+    )
+    outro: str = ""
+
+
+# --- Topics: the guide's advice, pros and cons, step sequences ---------------------------------
+
+BlockKind = Literal["text", "list", "steps", "pros", "cons", "tips", "template", "example", "warning"]
+
+
+class Block(Strict):
+    kind: BlockKind
+    title: str | None = None
+    items: list[str] = Field(min_length=1)
+    section: str | None = Field(default=None, description="overrides the topic's section")
+
+
+class Topic(Identified):
+    summary: str
+    blocks: list[Block] = Field(min_length=1)
+    tailored: dict[Slug, str] = Field(
+        default={}, description="extra advice keyed by community type id or goal id"
+    )
+    related: list[Slug] = []
+
+
+# --- Formulas (the code lives in advisor.formulas; this documents and cites them) --------------
+
+
+class Formula(Identified):
+    expression: str = Field(description="the formula as the guide writes it")
+    inputs: list[Slug] = Field(min_length=1)
+    unit: Literal["percent", "rub", "ratio"]
+
+
+# --- Numeric norms -----------------------------------------------------------------------------
+
+
+class EngagementAnchor(Strict):
+    members: int = Field(gt=0)
+    min_percent: float = Field(gt=0, le=100)
+
+
+class EngagementNorm(Cited):
+    anchors: list[EngagementAnchor] = Field(min_length=2)
+    interpolation: Literal["log_linear"] = Field(
+        default="log_linear",
+        description="between anchors the norm falls linearly in log10(members); flat outside",
+    )
+
+    @model_validator(mode="after")
+    def _monotone(self) -> EngagementNorm:
+        members = [a.members for a in self.anchors]
+        percents = [a.min_percent for a in self.anchors]
+        if members != sorted(members) or len(set(members)) != len(members):
+            raise ValueError("anchors must be sorted by members, strictly increasing")
+        if any(b > a for a, b in zip(percents, percents[1:], strict=False)):
+            raise ValueError("min_percent must not grow with members (the norm is monotone)")
+        return self
+
+
+class PaddingNorm(Cited):
+    members_from: int = Field(gt=0)
+    members_to: int = Field(gt=0)
+    er_max_percent: float = Field(gt=0)
+
+
+class InactiveNorm(Cited):
+    normal_min_percent: float = Field(ge=0)
+    normal_max_percent: float = Field(gt=0)
+    pointless_from_percent: float = Field(gt=0)
+    pointless_to_percent: float = Field(gt=0)
+    inactive_after_days: int = Field(gt=0)
+
+
+class RangeNorm(Cited):
+    min_percent: float = Field(ge=0)
+    max_percent: float = Field(gt=0)
+
+
+class AdPostsNorm(Cited):
+    min_posts: int = Field(gt=0)
+    max_posts: int = Field(gt=0)
+
+
+class MinPercentNorm(Cited):
+    min_percent: float = Field(gt=0)
+
+
+class VkAdsNorm(Cited):
+    min_daily_budget_rub: float = Field(gt=0)
+    moderation_hours: int = Field(gt=0)
+
+
+class ExchangeNorm(Cited):
+    commission_min_percent: float = Field(gt=0)
+    commission_max_percent: float = Field(gt=0)
+    services_to_test_min: int = Field(gt=0)
+    services_to_test_max: int = Field(gt=0)
+
+
+class CountRangeNorm(Cited):
+    min_count: int = Field(ge=0)
+    max_count: int = Field(gt=0)
+
+
+class Norms(Strict):
+    engagement: EngagementNorm
+    padding: PaddingNorm
+    inactive: InactiveNorm
+    reach: RangeNorm
+    ad_posts: AdPostsNorm
+    hide_rate: RangeNorm
+    target_action: MinPercentNorm
+    vk_ads: VkAdsNorm
+    exchange: ExchangeNorm
+    readiness_posts: CountRangeNorm
+    mutual_pr_partners: CountRangeNorm
+    free_board_start_subscribers: int = Field(gt=0)
+    mailing_free_days: int = Field(gt=0)
+
+
+# --- The whole knowledge base ------------------------------------------------------------------
+
+
+class KnowledgeFile(Strict):
+    """One YAML file: any subset of the knowledge base's parts."""
+
+    community_types: list[CommunityType] = []
+    goals: list[Goal] = []
+    checklists: list[Checklist] = []
+    questionnaires: list[Questionnaire] = []
+    topics: list[Topic] = []
+    formulas: list[Formula] = []
+    norms: Norms | None = None
+    contest: ContestRules | None = None
+
+
+class Knowledge(Strict):
+    community_types: list[CommunityType] = Field(min_length=4, max_length=4)
+    goals: list[Goal] = Field(min_length=3)
+    checklists: list[Checklist] = Field(min_length=1)
+    questionnaires: list[Questionnaire] = []
+    topics: list[Topic] = Field(min_length=1)
+    formulas: list[Formula] = Field(min_length=1)
+    norms: Norms
+    contest: ContestRules
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Knowledge:
+        def unique(kind: str, ids: list[str]) -> set[str]:
+            seen: set[str] = set()
+            for item_id in ids:
+                if item_id in seen:
+                    raise ValueError(f"{kind}: duplicate id {item_id!r}")
+                seen.add(item_id)
+            return seen
+
+        types = unique("community_types", [c.id for c in self.community_types])
+        goals = unique("goals", [g.id for g in self.goals])
+        unique("checklists", [c.id for c in self.checklists])
+        unique("questionnaires", [q.id for q in self.questionnaires])
+        topics = unique("topics", [t.id for t in self.topics])
+        unique("formulas", [f.id for f in self.formulas])
+        if types & goals:
+            raise ValueError(f"community type and goal ids overlap: {sorted(types & goals)}")
+        for checklist in self.checklists:
+            unique(f"checklist {checklist.id} items", [i.id for i in checklist.items])
+            for item in checklist.items:
+                bad = set(item.applies_to + item.mandatory_for) - types
+                if bad:
+                    raise ValueError(
+                        f"checklist {checklist.id} item {item.id}: unknown types {sorted(bad)}"
+                    )
+        for topic in self.topics:
+            bad = set(topic.tailored) - types - goals
+            if bad:
+                raise ValueError(f"topic {topic.id}: tailored keys {sorted(bad)} are not ids")
+            bad = set(topic.related) - topics
+            if bad:
+                raise ValueError(f"topic {topic.id}: related {sorted(bad)} are not topic ids")
+        return self
+
+    def topic(self, topic_id: str) -> Topic:
+        for topic in self.topics:
+            if topic.id == topic_id:
+                return topic
+        raise KeyError(topic_id)
+
+    def checklist(self, checklist_id: str) -> Checklist:
+        for checklist in self.checklists:
+            if checklist.id == checklist_id:
+                return checklist
+        raise KeyError(checklist_id)
+
+    def questionnaire(self, questionnaire_id: str) -> Questionnaire:
+        for questionnaire in self.questionnaires:
+            if questionnaire.id == questionnaire_id:
+                return questionnaire
+        raise KeyError(questionnaire_id)
+
+    def community_type(self, type_id: str) -> CommunityType:
+        return next(c for c in self.community_types if c.id == type_id)
+
+    def goal(self, goal_id: str) -> Goal:
+        return next(g for g in self.goals if g.id == goal_id)
