@@ -6,10 +6,12 @@ each cited heading exists in the guide, so the data cannot drift from its source
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from advisor.dialog.scenario_models import Scenario
 from advisor.knowledge.contest_models import ContestRules
 
 Slug = str  # lowercase identifiers: [a-z0-9_]+, checked where they are declared
@@ -93,7 +95,9 @@ class Questionnaire(Identified):
 
 # --- Topics: the guide's advice, pros and cons, step sequences ---------------------------------
 
-BlockKind = Literal["text", "list", "steps", "pros", "cons", "tips", "template", "example", "warning"]
+BlockKind = Literal[
+    "text", "list", "steps", "pros", "cons", "tips", "template", "example", "warning"
+]
 
 
 class Block(Strict):
@@ -142,7 +146,7 @@ class EngagementNorm(Cited):
         percents = [a.min_percent for a in self.anchors]
         if members != sorted(members) or len(set(members)) != len(members):
             raise ValueError("anchors must be sorted by members, strictly increasing")
-        if any(b > a for a, b in zip(percents, percents[1:], strict=False)):
+        if any(b > a for a, b in pairwise(percents)):
             raise ValueError("min_percent must not grow with members (the norm is monotone)")
         return self
 
@@ -220,6 +224,7 @@ class KnowledgeFile(Strict):
     questionnaires: list[Questionnaire] = []
     topics: list[Topic] = []
     formulas: list[Formula] = []
+    scenarios: list[Scenario] = []
     norms: Norms | None = None
     contest: ContestRules | None = None
 
@@ -231,6 +236,7 @@ class Knowledge(Strict):
     questionnaires: list[Questionnaire] = []
     topics: list[Topic] = Field(min_length=1)
     formulas: list[Formula] = Field(min_length=1)
+    scenarios: list[Scenario] = Field(min_length=1)
     norms: Norms
     contest: ContestRules
 
@@ -267,7 +273,31 @@ class Knowledge(Strict):
             bad = set(topic.related) - topics
             if bad:
                 raise ValueError(f"topic {topic.id}: related {sorted(bad)} are not topic ids")
+        scenarios = unique("scenarios", [s.id for s in self.scenarios])
+        checklists = {c.id for c in self.checklists}
+        questionnaires = {q.id for q in self.questionnaires}
+        for scenario in self.scenarios:
+            for step in scenario.steps:
+                where = f"scenario {scenario.id} step {step.id}"
+                bad = set(step.topics) - topics
+                if bad:
+                    raise ValueError(f"{where}: unknown topics {sorted(bad)}")
+                bad = {b.scenario for b in step.buttons if b.scenario} - scenarios
+                if bad:
+                    raise ValueError(f"{where}: unknown scenarios {sorted(bad)}")
+                checklist_id = getattr(step, "checklist", None)
+                if checklist_id is not None and checklist_id not in checklists:
+                    raise ValueError(f"{where}: unknown checklist {checklist_id!r}")
+                questionnaire_id = getattr(step, "questionnaire", None)
+                if questionnaire_id is not None and questionnaire_id not in questionnaires:
+                    raise ValueError(f"{where}: unknown questionnaire {questionnaire_id!r}")
         return self
+
+    def scenario(self, scenario_id: str) -> Scenario:
+        for scenario in self.scenarios:
+            if scenario.id == scenario_id:
+                return scenario
+        raise KeyError(scenario_id)
 
     def topic(self, topic_id: str) -> Topic:
         for topic in self.topics:

@@ -1,0 +1,133 @@
+"""Scenario graphs as data: each scenario is a set of steps the dialog engine walks through."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# Button payloads carry scenario and step ids; these bounds keep every payload under 48 bytes.
+MAX_SCENARIO_ID = 12
+MAX_STEP_ID = 20
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ButtonSpec(_Strict):
+    label: str = Field(min_length=1, max_length=40)
+    goto: str | None = Field(default=None, description="a step of the same scenario")
+    scenario: str | None = Field(default=None, description="a scenario to start")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> ButtonSpec:
+        if (self.goto is None) == (self.scenario is None):
+            raise ValueError("a button needs exactly one of goto / scenario")
+        return self
+
+
+class _Step(_Strict):
+    id: str = Field(min_length=1, max_length=MAX_STEP_ID, pattern=r"^[a-z0-9_]+$")
+    text: str = ""
+    topics: list[str] = Field(default=[], description="topic ids shown after the text")
+    buttons: list[ButtonSpec] = []
+
+
+class MessageStep(_Step):
+    """Shows text and topics; the user moves on with a button."""
+
+    kind: Literal["message"]
+
+
+class ChoiceStep(_Step):
+    """Asks the community type or the goal; options come from the knowledge base."""
+
+    kind: Literal["choice"]
+    sets: Literal["community_type", "goal"]
+    next: str | None = None
+
+
+class ChecklistStep(_Step):
+    """Asks each applicable checklist item as yes / no / not sure."""
+
+    kind: Literal["checklist"]
+    checklist: str
+    next: str
+
+
+class QuestionnaireStep(_Step):
+    """Asks each question of a questionnaire and keeps the free-text answers."""
+
+    kind: Literal["questionnaire"]
+    questionnaire: str
+    next: str
+
+
+class FormField(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    prompt: str
+    kind: Literal["count", "money", "percent"]
+    max: float | None = None
+    optional: bool = False
+
+
+class FormStep(_Step):
+    """Collects numbers one by one, then runs an action on them."""
+
+    kind: Literal["form"]
+    fields: list[FormField] = Field(min_length=1)
+    action: str
+
+
+class InputStep(_Step):
+    """Waits for one free-text message and hands it to an action."""
+
+    kind: Literal["input"]
+    action: str
+
+
+Step = Annotated[
+    MessageStep | ChoiceStep | ChecklistStep | QuestionnaireStep | FormStep | InputStep,
+    Field(discriminator="kind"),
+]
+
+
+class Scenario(_Strict):
+    id: str = Field(min_length=1, max_length=MAX_SCENARIO_ID, pattern=r"^[a-z0-9_]+$")
+    title: str = Field(min_length=2, max_length=40)
+    section: str = Field(min_length=3)
+    summary: str
+    start: str
+    steps: list[Step] = Field(min_length=1)
+    needs_profile: bool = True
+    in_menu: bool = True
+    keywords: list[str] = Field(
+        default=[], description="lemmas that route a free-text message to this scenario"
+    )
+
+    @model_validator(mode="after")
+    def _graph(self) -> Scenario:
+        ids = [step.id for step in self.steps]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"scenario {self.id}: duplicate step ids")
+        known = set(ids)
+        if self.start not in known:
+            raise ValueError(f"scenario {self.id}: start step {self.start!r} does not exist")
+        for step in self.steps:
+            targets = [b.goto for b in step.buttons if b.goto]
+            following = getattr(step, "next", None)
+            if following:
+                targets.append(following)
+            for target in targets:
+                if target not in known:
+                    raise ValueError(
+                        f"scenario {self.id} step {step.id}: unknown step {target!r}"
+                    )
+        return self
+
+    def step(self, step_id: str) -> Step:
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)

@@ -1,0 +1,81 @@
+"""The database schema. Changes go through an Alembic migration in ``migrations/versions``."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# One row per person per channel: who they are and what they told us about their community.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(16), nullable=False),
+    Column("external_id", String(64), nullable=False),
+    Column("community_type", String(32)),
+    Column("goal", String(32)),
+    Column("community_link", String(255)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("channel", "external_id", name="uq_users_channel_external_id"),
+)
+
+# Where each person is in the dialog; ``data`` is compact JSON (step inputs, back stack).
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("scenario", String(32)),
+    Column("step", String(48)),
+    Column("data", Text, nullable=False, default="{}"),
+    Column("version", Integer, nullable=False, default=0),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# The owner's answers to a checklist: kept after the scenario ends, so a to-do list can be rebuilt.
+checklist_answers = Table(
+    "checklist_answers",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("checklist_id", String(32), primary_key=True),
+    Column("item_id", String(48), primary_key=True),
+    Column("answer", String(8), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Free-text answers to a questionnaire (the target-audience portrait).
+questionnaire_answers = Table(
+    "questionnaire_answers",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("questionnaire_id", String(32), primary_key=True),
+    Column("question_id", String(48), primary_key=True),
+    Column("answer", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Updates and events already handled, so a platform's redelivery is processed once.
+processed_events = Table(
+    "processed_events",
+    metadata,
+    Column("channel", String(16), primary_key=True),
+    Column("event_id", String(96), primary_key=True),
+    Column("processed_at", DateTime(timezone=True), nullable=False, index=True),
+)
