@@ -1,0 +1,576 @@
+"""Verdicts: the guide's norms applied to measured figures, with reasons a user can read.
+
+Every function is pure: figures and ``Norms`` in, a ``Verdict`` out. A ``Verdict`` lists
+``Reason``s; each has a stable ``rule`` id, a ``severity``, the Russian ``text`` (from
+``texts/ru/verdicts.yaml``), the raw ``numbers`` behind it and the guide ``section`` it rests on.
+
+Combination rule (one for every verdict): the worst severity among the reasons decides.
+
+* any ``critical`` reason → ``avoid`` (for a public) / ``bad`` (for other checks);
+* else any ``warning`` reason → ``caution`` / ``warning``;
+* else (only ``ok`` and ``info``) → ``buy`` / ``ok``.
+
+A figure that could not be computed (``None``) never turns into a number: it gives an ``*_unknown``
+reason with severity ``warning``, because a purchase cannot be called safe on missing data.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from advisor.formulas import (
+    Count,
+    Money,
+    Percent,
+    conversion_percent,
+    cost_per_subscriber,
+    cpc,
+    cpm,
+    ctr_percent,
+    engagement_norm_percent,
+    hide_rate_percent,
+    reach_percent,
+    validated,
+)
+from advisor.knowledge.models import Norms
+from advisor.texts import t
+
+Severity = Literal["ok", "info", "warning", "critical"]
+PublicLabel = Literal["buy", "caution", "avoid"]
+CheckLabel = Literal["ok", "warning", "bad"]
+Subject = Literal["public", "engagement", "inactive", "reach", "hide_rate", "placement"]
+ReachKind = Literal["ad", "regular", "placement"]
+
+EFFICIENCY_SECTION = "Оценка эффективности рекламы сообщества"
+
+_PUBLIC_LABELS: dict[Severity, PublicLabel] = {
+    "critical": "avoid",
+    "warning": "caution",
+    "info": "buy",
+    "ok": "buy",
+}
+_CHECK_LABELS: dict[Severity, CheckLabel] = {
+    "critical": "bad",
+    "warning": "warning",
+    "info": "ok",
+    "ok": "ok",
+}
+_RANK: dict[Severity, int] = {"ok": 0, "info": 1, "warning": 2, "critical": 3}
+
+Number = float | int | None
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Reason(_Frozen):
+    rule: str = Field(description="stable id, e.g. engagement_low")
+    severity: Severity
+    text: str = Field(description="Russian, with the numbers")
+    numbers: dict[str, Number] = {}
+    section: str = Field(description="the guide heading the rule comes from")
+
+
+class Verdict(_Frozen):
+    subject: Subject
+    verdict: PublicLabel | CheckLabel
+    summary: str = Field(description="one Russian line for the verdict as a whole")
+    reasons: list[Reason]
+
+    @model_validator(mode="after")
+    def _label_fits_subject(self) -> Verdict:
+        allowed = _PUBLIC_LABELS.values() if self.subject == "public" else _CHECK_LABELS.values()
+        if self.verdict not in allowed:
+            raise ValueError(f"verdict {self.verdict!r} does not fit subject {self.subject!r}")
+        return self
+
+    def rules(self) -> list[str]:
+        return [reason.rule for reason in self.reasons]
+
+
+class PublicMetrics(_Frozen):
+    """What the public check measured. ``None`` means it could not be measured."""
+
+    members_count: Count
+    posts_analyzed: Count
+    er_percent: Percent | None
+    reach_percent: Percent | None
+    ad_posts_analyzed: Count
+    ad_reach_percent: Percent | None
+    inactive_percent: Annotated[float, Field(ge=0, le=100)] | None
+    inactive_ci95: tuple[float, float] | None = None
+    members_sampled: Count | None = None
+
+    @model_validator(mode="after")
+    def _interval(self) -> PublicMetrics:
+        if self.inactive_ci95 is not None:
+            low, high = self.inactive_ci95
+            if not 0 <= low <= high <= 100:
+                raise ValueError("inactive_ci95 must be (low, high) with 0 <= low <= high <= 100")
+        return self
+
+
+class PlacementStats(_Frozen):
+    """Statistics of one placed ad post (from the ad cabinet or the public's admin).
+
+    ``members_count`` is the size of the public that carried the post (for the reach percent);
+    ``target_actions`` counts whatever the placement aimed at: joins, clicks, messages.
+    Optional figures that were not reported are ``None``.
+    """
+
+    views: Count
+    members_count: Count | None = None
+    hides: Count | None = None
+    target_actions: Count | None = None
+    clicks: Count | None = None
+    subscribers: Count | None = None
+    budget_rub: Money | None = None
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def fmt_number(value: float, digits: int = 1) -> str:
+    """Russian notation: thousands split by spaces, a decimal comma, no trailing zeros."""
+    text = f"{value:,.{digits}f}" if digits else f"{round(value):,}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(",", " ").replace(".", ",")
+
+
+def _shown(value: float, *limits: float) -> str:
+    """``value`` with enough decimals (up to 3) not to print like a different limit beside it.
+
+    Without this, 9.96% against a 10% norm would read «ниже нормы: 10% < 10%».
+    """
+    for digits in (1, 2, 3):
+        text = fmt_number(value, digits)
+        if all(text != fmt_number(limit, digits) for limit in limits if limit != value):
+            return text
+    return text
+
+
+def _reason(
+    rule: str,
+    severity: Severity,
+    section: str,
+    numbers: dict[str, Number],
+    text_key: str | None = None,
+    **params: object,
+) -> Reason:
+    text = t(f"verdicts.rules.{text_key or rule}", **params)
+    return Reason(rule=rule, severity=severity, text=text, numbers=numbers, section=section)
+
+
+def _worst(reasons: list[Reason]) -> Severity:
+    return max((r.severity for r in reasons), key=_RANK.__getitem__, default="ok")
+
+
+def _verdict(subject: Subject, reasons: list[Reason]) -> Verdict:
+    worst = _worst(reasons)
+    if subject == "public":
+        label: PublicLabel | CheckLabel = _PUBLIC_LABELS[worst]
+        summary = t(f"verdicts.summary.public.{label}")
+    else:
+        label = _CHECK_LABELS[worst]
+        summary = t(f"verdicts.summary.check.{label}")
+    return Verdict(subject=subject, verdict=label, summary=summary, reasons=reasons)
+
+
+# --- engagement --------------------------------------------------------------------------------
+
+
+def _engagement_reasons(
+    er: float | None, members: int, posts: int | None, norms: Norms
+) -> list[Reason]:
+    section = norms.engagement.section
+    if er is None:
+        variant = "engagement_unknown"
+        if posts == 0:
+            variant = "engagement_unknown_no_posts"
+        elif members == 0:
+            variant = "engagement_unknown_no_members"
+        numbers: dict[str, Number] = {"er_percent": None, "members": members, "posts": posts}
+        return [_reason("engagement_unknown", "warning", section, numbers, variant)]
+
+    norm = engagement_norm_percent(members, norms.engagement)
+    numbers = {"er_percent": er, "norm_percent": norm, "members": members}
+    params = {"er": _shown(er, norm), "norm": fmt_number(norm), "members": fmt_number(members, 0)}
+    reasons = [
+        _reason("engagement_ok", "ok", section, numbers, **params)
+        if er >= norm
+        else _reason("engagement_low", "warning", section, numbers, **params)
+    ]
+
+    padding = norms.padding
+    if padding.members_from <= members <= padding.members_to and er <= padding.er_max_percent:
+        reasons.append(
+            _reason(
+                "padding_suspected",
+                "warning",
+                padding.section,
+                {
+                    "er_percent": er,
+                    "members": members,
+                    "er_max_percent": padding.er_max_percent,
+                    "members_from": padding.members_from,
+                    "members_to": padding.members_to,
+                },
+                er=_shown(er, padding.er_max_percent),
+                members=fmt_number(members, 0),
+                er_max=fmt_number(padding.er_max_percent),
+            )
+        )
+    return reasons
+
+
+@validated
+def judge_engagement(
+    er_percent: Percent | None,
+    members_count: Count,
+    norms: Norms,
+    posts_analyzed: Count | None = None,
+) -> Verdict:
+    """ER against the size-dependent norm, plus the padding suspicion.
+
+    Rules: ``engagement_ok`` (ok), ``engagement_low`` (warning), ``padding_suspected`` (warning),
+    ``engagement_unknown`` (warning; the text says why: no posts, no members, or unknown).
+    """
+    return _verdict(
+        "engagement", _engagement_reasons(er_percent, members_count, posts_analyzed, norms)
+    )
+
+
+# --- inactive members --------------------------------------------------------------------------
+
+
+def _inactive_band(percent: float, norms: Norms) -> Literal["normal", "bots", "pointless"]:
+    if percent >= norms.inactive.pointless_from_percent:
+        return "pointless"
+    if percent > norms.inactive.normal_max_percent:
+        return "bots"
+    return "normal"
+
+
+def _inactive_reasons(
+    percent: float | None,
+    ci95: tuple[float, float] | None,
+    sampled: int | None,
+    members: int | None,
+    norms: Norms,
+) -> list[Reason]:
+    norm = norms.inactive
+    if percent is None:
+        return [_reason("inactive_unknown", "warning", norm.section, {"inactive_percent": None})]
+
+    is_sample = sampled is not None and (members is None or sampled < members)
+    sample = (
+        t("verdicts.sample_suffix", sampled=fmt_number(sampled, 0))
+        if is_sample and sampled is not None
+        else ""
+    )
+    band = _inactive_band(percent, norms)
+    severity: Severity = {"normal": "ok", "bots": "warning", "pointless": "critical"}[band]
+    numbers: dict[str, Number] = {
+        "inactive_percent": percent,
+        "members_sampled": sampled,
+        "normal_max_percent": norm.normal_max_percent,
+        "pointless_from_percent": norm.pointless_from_percent,
+        "inactive_after_days": norm.inactive_after_days,
+    }
+    reasons = [
+        _reason(
+            f"inactive_{band}",
+            severity,
+            norm.section,
+            numbers,
+            percent=_shown(percent, norm.normal_max_percent, norm.pointless_from_percent),
+            sample=sample,
+            days=norm.inactive_after_days,
+            normal_max=fmt_number(norm.normal_max_percent),
+            pointless_from=fmt_number(norm.pointless_from_percent),
+        )
+    ]
+    if ci95 is not None:
+        low, high = ci95
+        if _inactive_band(low, norms) != _inactive_band(high, norms):
+            reasons.append(
+                _reason(
+                    "inactive_uncertain",
+                    "info",
+                    norm.section,
+                    {"ci95_low": low, "ci95_high": high, "members_sampled": sampled},
+                    low=fmt_number(low),
+                    high=fmt_number(high),
+                )
+            )
+    return reasons
+
+
+@validated
+def judge_inactive(
+    inactive_percent: Annotated[float, Field(ge=0, le=100)] | None,
+    norms: Norms,
+    inactive_ci95: tuple[float, float] | None = None,
+    members_sampled: Count | None = None,
+    members_count: Count | None = None,
+) -> Verdict:
+    """Share of inactive members against the guide's bands.
+
+    Up to ``normal_max`` (20%) → ``inactive_normal`` (ok); above it and below ``pointless_from``
+    (25%) → ``inactive_bots`` (warning); from 25% → ``inactive_pointless`` (critical); ``None`` →
+    ``inactive_unknown`` (warning). When the 95% interval of a sample reaches into another band,
+    ``inactive_uncertain`` (info) says so; the band of the point estimate still decides.
+    """
+    return _verdict(
+        "inactive",
+        _inactive_reasons(inactive_percent, inactive_ci95, members_sampled, members_count, norms),
+    )
+
+
+# --- reach -------------------------------------------------------------------------------------
+
+
+def _reach_reasons(
+    reach: float | None,
+    kind: ReachKind,
+    norms: Norms,
+    posts: int | None = None,
+    members: int | None = None,
+) -> list[Reason]:
+    norm = norms.reach
+    # A placement's reach is the advertiser's own post, judged after the fact.
+    section = EFFICIENCY_SECTION if kind == "placement" else norm.section
+    what = t(f"verdicts.reach_kind.{kind}")
+    if reach is None:
+        variant = "reach_unknown"
+        if posts == 0:
+            variant = "reach_unknown_no_posts"
+        elif members == 0:
+            variant = "reach_unknown_no_members"
+        numbers: dict[str, Number] = {"reach_percent": None, "posts": posts, "members": members}
+        return [_reason("reach_unknown", "warning", section, numbers, variant, what=what)]
+
+    numbers = {
+        "reach_percent": reach,
+        "min_percent": norm.min_percent,
+        "max_percent": norm.max_percent,
+    }
+    params = {
+        "what": what,
+        "reach": _shown(reach, norm.min_percent, norm.max_percent),
+        "min": fmt_number(norm.min_percent),
+        "max": fmt_number(norm.max_percent),
+    }
+    if reach < norm.min_percent:
+        return [_reason("reach_low", "warning", section, numbers, **params)]
+    if reach > norm.max_percent:
+        return [_reason("reach_high", "ok", section, numbers, **params)]
+    return [_reason("reach_ok", "ok", section, numbers, **params)]
+
+
+@validated
+def judge_reach(
+    reach_percent: Percent | None,
+    norms: Norms,
+    kind: ReachKind = "regular",
+    posts_analyzed: Count | None = None,
+    members_count: Count | None = None,
+) -> Verdict:
+    """Views per post as a share of members against the guide's 10–20%.
+
+    Below the range → ``reach_low`` (warning); inside → ``reach_ok``; above → ``reach_high`` (both
+    ok: more eyes than usual is no fault); ``None`` → ``reach_unknown`` (warning). ``kind`` only
+    changes the wording: others' ad posts, regular posts, or the user's own placed post.
+    """
+    return _verdict(
+        "reach", _reach_reasons(reach_percent, kind, norms, posts_analyzed, members_count)
+    )
+
+
+# --- a public to buy ads in --------------------------------------------------------------------
+
+
+def judge_public(metrics: PublicMetrics, norms: Norms) -> Verdict:
+    """Should the user buy an ad post in this public? ``buy`` / ``caution`` / ``avoid``.
+
+    Checks, in the guide's order: members (``no_members``, critical), engagement and padding,
+    inactive members, reach. Reach is judged on others' ad posts when at least
+    ``norms.ad_posts.min_posts`` of them were analysed and their reach is known; otherwise
+    ``ad_posts_few`` or ``ad_reach_unknown`` (info) says so and regular posts are judged instead.
+    The verdict follows the module's combination rule (worst severity decides).
+    """
+    m = metrics
+    reasons: list[Reason] = []
+    if m.members_count == 0:
+        reasons.append(_reason("no_members", "critical", norms.engagement.section, {"members": 0}))
+    reasons += _engagement_reasons(m.er_percent, m.members_count, m.posts_analyzed, norms)
+    reasons += _inactive_reasons(
+        m.inactive_percent, m.inactive_ci95, m.members_sampled, m.members_count, norms
+    )
+
+    ad = norms.ad_posts
+    if m.ad_posts_analyzed >= ad.min_posts and m.ad_reach_percent is not None:
+        reasons += _reach_reasons(m.ad_reach_percent, "ad", norms)
+    else:
+        if m.ad_posts_analyzed < ad.min_posts:
+            reasons.append(
+                _reason(
+                    "ad_posts_few",
+                    "info",
+                    ad.section,
+                    {"ad_posts": m.ad_posts_analyzed, "min_posts": ad.min_posts},
+                    found=m.ad_posts_analyzed,
+                    min=ad.min_posts,
+                    max=ad.max_posts,
+                )
+            )
+        else:
+            reasons.append(
+                _reason(
+                    "ad_reach_unknown",
+                    "info",
+                    ad.section,
+                    {"ad_posts": m.ad_posts_analyzed, "ad_reach_percent": None},
+                )
+            )
+        reasons += _reach_reasons(
+            m.reach_percent, "regular", norms, m.posts_analyzed, m.members_count
+        )
+    return _verdict("public", reasons)
+
+
+# --- a placed ad post --------------------------------------------------------------------------
+
+
+def _hide_rate_reasons(hides: int | None, views: int, norms: Norms) -> list[Reason]:
+    norm = norms.hide_rate
+    if hides is None:
+        numbers: dict[str, Number] = {"hide_rate_percent": None, "views": views}
+        return [
+            _reason("hide_rate_unknown", "warning", norm.section, numbers, "hide_rate_no_hides")
+        ]
+    rate = hide_rate_percent(hides, views)
+    if rate is None:
+        numbers = {"hide_rate_percent": None, "hides": hides, "views": views}
+        return [_reason("hide_rate_unknown", "warning", norm.section, numbers)]
+    numbers = {
+        "hide_rate_percent": rate,
+        "hides": hides,
+        "views": views,
+        "max_percent": norm.max_percent,
+    }
+    params = {"percent": _shown(rate, norm.max_percent), "max": fmt_number(norm.max_percent)}
+    if rate > norm.max_percent:
+        return [_reason("hide_rate_high", "critical", norm.section, numbers, **params)]
+    return [_reason("hide_rate_ok", "ok", norm.section, numbers, **params)]
+
+
+@validated
+def judge_hide_rate(hides: Count, views: Count, norms: Norms) -> Verdict:
+    """Share of viewers who hid the post against the guide's «10-20% is normal».
+
+    Up to ``max_percent`` (20%) → ``hide_rate_ok``; above → ``hide_rate_high`` (critical: the guide
+    says to change the creative or the public); no views → ``hide_rate_unknown`` (warning).
+    """
+    return _verdict("hide_rate", _hide_rate_reasons(hides, views, norms))
+
+
+def _target_action_reasons(
+    stats: PlacementStats, reach: float | None, norms: Norms
+) -> list[Reason]:
+    norm = norms.target_action
+    if stats.target_actions is None:
+        numbers: dict[str, Number] = {"conversion_percent": None}
+        return [
+            _reason(
+                "target_actions_unknown", "warning", norm.section, numbers, "target_actions_none"
+            )
+        ]
+    conversion = conversion_percent(stats.target_actions, stats.views)
+    if conversion is None:
+        numbers = {"conversion_percent": None, "views": stats.views}
+        return [_reason("target_actions_unknown", "warning", norm.section, numbers)]
+    numbers = {
+        "conversion_percent": conversion,
+        "target_actions": stats.target_actions,
+        "views": stats.views,
+        "min_percent": norm.min_percent,
+        "reach_percent": reach,
+    }
+    params = {"percent": _shown(conversion, norm.min_percent), "min": fmt_number(norm.min_percent)}
+    if conversion >= norm.min_percent:
+        return [_reason("target_actions_ok", "ok", norm.section, numbers, **params)]
+    if reach is not None and reach >= norms.reach.min_percent:
+        return [
+            _reason(
+                "format_mismatch",
+                "critical",
+                norm.section,
+                numbers,
+                reach=_shown(reach, norms.reach.min_percent),
+                **params,
+            )
+        ]
+    return [_reason("target_actions_low", "warning", norm.section, numbers, **params)]
+
+
+def _cost_reasons(stats: PlacementStats) -> list[Reason]:
+    """CTR, CPM, CPC and cost per subscriber: the guide sets no norms for them, so info only."""
+    views, clicks, subscribers, budget = (
+        stats.views,
+        stats.clicks,
+        stats.subscribers,
+        stats.budget_rub,
+    )
+    # (rule, key in numbers, value, digits shown, inputs) for every figure the inputs allow.
+    rows: list[tuple[str, str, float | None, int, dict[str, Number]]] = []
+    if clicks is not None:
+        inputs: dict[str, Number] = {"clicks": clicks, "views": views}
+        rows.append(("ctr_value", "ctr_percent", ctr_percent(clicks, views), 1, inputs))
+    if budget is not None:
+        inputs = {"budget_rub": budget, "views": views}
+        rows.append(("cpm_value", "cpm_rub", cpm(budget, views), 2, inputs))
+        if clicks is not None:
+            inputs = {"budget_rub": budget, "clicks": clicks}
+            rows.append(("cpc_value", "cpc_rub", cpc(budget, clicks), 2, inputs))
+        if subscribers is not None:
+            inputs = {"budget_rub": budget, "subscribers": subscribers}
+            value = cost_per_subscriber(budget, subscribers)
+            rows.append(("cost_per_subscriber_value", "cost_per_subscriber_rub", value, 2, inputs))
+    return [
+        _reason(
+            rule,
+            "info",
+            EFFICIENCY_SECTION,
+            {key: value, **inputs},
+            rule if value is not None else f"{rule}_none",
+            value=fmt_number(value, digits) if value is not None else "",
+        )
+        for rule, key, value, digits, inputs in rows
+    ]
+
+
+def judge_placement(stats: PlacementStats, norms: Norms) -> Verdict:
+    """How did a placed ad post do? ``ok`` / ``warning`` / ``bad``.
+
+    Reasons: hide rate (see ``judge_hide_rate``; unreported hides → ``hide_rate_unknown``), reach
+    of the post when the public's size is known (see ``judge_reach``), target actions as a share
+    of views: at least ``norms.target_action.min_percent`` (5%) → ``target_actions_ok``; below it
+    with reach at or above the reach norm → ``format_mismatch`` (critical: the guide's «format does
+    not fit the audience or the product is uninteresting in this niche»); below it otherwise →
+    ``target_actions_low`` (warning); unknown → ``target_actions_unknown`` (warning). Costs
+    (``ctr_value``, ``cpm_value``, ``cpc_value``, ``cost_per_subscriber_value``) are info only.
+    Combination rule as in the module docstring.
+    """
+    reasons = _hide_rate_reasons(stats.hides, stats.views, norms)
+    reach: float | None = None
+    if stats.members_count is not None:
+        reach = reach_percent(stats.views, stats.members_count)
+        reasons += _reach_reasons(reach, "placement", norms, members=stats.members_count)
+    reasons += _target_action_reasons(stats, reach, norms)
+    reasons += _cost_reasons(stats)
+    return _verdict("placement", reasons)
