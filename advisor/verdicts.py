@@ -35,6 +35,7 @@ from advisor.formulas import (
     validated,
 )
 from advisor.knowledge.models import Norms
+from advisor.numbers import format_number as fmt_number
 from advisor.texts import t
 
 Severity = Literal["ok", "info", "warning", "critical"]
@@ -131,14 +132,6 @@ class PlacementStats(_Frozen):
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def fmt_number(value: float, digits: int = 1) -> str:
-    """Russian notation: thousands split by spaces, a decimal comma, no trailing zeros."""
-    text = f"{value:,.{digits}f}" if digits else f"{round(value):,}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text.replace(",", " ").replace(".", ",")
 
 
 def _shown(value: float, *limits: float) -> str:

@@ -35,9 +35,14 @@ class _Step(_Strict):
 
 
 class MessageStep(_Step):
-    """Shows text and topics; the user moves on with a button."""
+    """Shows text, topics and, when ``action`` is set, what the action computes on entry."""
 
     kind: Literal["message"]
+    action: str | None = None
+    then_resume: bool = Field(
+        default=False,
+        description="when this scenario was a detour (the profile), go on to the one asked for",
+    )
 
 
 class ChoiceStep(_Step):
@@ -78,6 +83,7 @@ class FormStep(_Step):
     kind: Literal["form"]
     fields: list[FormField] = Field(min_length=1)
     action: str
+    next: str | None = Field(default=None, description="where to go after the action")
 
 
 class InputStep(_Step):
@@ -121,9 +127,7 @@ class Scenario(_Strict):
                 targets.append(following)
             for target in targets:
                 if target not in known:
-                    raise ValueError(
-                        f"scenario {self.id} step {step.id}: unknown step {target!r}"
-                    )
+                    raise ValueError(f"scenario {self.id} step {step.id}: unknown step {target!r}")
         return self
 
     def step(self, step_id: str) -> Step:

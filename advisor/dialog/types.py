@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 Channel = Literal["console", "telegram", "vk"]
 
 # Front-ends carry a payload inside platform limits (Telegram callback_data is 64 bytes).
-MAX_PAYLOAD_BYTES = 48
+MAX_PAYLOAD_BYTES = 56
 
 
 class Button(BaseModel):

@@ -23,6 +23,9 @@ class TextsError(RuntimeError):
 def _flatten(prefix: str, value: Any, out: dict[str, str], source: Path) -> None:
     if isinstance(value, dict):
         for key, sub in value.items():
+            if not isinstance(key, str):
+                # YAML reads a bare yes/no/on/off key as a boolean: demand quotes instead.
+                raise TextsError(f"{source}: key {key!r} under {prefix!r} must be a quoted string")
             _flatten(f"{prefix}.{key}", sub, out, source)
     elif isinstance(value, str):
         out[prefix] = value

@@ -50,7 +50,9 @@ def upgrade() -> None:
         sa.Column("answer", sa.String(8), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name="fk_checklist_answers_user_id_users",
+            ["user_id"],
+            ["users.id"],
+            name="fk_checklist_answers_user_id_users",
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("user_id", "checklist_id", "item_id", name="pk_checklist_answers"),
@@ -63,7 +65,9 @@ def upgrade() -> None:
         sa.Column("answer", sa.Text(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name="fk_questionnaire_answers_user_id_users",
+            ["user_id"],
+            ["users.id"],
+            name="fk_questionnaire_answers_user_id_users",
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint(
@@ -77,9 +81,7 @@ def upgrade() -> None:
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("channel", "event_id", name="pk_processed_events"),
     )
-    op.create_index(
-        "ix_processed_events_processed_at", "processed_events", ["processed_at"]
-    )
+    op.create_index("ix_processed_events_processed_at", "processed_events", ["processed_at"])
 
 
 def downgrade() -> None:

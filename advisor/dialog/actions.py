@@ -1,0 +1,273 @@
+"""Actions the scenarios run: they read the conversation and the knowledge, and compute advice."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from advisor import formulas
+from advisor.contest import check_contest, render_contest_report
+from advisor.dialog.engine import Action, ActionContext
+from advisor.dialog.render import render_verdict
+from advisor.dialog.types import Outgoing
+from advisor.knowledge.models import ChecklistItem
+from advisor.numbers import format_number
+from advisor.texts import t
+from advisor.verdicts import PlacementStats, PublicMetrics, judge_placement, judge_public
+
+log = logging.getLogger(__name__)
+
+MAX_LINKS_PER_MESSAGE = 5
+
+
+class PublicCheckPort(Protocol):
+    """The public check as the dialog needs it (advisor.vk.service implements it)."""
+
+    async def chat_answer(
+        self, links: list[str], progress: Callable[[str], Awaitable[None]] | None
+    ) -> list[Outgoing]: ...
+
+
+def _reply(text: str) -> list[Outgoing]:
+    return [Outgoing(text=text)]
+
+
+async def profile_summary(ctx: ActionContext) -> list[Outgoing]:
+    conv = ctx.conversation
+    if not (conv.community_type and conv.goal):
+        return []
+    kind = ctx.knowledge.community_type(conv.community_type)
+    goal = ctx.knowledge.goal(conv.goal)
+    lines = [
+        t("actions.profile_done", community_type=kind.title.lower(), goal=goal.title.lower()),
+        t("actions.profile_advice_title"),
+    ]
+    lines.extend(f"• {line}" for line in [*kind.advice, *goal.advice])
+    return _reply("\n".join(lines))
+
+
+def _todo_order(item: ChecklistItem, community_type: str | None) -> tuple[int, int]:
+    mandatory = community_type in item.mandatory_for
+    return (0 if mandatory else 1, -item.weight)
+
+
+async def readiness_todo(ctx: ActionContext) -> list[Outgoing]:
+    conv = ctx.conversation
+    checklist = ctx.knowledge.checklist("readiness")
+    answers = await ctx.store.checklist_answers(conv.user_pk, checklist.id)
+    answers.update(
+        {
+            item: answer
+            for (cid, item), answer in conv.checklist_writes.items()
+            if cid == checklist.id
+        }
+    )
+    items = [
+        item
+        for item in checklist.items
+        if not item.applies_to or (conv.community_type and conv.community_type in item.applies_to)
+    ]
+    if not any(item.id in answers for item in items):
+        return _reply(t("actions.todo_no_answers"))
+    missing = sorted(
+        (item for item in items if answers.get(item.id) == "no"),
+        key=lambda item: _todo_order(item, conv.community_type),
+    )
+    unsure = [item for item in items if answers.get(item.id) in (None, "unsure")]
+    done = sum(1 for item in items if answers.get(item.id) == "yes")
+    lines = [t("actions.todo_score", done=done, total=len(items))]
+    if not missing and not unsure:
+        lines.append(t("actions.todo_all_done"))
+        return _reply("\n\n".join(lines))
+    if missing:
+        todo = [t("actions.todo_title")]
+        for number, item in enumerate(missing, start=1):
+            entry = t("actions.todo_item", number=number, title=item.title, advice=item.advice)
+            if conv.community_type in item.mandatory_for:
+                entry += t("actions.todo_mandatory")
+            todo.append(entry)
+        lines.append("\n".join(todo))
+    if unsure:
+        check = [t("actions.todo_unsure_title")]
+        check.extend(f"• {item.title}. {item.advice}" for item in unsure)
+        lines.append("\n".join(check))
+    return _reply("\n\n".join(lines))
+
+
+async def audience_summary(ctx: ActionContext) -> list[Outgoing]:
+    questionnaire = ctx.knowledge.questionnaire("audience")
+    answers = await ctx.store.questionnaire_answers(ctx.conversation.user_pk, questionnaire.id)
+    answers.update(
+        {
+            question: answer
+            for (qid, question), answer in ctx.conversation.questionnaire_writes.items()
+            if qid == questionnaire.id
+        }
+    )
+    lines = [t("actions.audience_title")]
+    for question in questionnaire.questions:
+        answer = answers.get(question.id) or t("actions.audience_no_answer")
+        lines.append(t("actions.audience_answer", question=question.title, answer=answer))
+    parts = ["\n".join(lines)]
+    if questionnaire.where_to_look:
+        parts.append(
+            "\n".join(
+                [
+                    t("actions.audience_where_title"),
+                    *(f"• {w}" for w in questionnaire.where_to_look),
+                ]
+            )
+        )
+    if questionnaire.outro:
+        parts.append(questionnaire.outro)
+    parts.append(t("actions.audience_next"))
+    return _reply("\n\n".join(parts))
+
+
+def _verdict_heading(label: str) -> str:
+    return t(f"actions.verdict_{label}")
+
+
+async def public_calculator(ctx: ActionContext) -> list[Outgoing]:
+    values = ctx.values
+    norms = ctx.knowledge.norms
+    members = int(values["members"] or 0)
+    activities = int(values["activities"] or 0)
+    views = values.get("views")
+    inactive = values.get("inactive")
+    er = formulas.engagement_percent(activities, members)
+    reach = formulas.reach_percent(int(views), members) if views is not None else None
+    metrics = PublicMetrics(
+        members_count=members,
+        posts_analyzed=1 if members else 0,
+        er_percent=er,
+        reach_percent=None,
+        ad_posts_analyzed=norms.ad_posts.min_posts if reach is not None else 0,
+        ad_reach_percent=reach,
+        inactive_percent=inactive,
+    )
+    verdict = judge_public(metrics, norms)
+    lines = [t("actions.calc_title"), t("actions.calc_members", members=format_number(members))]
+    if er is not None:
+        norm = formulas.engagement_norm_percent(members, norms.engagement)
+        lines.append(t("actions.calc_er", er=format_number(er), norm=format_number(norm)))
+    if reach is not None:
+        lines.append(t("actions.calc_reach", reach=format_number(reach)))
+    if inactive is not None:
+        lines.append(t("actions.calc_inactive", inactive=format_number(inactive)))
+    return _reply("\n".join(lines) + "\n\n" + render_verdict(verdict, _verdict_heading))
+
+
+def _money(value: float | None) -> str:
+    return format_number(value, 2) if value is not None else t("actions.results_not_computed")
+
+
+def _percent(value: float | None) -> str:
+    return format_number(value, 2) if value is not None else t("actions.results_not_computed")
+
+
+def _count(value: float | None) -> int | None:
+    return int(value) if value is not None else None
+
+
+async def results_evaluator(ctx: ActionContext) -> list[Outgoing]:
+    values = ctx.values
+    budget = values["budget"] or 0.0
+    views = int(values["views"] or 0)
+    clicks, subscribers = _count(values.get("clicks")), _count(values.get("subscribers"))
+    hides, actions = _count(values.get("hides")), _count(values.get("actions"))
+    lines = [t("actions.results_title")]
+    lines.append(t("actions.results_cpm", value=_money(formulas.cpm(budget, views))))
+    if clicks is not None:
+        lines.append(t("actions.results_cpc", value=_money(formulas.cpc(budget, clicks))))
+        lines.append(t("actions.results_ctr", value=_percent(formulas.ctr_percent(clicks, views))))
+    if subscribers is not None:
+        cost = formulas.cost_per_subscriber(budget, subscribers)
+        lines.append(t("actions.results_cps", value=_money(cost)))
+    if hides is not None:
+        rate = formulas.hide_rate_percent(hides, views)
+        lines.append(t("actions.results_hide_rate", value=_percent(rate)))
+    if actions is not None:
+        rate = formulas.conversion_percent(actions, views)
+        lines.append(t("actions.results_conversion", value=_percent(rate)))
+    stats = PlacementStats(
+        views=views,
+        hides=hides,
+        target_actions=actions,
+        clicks=clicks,
+        subscribers=subscribers,
+        budget_rub=budget,
+    )
+    verdict = judge_placement(stats, ctx.knowledge.norms)
+    return _reply("\n".join(lines) + "\n\n" + render_verdict(verdict, _verdict_heading))
+
+
+async def free_plan(ctx: ActionContext) -> list[Outgoing]:
+    subscribers = int(ctx.values["subscribers"] or 0)
+    norms = ctx.knowledge.norms
+    conv = ctx.conversation
+    steps: list[str] = []
+    if subscribers < norms.free_board_start_subscribers:
+        steps.append(t("plan.starter_posts"))
+        steps.append(t("plan.empty_group", start=norms.free_board_start_subscribers))
+    local = conv.goal == "local_subscribers" or conv.community_type == "events"
+    steps.append(t("plan.name_keywords") if local else t("plan.name_brand"))
+    if conv.goal == "sales_any_region" or conv.community_type == "commercial":
+        steps.append(t("plan.search_posts"))
+    steps.append(t("plan.mailing"))
+    steps.append(t("plan.comments"))
+    if subscribers >= norms.free_board_start_subscribers:
+        steps.append(t("plan.mutual_pr", subscribers=format_number(subscribers)))
+        steps.append(t("plan.joint_contest"))
+    steps.append(t("plan.stories_clips"))
+    if conv.community_type in ("brand", "creative"):
+        steps.append(t("plan.hashtags"))
+    if conv.community_type == "creative" or conv.goal == "small_active":
+        steps.append(t("plan.creative_contest"))
+    lines = [t("actions.free_plan_title", subscribers=format_number(subscribers))]
+    lines.extend(
+        t("actions.free_plan_item", number=n, text=text) for n, text in enumerate(steps, start=1)
+    )
+    lines.append("")
+    lines.append(t("actions.free_plan_combine"))
+    return _reply("\n".join(lines))
+
+
+async def contest_check(ctx: ActionContext) -> list[Outgoing]:
+    report = check_contest(ctx.text, ctx.knowledge.contest)
+    return _reply(render_contest_report(report))
+
+
+def make_public_check(
+    checker: PublicCheckPort | None, find_links: Callable[[str], list[str]]
+) -> Action:
+    async def public_check(ctx: ActionContext) -> list[Outgoing]:
+        links = find_links(ctx.text)
+        if not links:
+            return _reply(t("actions.check_no_links"))
+        if checker is None:
+            log.info("public check asked for, but no VK token is configured")
+            return _reply(t("actions.check_not_configured"))
+        notes: list[Outgoing] = []
+        if len(links) > MAX_LINKS_PER_MESSAGE:
+            notes = _reply(t("actions.check_too_many", limit=MAX_LINKS_PER_MESSAGE))
+            links = links[:MAX_LINKS_PER_MESSAGE]
+        return notes + await checker.chat_answer(links, ctx.progress)
+
+    return public_check
+
+
+def build_actions(
+    checker: PublicCheckPort | None, find_links: Callable[[str], list[str]]
+) -> dict[str, Action]:
+    return {
+        "profile_summary": profile_summary,
+        "readiness_todo": readiness_todo,
+        "audience_summary": audience_summary,
+        "public_calculator": public_calculator,
+        "results_evaluator": results_evaluator,
+        "free_plan": free_plan,
+        "contest_check": contest_check,
+        "public_check": make_public_check(checker, find_links),
+    }

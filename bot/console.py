@@ -1,0 +1,103 @@
+"""The console chat: the dialog in a terminal, buttons shown as numbered choices.
+
+Works with a pipe as well as a terminal, so scripts and tests can drive it line by line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+import tempfile
+from pathlib import Path
+from typing import TextIO
+
+from advisor.app import Advisor
+from advisor.config import Settings
+from advisor.dialog.types import Button, Incoming, Outgoing
+from advisor.texts import t
+
+QUIT_WORDS = {"/quit", "/exit", "выход", "выйти"}
+
+
+class ConsoleChat:
+    def __init__(self, advisor: Advisor, user_id: str, out: TextIO, image_dir: Path) -> None:
+        self.advisor = advisor
+        self.user_id = user_id
+        self.out = out
+        self.image_dir = image_dir
+        self.choices: list[Button] = []
+        self.images = 0
+
+    def show(self, messages: list[Outgoing]) -> None:
+        choices: list[Button] = []
+        for message in messages:
+            self.out.write(message.text.rstrip() + "\n")
+            if message.image is not None:
+                self.images += 1
+                path = self.image_dir / f"promo-advisor-{self.images}.png"
+                path.write_bytes(message.image.png)
+                self.out.write(t("console.image_saved", path=path) + "\n")
+                if message.image.caption:
+                    self.out.write(message.image.caption + "\n")
+            for row in message.buttons:
+                for button in row:
+                    choices.append(button)
+                    self.out.write(f"  [{len(choices)}] {button.label}\n")
+            self.out.write("\n")
+        self.out.flush()
+        if choices:
+            self.choices = choices
+
+    def to_incoming(self, line: str) -> Incoming:
+        """A choice's number or its exact label presses that button; anything else is text."""
+        text = line.strip()
+        chosen = None
+        if text.isdigit() and 1 <= int(text) <= len(self.choices):
+            chosen = self.choices[int(text) - 1]
+        else:
+            lowered = text.lower()
+            chosen = next((b for b in reversed(self.choices) if b.label.lower() == lowered), None)
+        if chosen is not None:
+            return Incoming(channel="console", user_id=self.user_id, payload=chosen.payload)
+        return Incoming(channel="console", user_id=self.user_id, text=text)
+
+    async def progress(self, status: str) -> None:
+        self.out.write(f"… {status}\n")
+        self.out.flush()
+
+    async def turn(self, incoming: Incoming) -> None:
+        self.show(await self.advisor.handle(incoming, self.progress))
+
+
+async def run_console(settings: Settings, user_id: str | None = None) -> int:
+    advisor = await Advisor.open(settings)
+    interactive = sys.stdin.isatty()
+    chat = ConsoleChat(
+        advisor,
+        user_id or f"local:{getpass.getuser()}",
+        sys.stdout,
+        Path(tempfile.gettempdir()),
+    )
+    loop = asyncio.get_running_loop()
+    try:
+        if interactive:
+            chat.out.write(t("console.hint") + "\n\n")
+        await chat.turn(Incoming(channel="console", user_id=chat.user_id, payload="r"))
+        while True:
+            if interactive:
+                chat.out.write("> ")
+                chat.out.flush()
+            line = await loop.run_in_executor(None, sys.stdin.readline)
+            if not line:
+                break
+            if line.strip().lower() in QUIT_WORDS:
+                break
+            if not line.strip():
+                continue
+            await chat.turn(chat.to_incoming(line))
+    finally:
+        await advisor.close()
+    if interactive:
+        chat.out.write(t("console.bye") + "\n")
+    return 0

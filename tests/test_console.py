@@ -1,0 +1,173 @@
+"""The console chat as a real process, driven through a pipe like a script would."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def console_env(tmp_path: Path) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("VK_", "TELEGRAM_", "DATABASE_", "REDIS_"))
+    }
+    env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}"
+    env["PYTHONPATH"] = str(REPO)
+    return env
+
+
+def run_chat(tmp_path: Path, lines: list[str], *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        env=console_env(tmp_path),
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.stdout
+
+
+def choice(output: str, label: str) -> str:
+    """The number the console printed last for a button with this label."""
+    number = None
+    for line in output.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith(f"] {label}"):
+            number = stripped[1 : stripped.index("]")]
+    assert number is not None, f"no choice {label!r} in output:\n{output[-2000:]}"
+    return number
+
+
+def test_plain_command_runs_console_chat_without_tokens(tmp_path: Path) -> None:
+    output = run_chat(tmp_path, ["/start"])
+    assert "Здравствуйте" in output
+    assert "[1]" in output
+
+
+def test_choices_by_number_and_by_label(tmp_path: Path) -> None:
+    first = run_chat(tmp_path, ["/start"], "chat")
+    number = choice(first, "Проверить паблик")
+    output = run_chat(tmp_path, [number, "Посчитать по цифрам"], "chat")
+    assert "Сколько участников" in output
+
+
+def test_prepare_scenario_to_todo_list(tmp_path: Path) -> None:
+    answers = ["Да", "Нет", "Да", "Нет", "Не знаю", "Да", "Да", "Нет", "Да", "Да", "Да", "Да"]
+    output = run_chat(
+        tmp_path,
+        [
+            "/start",
+            "Подготовить сообщество",
+            "Коммерческое",
+            "Продажи по любому ГЕО",
+            "Пройти чек-лист",
+            *answers,
+        ],
+    )
+    assert "Что доделать" in output
+    assert "Проверьте сами" in output
+
+
+SCENARIOS = {
+    "audience": (
+        [
+            "Найти целевую аудиторию",
+            "Составить портрет",
+            "рукоделие",
+            "уникальные вещи",
+            "женщины 25-45",
+            "Москва, смартфоны",
+            "паблики о шитье",
+        ],
+        ["Портрет вашей целевой аудитории", "рукоделие"],
+    ),
+    "check": (
+        ["Проверить паблик", "Посчитать по цифрам", "800", "150", "120", "10"],
+        ["Вовлеченность", "Вывод"],
+    ),
+    "placement": (
+        ["Как разместить рекламу", "Помогите выбрать", "Нет, я новичок", "Маркировка рекламы"],
+        ["менеджер", "ОРД"],
+    ),
+    "free": (
+        ["Бесплатное продвижение", "Составить мой план", "40", "Взаимопиар"],
+        ["план бесплатного продвижения", "ВЗАИМОПИАР"],
+    ),
+    "contest": (
+        ["Проверить условия конкурса", "Добавьте админа в друзья и отметьте друга под постом"],
+        ["друз"],
+    ),
+    "results": (
+        ["Оценить результаты", "Посчитать размещение", "1000", "5000", "100", "20", "100", "300"],
+        ["CPM", "Доля скрытий: 2%"],
+    ),
+}
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_each_scenario_through_the_console(tmp_path: Path, scenario: str) -> None:
+    lines, expected = SCENARIOS[scenario]
+    profile = ["/start", "Тип сообщества и цель", "Творческое", "Небольшая активная аудитория"]
+    output = run_chat(tmp_path, [*profile, "меню", *lines])
+    for fragment in expected:
+        assert fragment in output, (scenario, fragment, output[-3000:])
+
+
+def test_killed_process_resumes_at_same_step(tmp_path: Path) -> None:
+    run_chat(
+        tmp_path,
+        [
+            "/start",
+            "Подготовить сообщество",
+            "Брендовое",
+            "Небольшая активная аудитория",
+            "Пройти чек-лист",
+            "Да",
+        ],
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=console_env(tmp_path),
+        cwd=tmp_path,
+    )
+    assert process.stdin is not None
+    process.stdin.write("Нет\n")
+    process.stdin.flush()
+    deadline = time.monotonic() + 60
+    stored = 0
+    while time.monotonic() < deadline and stored < 2:
+        time.sleep(0.1)
+        with sqlite3.connect(tmp_path / "chat.db") as db:
+            stored = db.execute("select count(*) from checklist_answers").fetchone()[0]
+    # Killed hard in the middle of the scenario: no clean shutdown, stdin still open.
+    process.kill()
+    process.wait()
+    assert stored == 2
+
+    resumed = run_chat(tmp_path, [], "chat")
+    assert "Вопрос 3 из" in resumed
+    resumed = run_chat(tmp_path, ["назад"], "chat")
+    assert "Вопрос 2 из" in resumed
+
+
+@pytest.mark.parametrize("junk", ["\x00\x07", "9" * 50, "<b>жирный</b>"])
+def test_console_survives_junk(tmp_path: Path, junk: str) -> None:
+    output = run_chat(tmp_path, ["/start", junk, "меню"])
+    assert output.count("Выберите раздел") >= 1
