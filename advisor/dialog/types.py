@@ -27,6 +27,16 @@ class Image(BaseModel):
     caption: str = ""
 
 
+class Document(BaseModel):
+    """A file to send (an exported table)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    filename: str = Field(min_length=1, max_length=128)
+    data: bytes
+    mime: str = "application/octet-stream"
+
+
 class Outgoing(BaseModel):
     """One message to show. ``buttons`` are rows of buttons."""
 
@@ -35,6 +45,7 @@ class Outgoing(BaseModel):
     text: str
     buttons: list[list[Button]] = []
     image: Image | None = None
+    document: Document | None = None
 
 
 class Incoming(BaseModel):
