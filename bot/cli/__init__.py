@@ -26,12 +26,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def default_command() -> str:
+    """The main job: a configured bot, or the console chat when no bot token is set."""
+    from advisor.config import get_settings
+
+    settings = get_settings()
+    if settings.telegram_bot_token is not None:
+        return "telegram"
+    if settings.vk_group_token is not None:
+        return "vk"
+    return "chat"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        # With no command the product's main job runs: the console chat.
-        args = parser.parse_args(["chat"])
+        args = parser.parse_args([default_command()])
     return int(args.func(args) or 0)
 
 
