@@ -1,0 +1,715 @@
+"""THE fake VK API of the project's tests: a real aiohttp server on 127.0.0.1.
+
+Usage::
+
+    async with FakeVK() as vk:
+        vk.add_public(make_public("healthy"))
+        # call f"{vk.base_url}/groups.getById" with access_token=vk.service_token, v=5.199
+
+Every answer is validated against the VK JSON Schema copy (see vk_schema.py); violations,
+calls of methods the fake does not implement yet, and crashes of the fake itself are
+collected in `schema_violations`, `unimplemented_calls` and `internal_errors`, which the
+`fake_vk` fixture requires to be empty at teardown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import socket
+import struct
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from .vk_data import (
+    AppSpec,
+    Community,
+    PostSpec,
+    PublicSpec,
+    UserSpec,
+    make_public,
+    with_changes,
+)
+from .vk_longpoll import LongPoll
+from .vk_methods import HANDLERS, Call, ExecuteResult, VKError
+from .vk_objects import access_key
+from .vk_schema import VKSchema, load_schema
+
+log = logging.getLogger(__name__)
+
+API_VERSION = "5.199"
+BOT_GROUP_ID = 200_000_001
+TOKEN_OWNER_ID = 100_000_001
+UPLOAD_SERVER_ID = 835_412
+RATES = {"user": 3.0, "group": 20.0}
+DEFAULT_CLIENT_INFO = {
+    "button_actions": [
+        "text",
+        "vkpay",
+        "open_app",
+        "location",
+        "open_link",
+        "callback",
+        "intent_subscribe",
+        "intent_unsubscribe",
+    ],
+    "keyboard": True,
+    "inline_keyboard": True,
+    "carousel": True,
+    "lang_id": 0,
+}
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+@dataclass
+class VKRequest:
+    """One method call the fake received (inner=True: made by execute's code)."""
+
+    method: str
+    params: dict[str, str]  # without access_token
+    token_type: str | None  # "user" | "group" | "service"; None for an unknown token
+    time: float  # time.monotonic() at arrival
+    inner: bool = False
+    error: int | None = None  # the VK error code answered, if any
+    http_method: str = "POST"
+
+
+@dataclass
+class SentMessage:
+    peer_id: int
+    message: str
+    keyboard: str | None  # the keyboard JSON exactly as sent
+    attachment: str | None
+    random_id: int
+    message_id: int
+    conversation_message_id: int
+    date: int
+    payload: str | None = None
+
+    @property
+    def keyboard_data(self) -> dict[str, Any] | None:
+        return json.loads(self.keyboard) if self.keyboard else None
+
+    def button_labels(self) -> list[str]:
+        data = self.keyboard_data or {"buttons": []}
+        return [button["action"].get("label", "") for row in data["buttons"] for button in row]
+
+
+@dataclass
+class EventAnswer:
+    event_id: str
+    user_id: int
+    peer_id: int
+    event_data: dict[str, Any] | None
+
+
+@dataclass
+class Upload:
+    data: bytes
+    width: int
+    height: int
+
+
+@dataclass
+class SavedPhoto:
+    owner_id: int
+    id: int
+    access_key: str
+    date: int
+    width: int
+    height: int
+    data: bytes = field(repr=False)
+
+    def sizes(self) -> list[tuple[str, int, int]]:
+        result = []
+        for kind, limit in (("s", 75), ("m", 130), ("x", 604), ("y", 807), ("z", 1080)):
+            scale = min(1.0, limit / max(self.width, 1))
+            result.append(
+                (kind, max(1, round(self.width * scale)), max(1, round(self.height * scale)))
+            )
+        return result
+
+
+class TokenBucket:
+    """VK's per-token limit as GCRA: at most `rate` calls at once, then `rate` per second.
+
+    A client spacing calls 1/rate apart, or using aiolimiter.AsyncLimiter(rate, 1), never
+    hits it; `slack` forgives scheduling jitter of the local event loop.
+    """
+
+    def __init__(self, rate: float, slack: float) -> None:
+        self.interval = 1.0 / rate
+        self.tolerance = (max(rate, 1.0) - 1.0) * self.interval + slack
+        self.tat = 0.0
+
+    def take(self, now: float) -> bool:
+        tat = max(self.tat, now)
+        if tat - now > self.tolerance:
+            return False
+        self.tat = tat + self.interval
+        return True
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) of a PNG, GIF or JPEG image; None if `data` is none of them."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) >= 24:
+        width, height = struct.unpack(">II", data[16:24])
+        return width, height
+    if data[:6] in (b"GIF87a", b"GIF89a") and len(data) >= 10:
+        width, height = struct.unpack("<HH", data[6:10])
+        return width, height
+    if data.startswith(b"\xff\xd8"):
+        pos = 2
+        while pos + 9 < len(data):
+            if data[pos] != 0xFF:
+                pos += 1
+                continue
+            marker = data[pos + 1]
+            length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+                height, width = struct.unpack(">HH", data[pos + 5 : pos + 9])
+                return width, height
+            pos += 2 + length
+    return None
+
+
+class FakeVK:
+    """The fake VK API server. See the module docstring."""
+
+    rate_slack = 0.05
+
+    def __init__(
+        self,
+        *,
+        latency: float = 0.0,
+        service_rate: float = 5.0,
+        group_id: int = BOT_GROUP_ID,
+        user_id: int = TOKEN_OWNER_ID,
+        now: int | None = None,
+    ) -> None:
+        self.latency = latency
+        self.service_rate = service_rate
+        self.group_id = group_id
+        self.user_id = user_id
+        self.now = now if now is not None else int(time.time())
+        self.user_token = "vk1.a." + secrets.token_urlsafe(48)
+        self.service_token = secrets.token_hex(32)
+        self.group_token = "vk1.a." + secrets.token_urlsafe(56)
+        self._tokens = {
+            self.user_token: "user",
+            self.service_token: "service",
+            self.group_token: "group",
+        }
+        self._rates = {**RATES, "service": service_rate}
+        self._buckets: dict[str, TokenBucket] = {}
+        self.schema: VKSchema = load_schema()
+
+        self.requests: list[VKRequest] = []
+        self.schema_violations: list[str] = []
+        self.unimplemented_calls: list[str] = []
+        self.internal_errors: list[str] = []
+        self._failures: dict[str, deque[int]] = defaultdict(deque)
+        self._delays: dict[str, deque[float]] = defaultdict(deque)
+
+        self.communities: dict[int, Community] = {}
+        self.communities_by_name: dict[str, Community] = {}
+        self.users: dict[int, UserSpec] = {}
+        self.users_by_name: dict[str, UserSpec] = {}
+        self.apps: dict[int, AppSpec] = {}
+        self.apps_by_name: dict[str, AppSpec] = {}
+
+        self.sent_messages: list[SentMessage] = []
+        self.allowed_peers: set[int] = set()
+        self.issued_events: dict[str, tuple[int, int]] = {}
+        self.event_answers: list[EventAnswer] = []
+        self._message_id = 0
+        self._conversation_ids: dict[int, int] = defaultdict(int)
+        self._sent_by_random_id: dict[tuple[int, int], SentMessage] = {}
+
+        self.uploads: dict[str, Upload] = {}
+        self.saved_photos: dict[tuple[int, int], SavedPhoto] = {}
+        self._photo_id = 457_239_000
+        self._secret = secrets.token_bytes(16)
+        self.upload_server_id = UPLOAD_SERVER_ID
+
+        self.longpoll = LongPoll("")
+        self._stopping = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.port: int | None = None
+
+        self.add_public(
+            PublicSpec(
+                id=group_id,
+                screen_name=f"club{group_id}_bot",
+                name="Промо-советник",
+                members_count=1,
+                inactive_fraction=0.0,
+            )
+        )
+        self.add_user(user_id, "token_owner", first_name="Анна", last_name="Владелец")
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> FakeVK:
+        app = web.Application(client_max_size=20 * 1024 * 1024)
+        app.router.add_route("*", "/method/{name}", self._handle_method)
+        app.router.add_route("*", "/whp/{group_id}", self._handle_longpoll)
+        app.router.add_post("/upload/photo", self._handle_upload)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        await web.SockSite(self._runner, sock).start()
+        self.longpoll.server_url = f"{self.root_url}/whp/{self.group_id}"
+        return self
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        self.longpoll.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeVK:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    @property
+    def root_url(self) -> str:
+        if self.port is None:
+            raise RuntimeError("FakeVK is not started")
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The API base URL without a trailing slash; methods live at {base_url}/{name}."""
+        return f"{self.root_url}/method"
+
+    @property
+    def problems(self) -> list[str]:
+        """Everything that must fail a test: schema violations, gaps and crashes of the fake."""
+        unimplemented = [f"not implemented by the fake: {m}" for m in self.unimplemented_calls]
+        return [*self.schema_violations, *unimplemented, *self.internal_errors]
+
+    async def _sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), seconds)
+
+    # -- data ------------------------------------------------------------------------
+
+    def add_public(self, spec: PublicSpec) -> Community:
+        """Serve a community (replacing one with the same id)."""
+        old = self.communities.get(spec.id)
+        if old is not None:
+            self.communities_by_name.pop(old.spec.screen_name.lower(), None)
+        community = Community(spec, self.now)
+        self.communities[spec.id] = community
+        self.communities_by_name[spec.screen_name.lower()] = community
+        return community
+
+    def update_public(self, public_id: int, **changes: Any) -> Community:
+        """Change a served community, e.g. members_count growing during a campaign."""
+        return self.add_public(with_changes(self.communities[public_id].spec, **changes))
+
+    def public(self, public_id: int) -> Community:
+        return self.communities[public_id]
+
+    def add_user(self, id: int, screen_name: str | None = None, **fields: Any) -> UserSpec:
+        user = UserSpec(id=id, screen_name=screen_name, **fields)
+        self.users[id] = user
+        if screen_name:
+            self.users_by_name[screen_name.lower()] = user
+        return user
+
+    def add_app(self, id: int, screen_name: str, title: str = "Приложение") -> AppSpec:
+        app = AppSpec(id=id, screen_name=screen_name, title=title)
+        self.apps[id] = app
+        self.apps_by_name[screen_name.lower()] = app
+        return app
+
+    # -- faults and records ----------------------------------------------------------
+
+    def fail_next(self, method: str, code: int, times: int = 1) -> None:
+        """The next `times` calls of `method` answer VK error `code` (an errors.json code)."""
+        if code not in self.schema.errors:
+            raise ValueError(f"{code} is not a VK error code of errors.json")
+        self._failures[method].extend([code] * times)
+
+    def delay_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """The next `times` calls of `method` answer `seconds` late (for timeout tests)."""
+        self._delays[method].extend([seconds] * times)
+
+    def count(self, method: str | None = None, *, inner: bool | None = None) -> int:
+        """Calls received, of one method or all; inner=True/False: only/without execute's."""
+        return sum(
+            1
+            for r in self.requests
+            if (method is None or r.method == method) and (inner is None or r.inner == inner)
+        )
+
+    def validate_response(
+        self, method: str, body: Any, params: dict[str, Any] | None = None
+    ) -> list[str]:
+        """Schema violations of one answer body; [] when valid."""
+        return self.schema.validate_response(method, body, params)
+
+    def _record_violations(self, problems: list[str]) -> None:
+        for problem in problems:
+            log.error("fake VK answer violates the schema: %s", problem)
+        self.schema_violations.extend(problems)
+
+    # -- method calls ----------------------------------------------------------------
+
+    async def _handle_method(self, request: web.Request) -> web.Response:
+        arrived = time.monotonic()
+        name = request.match_info["name"]
+        params = dict(request.query)
+        if request.method == "POST" and request.can_read_body:
+            form = await request.post()
+            params.update({k: v for k, v in form.items() if isinstance(v, str)})
+        token = params.pop("access_token", None)
+        token_type = self._tokens.get(token) if token else None
+        record = VKRequest(name, dict(params), token_type, arrived, http_method=request.method)
+        self.requests.append(record)
+        await self._sleep(self.latency)
+        try:
+            if token is None:
+                raise VKError(5, "no access_token passed.")
+            if token_type is None:
+                raise VKError(5, "invalid access_token (4).")
+            if not params.get("v"):
+                raise VKError(8, "v (version) is required")
+            bucket = self._buckets.get(token)
+            if bucket is None:
+                bucket = TokenBucket(self._rates[token_type], self.rate_slack)
+                self._buckets[token] = bucket
+            if not bucket.take(arrived):
+                raise VKError(6)
+            result = await self._run(name, params, token_type, inner=False)
+        except VKError as error:
+            record.error = error.code
+            body = self._error_body(name, params, error)
+        else:
+            body = {"response": result}
+            if isinstance(result, ExecuteResult):
+                body = {"response": result.value}
+                if result.errors:
+                    body["execute_errors"] = result.errors
+        self._record_violations(self.schema.validate_response(name, body, params))
+        return web.json_response(body, dumps=_dumps)
+
+    async def inner_call(
+        self, method: str, params: dict[str, str], token_type: str
+    ) -> tuple[bool, Any]:
+        """A call made by execute's code: (True, response) or (False, error dict)."""
+        record = VKRequest(method, dict(params), token_type, time.monotonic(), inner=True)
+        self.requests.append(record)
+        try:
+            if method == "execute":
+                raise VKError(13, "execute cannot call execute")
+            value = await self._run(method, params, token_type, inner=True)
+        except VKError as error:
+            record.error = error.code
+            body = self._error_body(method, params, error)
+            self._record_violations(self.schema.validate_error(method, body))
+            return False, body["error"]
+        self._record_violations(self.schema.validate_response(method, {"response": value}, params))
+        return True, value
+
+    async def _run(self, name: str, params: dict[str, str], token_type: str, *, inner: bool) -> Any:
+        if name not in self.schema.methods:
+            raise VKError(3, f"no method {name}")
+        handler = HANDLERS.get(name)
+        if handler is None:
+            self.unimplemented_calls.append(name)
+            raise VKError(3, f"{name} is not implemented by the fake VK API")
+        allowed = self.schema.allowed_token_types(name)
+        if token_type not in allowed:
+            if token_type == "group":
+                raise VKError(27, "method is unavailable with group auth.")
+            if token_type == "service":
+                raise VKError(28, "method is unavailable with service token.")
+            raise VKError(15, "method is unavailable with user auth.", subcode=1133)
+        failures = self._failures.get(name)
+        if failures:
+            raise VKError(failures.popleft())
+        delays = self._delays.get(name)
+        if delays:
+            await self._sleep(delays.popleft())
+        try:
+            return await handler(self, Call(name, params, token_type, inner))
+        except VKError:
+            raise
+        except Exception as error:  # a bug of the fake must fail the test, not hang it
+            log.exception("fake VK handler %s crashed", name)
+            self.internal_errors.append(f"{name}: {type(error).__name__}: {error}")
+            raise VKError(10) from error
+
+    def _error_body(self, method: str, params: dict[str, str], error: VKError) -> dict[str, Any]:
+        description = self.schema.errors[error.code]["description"]
+        message = f"{description}: {error.detail}" if error.detail else description
+        request_params = [{"key": "method", "value": method}, {"key": "oauth", "value": "1"}]
+        request_params += [{"key": k, "value": str(v)} for k, v in params.items()]
+        body: dict[str, Any] = {
+            "error_code": error.code,
+            "error_msg": message,
+            "request_params": request_params,
+        }
+        if error.subcode is not None:
+            body["error_subcode"] = error.subcode
+        if error.code == 14:  # vkbottle's CaptchaError needs both
+            sid = secrets.token_hex(6)
+            body |= {"captcha_sid": sid, "captcha_img": f"{self.root_url}/captcha.php?sid={sid}"}
+        return {"error": body}
+
+    # -- Bots Long Poll --------------------------------------------------------------
+
+    async def _handle_longpoll(self, request: web.Request) -> web.Response:
+        params = dict(request.query)
+        if request.method == "POST" and request.can_read_body:
+            form = await request.post()
+            params.update({k: v for k, v in form.items() if isinstance(v, str)})
+        if params.get("act") != "a_check":
+            return web.json_response({"failed": 2})
+        await self._sleep(self.latency)
+        try:
+            wait = float(params.get("wait", "25"))
+        except ValueError:
+            wait = 25.0
+        answer = await self.longpoll.poll(params.get("key"), params.get("ts"), wait)
+        return web.json_response(answer, dumps=_dumps)
+
+    def longpoll_fail(self, code: int) -> None:
+        """The next (or the waiting) long poll answers {"failed": code} (1, 2 or 3)."""
+        self.longpoll.fail(code)
+
+    async def wait_for_poll(self, within: float = 5.0) -> None:
+        """Wait until a long poll request is waiting for events (the bot is listening)."""
+        deadline = time.monotonic() + within
+        while self.longpoll.waiting == 0:
+            if time.monotonic() > deadline:
+                raise TimeoutError("nobody is polling the fake VK long poll")
+            await asyncio.sleep(0.01)
+
+    def push_event(self, type: str, object: dict[str, Any]) -> dict[str, Any]:
+        """Queue a Bots Long Poll event; it is schema-checked and returned whole."""
+        event = {
+            "group_id": self.group_id,
+            "type": type,
+            "event_id": secrets.token_hex(20),
+            "v": API_VERSION,
+            "object": object,
+        }
+        self._record_violations(self.schema.validate_event(event))
+        self.longpoll.push(event)
+        return event
+
+    def _next_message_ids(self, peer_id: int) -> tuple[int, int]:
+        self._message_id += 1
+        self._conversation_ids[peer_id] += 1
+        return self._message_id, self._conversation_ids[peer_id]
+
+    def user_message(
+        self,
+        peer_id: int,
+        text: str,
+        payload: dict[str, Any] | str | None = None,
+        *,
+        client_info: dict[str, Any] | None = None,
+        from_id: int | None = None,
+        attachments: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """A user writes to the community: queues a message_new event and returns it."""
+        message_id, conversation_id = self._next_message_ids(peer_id)
+        message: dict[str, Any] = {
+            "date": int(time.time()),
+            "from_id": from_id if from_id is not None else peer_id,
+            "id": message_id,
+            "version": 10_000_000 + message_id,
+            "out": 0,
+            "fwd_messages": [],
+            "important": False,
+            "is_hidden": False,
+            "attachments": attachments or [],
+            "conversation_message_id": conversation_id,
+            "peer_id": peer_id,
+            "random_id": 0,
+            "text": text,
+        }
+        if payload is not None:
+            message["payload"] = payload if isinstance(payload, str) else _dumps(payload)
+        self.allowed_peers.add(peer_id)
+        return self.push_event(
+            "message_new",
+            {"message": message, "client_info": client_info or DEFAULT_CLIENT_INFO},
+        )
+
+    def message_event(
+        self,
+        peer_id: int,
+        payload: dict[str, Any],
+        *,
+        user_id: int | None = None,
+        conversation_message_id: int | None = None,
+    ) -> dict[str, Any]:
+        """A user presses a callback button: queues a message_event event and returns it."""
+        user = user_id if user_id is not None else peer_id
+        event_id = secrets.token_hex(6)
+        self.issued_events[event_id] = (user, peer_id)
+        obj: dict[str, Any] = {
+            "user_id": user,
+            "peer_id": peer_id,
+            "event_id": event_id,
+            "payload": payload,
+        }
+        cmid = conversation_message_id or self._conversation_ids.get(peer_id)
+        if cmid:
+            obj["conversation_message_id"] = cmid
+        return self.push_event("message_event", obj)
+
+    # -- messages --------------------------------------------------------------------
+
+    def allow_messages(self, peer_id: int) -> None:
+        """The user allowed the community to write to them (without writing first)."""
+        self.allowed_peers.add(peer_id)
+
+    def deliver(
+        self,
+        peer_id: int,
+        text: str,
+        keyboard: str | None,
+        attachment: str | None,
+        random_id: int,
+        payload: str | None = None,
+    ) -> SentMessage:
+        """Record a sent message; a repeated non-zero random_id to a peer is not re-sent."""
+        if random_id:
+            earlier = self._sent_by_random_id.get((peer_id, random_id))
+            if earlier is not None:
+                return earlier
+        message_id, conversation_id = self._next_message_ids(peer_id)
+        sent = SentMessage(
+            peer_id=peer_id,
+            message=text,
+            keyboard=keyboard,
+            attachment=attachment,
+            random_id=random_id,
+            message_id=message_id,
+            conversation_message_id=conversation_id,
+            date=int(time.time()),
+            payload=payload,
+        )
+        self.sent_messages.append(sent)
+        if random_id:
+            self._sent_by_random_id[(peer_id, random_id)] = sent
+        return sent
+
+    def messages_to(self, peer_id: int) -> list[SentMessage]:
+        return [m for m in self.sent_messages if m.peer_id == peer_id]
+
+    async def wait_sent(
+        self, count: int = 1, *, peer_id: int | None = None, within: float = 5.0
+    ) -> list[SentMessage]:
+        """Wait until at least `count` messages were sent (to `peer_id`); returns them."""
+        deadline = time.monotonic() + within
+        while True:
+            sent = self.sent_messages if peer_id is None else self.messages_to(peer_id)
+            if len(sent) >= count:
+                return list(sent)
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(sent)} of {count} messages sent within {within}s")
+            await asyncio.sleep(0.01)
+
+    def record_event_answer(
+        self, event_id: str, user_id: int, peer_id: int, data: dict[str, Any] | None
+    ) -> None:
+        self.event_answers.append(EventAnswer(event_id, user_id, peer_id, data))
+
+    # -- photo upload ----------------------------------------------------------------
+
+    def photo_owners(self) -> set[int]:
+        return {-self.group_id, self.user_id}
+
+    def upload_url(self, token_type: str) -> str:
+        gid = self.group_id if token_type == "group" else 0
+        return (
+            f"{self.root_url}/upload/photo?act=do_add&mid={self.user_id}&aid=-3"
+            f"&gid={gid}&hash={secrets.token_hex(16)}"
+        )
+
+    def upload_hash(self, photo: str) -> str:
+        return hmac.new(self._secret, photo.encode(), hashlib.sha1).hexdigest()
+
+    async def _handle_upload(self, request: web.Request) -> web.Response:
+        await self._sleep(self.latency)
+        form = await request.post()
+        field_value = form.get("photo")
+        items: list[dict[str, Any]] = []
+        if isinstance(field_value, web.FileField):
+            data = field_value.file.read()
+            size = image_size(data)
+            if size is not None:
+                key = secrets.token_hex(12)
+                self.uploads[key] = Upload(data, *size)
+                items.append({"photo": key, "sizes": [], "kid": secrets.token_hex(16)})
+        photo = _dumps(items)
+        answer = {"server": self.upload_server_id, "photo": photo, "hash": self.upload_hash(photo)}
+        return web.json_response(answer, dumps=_dumps)
+
+    def take_upload(self, photo: str) -> Upload | None:
+        """The upload a saveMessagesPhoto `photo` parameter refers to."""
+        try:
+            items = json.loads(photo)
+            return self.uploads.get(items[0]["photo"])
+        except (ValueError, LookupError, TypeError):
+            return None
+
+    def save_photo(self, owner_id: int, upload: Upload) -> SavedPhoto:
+        self._photo_id += 1
+        saved = SavedPhoto(
+            owner_id=owner_id,
+            id=self._photo_id,
+            access_key=access_key("photo", owner_id, self._photo_id),
+            date=int(time.time()),
+            width=upload.width,
+            height=upload.height,
+            data=upload.data,
+        )
+        self.saved_photos[(owner_id, saved.id)] = saved
+        return saved
+
+
+__all__ = [
+    "API_VERSION",
+    "BOT_GROUP_ID",
+    "TOKEN_OWNER_ID",
+    "AppSpec",
+    "Community",
+    "EventAnswer",
+    "FakeVK",
+    "PostSpec",
+    "PublicSpec",
+    "SavedPhoto",
+    "SentMessage",
+    "TokenBucket",
+    "UserSpec",
+    "VKRequest",
+    "image_size",
+    "make_public",
+]
