@@ -73,6 +73,7 @@ class ContestReport(BaseModel):
 
 class _Parse(NamedTuple):
     lemma: str
+    pos: str | None
     number: str | None
     case: str | None
 
@@ -142,11 +143,15 @@ def _analyse(word: str) -> _Word:
     parses = analyzer().parse(word)
     seen: dict[_Parse, None] = {}
     for p in parses:
-        case = p.tag.case
-        seen[_Parse(normalize_word(p.normal_form), p.tag.number, _CASE_ALIASES.get(case, case))] = (
-            None
-        )
-    return _Word(tuple(seen), parses[0].tag.POS if parses else None)
+        # pymorphy's grammemes compare strictly; plain strings are simpler to hold and match.
+        pos, number, case = (_plain(g) for g in (p.tag.POS, p.tag.number, p.tag.case))
+        case = _CASE_ALIASES.get(case or "", case)
+        seen[_Parse(normalize_word(p.normal_form), pos, number, case)] = None
+    return _Word(tuple(seen), _plain(parses[0].tag.POS) if parses else None)
+
+
+def _plain(grammeme: object) -> str | None:
+    return None if grammeme is None else str(grammeme)
 
 
 def _read(source: str, grammar: Grammar) -> _Text:
@@ -248,7 +253,8 @@ def _joins_words(source: str, index: int) -> bool:
     return before.isalnum() and after.isalpha()
 
 
-_GOVERNED_POS = frozenset({"ADJF", "PRTF", "NUMR", "NUMB", "NPRO", "ADJS"})
+# Words between a preposition and its noun: «на ВСЕ НАШИ группы», «в ТРИ паблика».
+_GOVERNED_POS = frozenset({"ADJF", "PRTF", "NUMR", "NPRO"})
 
 
 def _govern(text: _Text, grammar: Grammar) -> None:
@@ -265,10 +271,14 @@ def _govern(text: _Text, grammar: Grammar) -> None:
             nxt = tokens[j]
             if nxt.clause != tok.clause:
                 break
+            if nxt.pos == "NUMB":
+                continue  # «на 3 группы»: digits carry no case, the noun follows
             kept = tuple(p for p in nxt.parses if p.case in cases)
             if kept:
                 nxt.parses = kept
-            if nxt.pos not in _GOVERNED_POS:
+            if any(p.pos == "NOUN" for p in nxt.parses) or not any(
+                p.pos in _GOVERNED_POS for p in nxt.parses
+            ):
                 break
 
 
@@ -341,10 +351,23 @@ def _backward_start(text: _Text, i: int, first: int, grammar: Grammar) -> int:
         prev = tokens[j - 1]
         if prev.clause != tokens[j].clause and text.clause_end.get(prev.clause) != "soft":
             break
-        if prev.surface in grammar.conjunctions and tokens[j].pos != "INFN":
+        if prev.surface in grammar.conjunctions and not (
+            tokens[j].pos == "INFN" and _infinitive_before(text, j - 1, first, grammar)
+        ):
             break  # «отметь друзей и репост не нужен»; but «отмечать и подписываться не нужно»
         j -= 1
     return j
+
+
+def _infinitive_before(text: _Text, conj: int, first: int, grammar: Grammar) -> bool:
+    """Whether the part before a conjunction has an infinitive, as in «отмечать X и ...»."""
+    tokens = text.tokens
+    for k in range(conj - 1, max(first, conj - _MAX_REACH) - 1, -1):
+        if tokens[k].clause != tokens[conj].clause or tokens[k].surface in grammar.conjunctions:
+            return False
+        if tokens[k].pos == "INFN":
+            return True
+    return False
 
 
 # --- Matching -----------------------------------------------------------------------------------
@@ -419,24 +442,40 @@ def _find(pattern: Pattern, ctx: _Context) -> Iterator[_Match]:
 
 
 def _first_in_sentence(pattern: Pattern, lists: list[list[int]], ctx: _Context) -> _Match | None:
+    """The tightest acceptable match in a sentence (the earliest of equally tight ones)."""
     counts = [s.min_count for s in pattern.slots]
+    assign = _assign_ordered if pattern.ordered else _assign
     ends = sorted({p for positions in lists for p in positions})
     tried: set[tuple[int, ...]] = set()
+    best: _Match | None = None
+    best_cost = 0
     for end in ends:
-        lo = end - pattern.window + 1
-        chosen = (_assign_ordered if pattern.ordered else _assign)(lists, counts, lo, end)
+        chosen = assign(lists, counts, end - pattern.window + 1, end)
         if chosen is None or chosen in tried:
             continue
         tried.add(chosen)
-        phrase = _phrase(ctx, chosen[0], chosen[-1])
+        cost = _cost(ctx, chosen)
+        if best is not None and cost >= best_cost:
+            continue
         if not pattern.ignore_negation and any(ctx.negated[p] for p in chosen):
             continue
+        phrase = _phrase(ctx, chosen[0], chosen[-1])
         if pattern.unless and any(
             ctx.text.tokens[k].keys & pattern.unless for k in range(phrase[0], phrase[1] + 1)
         ):
             continue
-        return _Match(chosen, phrase)
-    return None
+        best, best_cost = _Match(chosen, phrase), cost
+    return best
+
+
+def _cost(ctx: _Context, chosen: tuple[int, ...]) -> int:
+    """How loosely the words hang together: their span, plus conjunctions and commas between."""
+    tokens = ctx.text.tokens
+    conj = ctx.rules.grammar.conjunctions
+    inner = range(chosen[0] + 1, chosen[-1])
+    splits = sum(1 for k in inner if tokens[k].surface in conj and k not in chosen)
+    clauses = tokens[chosen[-1]].clause - tokens[chosen[0]].clause
+    return chosen[-1] - chosen[0] + 2 * splits + clauses
 
 
 def _assign(lists: list[list[int]], counts: list[int], lo: int, hi: int) -> tuple[int, ...] | None:
@@ -503,10 +542,15 @@ def _phrase(ctx: _Context, first: int, last: int) -> tuple[int, int]:
 def _quote(ctx: _Context, match: _Match) -> tuple[str, int, int]:
     tokens = ctx.text.tokens
     limit = ctx.rules.quote_max_chars
+    source = ctx.text.source
     for lo, hi in (match.phrase, (match.positions[0], match.positions[-1])):
         start, end = tokens[lo].start, tokens[hi].end
+        for opening, closing in _OPEN_QUOTES.items():
+            # «Шары» keeps its closing quote when the phrase holds the opening one.
+            if source[end : end + 1] == closing and opening in source[start:end]:
+                end += 1
         if end - start <= limit:
-            return ctx.text.source[start:end], start, end
+            return source[start:end], start, end
     start = tokens[match.positions[0]].start
     end = start + limit
     return ctx.text.source[start:end], start, end
