@@ -21,6 +21,8 @@ from advisor.vk.links import extract_links
 
 log = logging.getLogger(__name__)
 
+CONVERSATION_CACHE_SIZE = 10_000
+
 
 class ChatPublicCheck:
     """Adapts the VK public check to the dialog: links in, chat messages out."""
@@ -75,9 +77,11 @@ class Advisor:
             raise
         public_check = ChatPublicCheck(settings, knowledge) if settings.vk_check_token else None
         checker: PublicCheckPort | None = public_check
+        # Only a process that owns its database alone may serve loads from memory.
+        cache_size = CONVERSATION_CACHE_SIZE if is_sqlite(settings.database_url) else 0
         dialog = DialogEngine(
             knowledge,
-            ConversationStore(db),
+            ConversationStore(db, cache_size=cache_size),
             build_actions(checker, extract_links),
             find_links=extract_links,
             max_chars=settings.max_message_chars,
@@ -104,4 +108,5 @@ class Advisor:
     async def close(self) -> None:
         if self.public_check is not None:
             await self.public_check.close()
+        await self.store.close()
         await self.db.dispose()

@@ -13,7 +13,6 @@ applied to the wrong step.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import unicodedata
@@ -37,7 +36,7 @@ from advisor.dialog.scenario_models import (
 from advisor.dialog.types import Button, Incoming, Outgoing, ProgressCallback
 from advisor.knowledge.models import ChecklistItem, Knowledge
 from advisor.numbers import NumberFormatError, parse_number
-from advisor.storage.store import ConcurrentUpdateError, Conversation, ConversationStore
+from advisor.storage.store import ConcurrentUpdateError, Conversation, ConversationStore, dumps
 from advisor.texts import t
 
 log = logging.getLogger(__name__)
@@ -144,12 +143,13 @@ class DialogEngine:
             async with lock:
                 for attempt in range(3):
                     conversation = await self.store.load(incoming.channel, incoming.user_id)
-                    snapshot = _snapshot(conversation)
+                    before = _snapshot(conversation, dumps(conversation.data))
                     replies = await Turn(self, conversation, progress).run(incoming)
-                    if _snapshot(conversation) == snapshot:
+                    data_json = dumps(conversation.data)
+                    if _snapshot(conversation, data_json) == before:
                         return replies
                     try:
-                        await self.store.save(conversation)
+                        await self.store.save(conversation, data_json)
                     except ConcurrentUpdateError:
                         log.warning("conversation %s changed concurrently, retry %d", key, attempt)
                         continue
@@ -174,11 +174,11 @@ class DialogEngine:
         return rows
 
 
-def _snapshot(conversation: Conversation) -> tuple[Any, ...]:
+def _snapshot(conversation: Conversation, data_json: str) -> tuple[Any, ...]:
     return (
         conversation.scenario,
         conversation.step,
-        json.dumps(conversation.data, sort_keys=True),
+        data_json,
         conversation.community_type,
         conversation.goal,
         conversation.community_link,

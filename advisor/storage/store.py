@@ -1,13 +1,26 @@
-"""Reads and writes the dialog state: one query loads a conversation, one transaction saves it."""
+"""Reads and writes the dialog state.
+
+Saves are group-committed: turns that finish while a transaction is being written wait for the
+next one, which writes all of them at once. A turn still returns only after its own state is
+committed, so a crash never loses a reply's state, and the cost of a commit is shared.
+
+Loads can be served from a small in-process cache of committed states. That is only safe while
+this process is the database's sole writer (the embedded SQLite default), so the cache is off
+unless asked for; a stale entry would still be caught by the version check on save.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -19,6 +32,8 @@ from advisor.storage.tables import (
     questionnaire_answers,
     users,
 )
+
+log = logging.getLogger(__name__)
 
 PROFILE_FIELDS = ("community_type", "goal", "community_link")
 
@@ -46,31 +61,93 @@ class Conversation:
     checklist_resets: set[str] = field(default_factory=set)
     _loaded_profile: tuple[str | None, ...] = ()
 
+    def profile(self) -> tuple[str | None, ...]:
+        return tuple(getattr(self, name) for name in PROFILE_FIELDS)
+
     def profile_changed(self) -> bool:
-        return self._loaded_profile != tuple(getattr(self, name) for name in PROFILE_FIELDS)
+        return self._loaded_profile != self.profile()
+
+
+@dataclass(frozen=True)
+class _Committed:
+    """A committed state as the cache keeps it: immutable, turned into a fresh Conversation."""
+
+    user_pk: int
+    profile: tuple[str | None, ...]
+    scenario: str | None
+    step: str | None
+    data: str
+    version: int
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _dumps(data: dict[str, Any]) -> str:
+def dumps(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-class ConversationStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self._dialect = engine.dialect.name
+def _conversation(channel: str, external_id: str, state: _Committed) -> Conversation:
+    community_type, goal, link = state.profile
+    conversation = Conversation(
+        user_pk=state.user_pk,
+        channel=channel,
+        external_id=external_id,
+        community_type=community_type,
+        goal=goal,
+        community_link=link,
+        scenario=state.scenario,
+        step=state.step,
+        data=json.loads(state.data) if state.data else {},
+        version=state.version,
+    )
+    conversation._loaded_profile = state.profile
+    return conversation
 
-    def _upsert(self, table: Any, values: dict[str, Any], keys: list[str], update_cols: list[str]):
-        module = postgresql if self._dialect == "postgresql" else sqlite
-        stmt = module.insert(table).values(**values)
-        return stmt.on_conflict_do_update(
-            index_elements=keys, set_={col: stmt.excluded[col] for col in update_cols}
+
+@dataclass
+class _Pending:
+    conversation: Conversation
+    data: str
+    done: asyncio.Future[None]
+
+
+_UPDATE_CONVERSATION = (
+    update(conversations)
+    .where(
+        and_(
+            conversations.c.user_id == bindparam("b_user"),
+            conversations.c.version == bindparam("b_version"),
         )
+    )
+    .values(
+        scenario=bindparam("b_scenario"),
+        step=bindparam("b_step"),
+        data=bindparam("b_data"),
+        version=bindparam("b_new_version"),
+        updated_at=bindparam("b_now"),
+    )
+)
+
+
+class ConversationStore:
+    def __init__(self, engine: AsyncEngine, *, cache_size: int = 0) -> None:
+        self.engine = engine
+        self._dialect = engine.dialect
+        self._cache: OrderedDict[tuple[str, str], _Committed] = OrderedDict()
+        self._cache_size = cache_size
+        self._queue: list[_Pending] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    # --- loading -------------------------------------------------------------------------------
 
     async def load(self, channel: str, external_id: str) -> Conversation:
+        key = (channel, external_id)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return _conversation(channel, external_id, cached)
         query = (
             select(
                 users.c.id,
@@ -89,20 +166,16 @@ class ConversationStore:
             row = (await connection.execute(query)).first()
         if row is None:
             return await self._create(channel, external_id)
-        conversation = Conversation(
+        state = _Committed(
             user_pk=row.id,
-            channel=channel,
-            external_id=external_id,
-            community_type=row.community_type,
-            goal=row.goal,
-            community_link=row.community_link,
+            profile=(row.community_type, row.goal, row.community_link),
             scenario=row.scenario,
             step=row.step,
-            data=json.loads(row.data) if row.data else {},
+            data=row.data or "{}",
             version=row.version or 0,
         )
-        conversation._loaded_profile = (row.community_type, row.goal, row.community_link)
-        return conversation
+        self._remember(key, state)
+        return _conversation(channel, external_id, state)
 
     async def _create(self, channel: str, external_id: str) -> Conversation:
         now = _now()
@@ -120,97 +193,190 @@ class ConversationStore:
         except IntegrityError:
             # Another worker created this person at the same moment: read theirs.
             return await self.load(channel, external_id)
-        conversation = Conversation(
-            user_pk=user_pk,
-            channel=channel,
-            external_id=external_id,
-            community_type=None,
-            goal=None,
-            community_link=None,
-            scenario=None,
-            step=None,
-            data={},
-            version=0,
-        )
-        conversation._loaded_profile = (None, None, None)
-        return conversation
+        state = _Committed(user_pk, (None, None, None), None, None, "{}", 0)
+        self._remember((channel, external_id), state)
+        return _conversation(channel, external_id, state)
 
-    async def save(self, conversation: Conversation) -> None:
-        now = _now()
-        async with self.engine.begin() as connection:
-            result = await connection.execute(
-                update(conversations)
-                .where(
-                    and_(
-                        conversations.c.user_id == conversation.user_pk,
-                        conversations.c.version == conversation.version,
-                    )
-                )
-                .values(
-                    scenario=conversation.scenario,
-                    step=conversation.step,
-                    data=_dumps(conversation.data),
-                    version=conversation.version + 1,
-                    updated_at=now,
-                )
-            )
-            if result.rowcount != 1:
-                raise ConcurrentUpdateError(f"conversation {conversation.user_pk} changed")
-            if conversation.profile_changed():
-                await connection.execute(
-                    update(users)
-                    .where(users.c.id == conversation.user_pk)
-                    .values({name: getattr(conversation, name) for name in PROFILE_FIELDS})
-                )
-            await self._write_answers(connection, conversation, now)
+    def _remember(self, key: tuple[str, str], state: _Committed) -> None:
+        if self._cache_size <= 0:
+            return
+        self._cache[key] = state
+        self._cache.move_to_end(key)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    def forget(self, channel: str, external_id: str) -> None:
+        self._cache.pop((channel, external_id), None)
+
+    # --- saving (group commit) -----------------------------------------------------------------
+
+    async def save(self, conversation: Conversation, data_json: str | None = None) -> None:
+        """Commit the conversation; raises ConcurrentUpdateError if it changed meanwhile.
+
+        ``data_json`` is ``conversation.data`` already serialised, when the caller has it.
+        """
+        data = data_json if data_json is not None else dumps(conversation.data)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(conversation, data, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_loop())
+        try:
+            await done
+        except ConcurrentUpdateError:
+            self.forget(conversation.channel, conversation.external_id)
+            raise
+        self._after_commit(conversation, data)
+
+    def _after_commit(self, conversation: Conversation, data: str) -> None:
         conversation.version += 1
-        conversation._loaded_profile = tuple(getattr(conversation, n) for n in PROFILE_FIELDS)
+        conversation._loaded_profile = conversation.profile()
         conversation.checklist_writes.clear()
         conversation.questionnaire_writes.clear()
         conversation.checklist_resets.clear()
+        self._remember(
+            (conversation.channel, conversation.external_id),
+            _Committed(
+                conversation.user_pk,
+                conversation.profile(),
+                conversation.scenario,
+                conversation.step,
+                data,
+                conversation.version,
+            ),
+        )
+
+    async def _write_loop(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            try:
+                await self._write_batch(batch)
+            except _BatchConflict:
+                # Some row lost a race: write them one by one to tell the losers apart.
+                for item in batch:
+                    await self._write_single(item)
+            except Exception as exc:
+                for item in batch:
+                    if not item.done.done():
+                        item.done.set_exception(exc)
+            else:
+                for item in batch:
+                    if not item.done.done():
+                        item.done.set_result(None)
+
+    async def _write_single(self, item: _Pending) -> None:
+        try:
+            await self._write_batch([item])
+        except _BatchConflict:
+            item.done.set_exception(
+                ConcurrentUpdateError(f"conversation {item.conversation.user_pk} changed")
+            )
+        except Exception as exc:
+            item.done.set_exception(exc)
+        else:
+            item.done.set_result(None)
+
+    async def _write_batch(self, batch: list[_Pending]) -> None:
+        now = _now()
+        rows = [
+            {
+                "b_user": item.conversation.user_pk,
+                "b_version": item.conversation.version,
+                "b_scenario": item.conversation.scenario,
+                "b_step": item.conversation.step,
+                "b_data": item.data,
+                "b_new_version": item.conversation.version + 1,
+                "b_now": now,
+            }
+            for item in batch
+        ]
+        async with self.engine.begin() as connection:
+            if self._dialect.supports_sane_multi_rowcount or len(rows) == 1:
+                result = await connection.execute(_UPDATE_CONVERSATION, rows)
+                updated = result.rowcount
+            else:
+                updated = 0
+                for row in rows:
+                    updated += (await connection.execute(_UPDATE_CONVERSATION, row)).rowcount
+            if updated != len(rows):
+                raise _BatchConflict
+            for item in batch:
+                conversation = item.conversation
+                if conversation.profile_changed():
+                    await connection.execute(
+                        update(users)
+                        .where(users.c.id == conversation.user_pk)
+                        .values(dict(zip(PROFILE_FIELDS, conversation.profile(), strict=True)))
+                    )
+            await self._write_answers(connection, [item.conversation for item in batch], now)
+
+    def _upsert(self, table: Any, keys: list[str], update_cols: list[str]) -> Any:
+        module = postgresql if self._dialect.name == "postgresql" else sqlite
+        stmt = module.insert(table)
+        return stmt.on_conflict_do_update(
+            index_elements=keys, set_={col: stmt.excluded[col] for col in update_cols}
+        )
 
     async def _write_answers(
-        self, connection: AsyncConnection, conversation: Conversation, now: datetime
+        self, connection: AsyncConnection, batch: list[Conversation], now: datetime
     ) -> None:
-        for checklist_id in conversation.checklist_resets:
-            await connection.execute(
-                delete(checklist_answers).where(
-                    and_(
-                        checklist_answers.c.user_id == conversation.user_pk,
-                        checklist_answers.c.checklist_id == checklist_id,
+        for conversation in batch:
+            for checklist_id in conversation.checklist_resets:
+                await connection.execute(
+                    delete(checklist_answers).where(
+                        and_(
+                            checklist_answers.c.user_id == conversation.user_pk,
+                            checklist_answers.c.checklist_id == checklist_id,
+                        )
                     )
                 )
-            )
-        for (checklist_id, item_id), answer in conversation.checklist_writes.items():
+        checklist_rows = [
+            {
+                "user_id": c.user_pk,
+                "checklist_id": checklist_id,
+                "item_id": item_id,
+                "answer": answer,
+                "updated_at": now,
+            }
+            for c in batch
+            for (checklist_id, item_id), answer in c.checklist_writes.items()
+        ]
+        if checklist_rows:
             await connection.execute(
                 self._upsert(
                     checklist_answers,
-                    {
-                        "user_id": conversation.user_pk,
-                        "checklist_id": checklist_id,
-                        "item_id": item_id,
-                        "answer": answer,
-                        "updated_at": now,
-                    },
                     ["user_id", "checklist_id", "item_id"],
                     ["answer", "updated_at"],
-                )
+                ),
+                checklist_rows,
             )
-        for (questionnaire_id, question_id), answer in conversation.questionnaire_writes.items():
+        questionnaire_rows = [
+            {
+                "user_id": c.user_pk,
+                "questionnaire_id": questionnaire_id,
+                "question_id": question_id,
+                "answer": answer,
+                "updated_at": now,
+            }
+            for c in batch
+            for (questionnaire_id, question_id), answer in c.questionnaire_writes.items()
+        ]
+        if questionnaire_rows:
             await connection.execute(
                 self._upsert(
                     questionnaire_answers,
-                    {
-                        "user_id": conversation.user_pk,
-                        "questionnaire_id": questionnaire_id,
-                        "question_id": question_id,
-                        "answer": answer,
-                        "updated_at": now,
-                    },
                     ["user_id", "questionnaire_id", "question_id"],
                     ["answer", "updated_at"],
-                )
+                ),
+                questionnaire_rows,
             )
+
+    async def close(self) -> None:
+        """Wait for queued saves to be written."""
+        if self._writer is not None:
+            with contextlib.suppress(Exception):
+                await self._writer
+
+    # --- other reads and writes ----------------------------------------------------------------
 
     async def checklist_answers(self, user_pk: int, checklist_id: str) -> dict[str, str]:
         query = select(checklist_answers.c.item_id, checklist_answers.c.answer).where(
@@ -253,3 +419,7 @@ class ConversationStore:
                 delete(processed_events).where(processed_events.c.processed_at < moment)
             )
         return int(result.rowcount or 0)
+
+
+class _BatchConflict(Exception):
+    """A batch's version check failed for at least one row."""

@@ -1,0 +1,123 @@
+"""The conversation store on a real SQLite file: group commit, version checks, migrations."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from advisor.storage.db import create_engine
+from advisor.storage.migrate import (
+    SchemaOutdatedError,
+    current_revision,
+    downgrade,
+    ensure_schema,
+    head_revision,
+    upgrade,
+)
+from advisor.storage.store import ConcurrentUpdateError, ConversationStore
+from advisor.storage.tables import checklist_answers, conversations
+
+
+@pytest.fixture
+async def engine(tmp_path: Path):
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}")
+    await upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+async def test_many_concurrent_saves_all_commit(engine) -> None:
+    store = ConversationStore(engine)
+
+    async def turn(index: int) -> None:
+        conversation = await store.load("telegram", f"user-{index}")
+        conversation.scenario, conversation.step = "prepare", "checklist"
+        conversation.data["i"] = index
+        conversation.checklist_writes[("readiness", "cover")] = "yes"
+        await store.save(conversation)
+
+    await asyncio.gather(*(turn(i) for i in range(120)))
+    await store.close()
+    fresh = ConversationStore(engine)
+    for index in (0, 57, 119):
+        conversation = await fresh.load("telegram", f"user-{index}")
+        assert conversation.data == {"i": index}
+        assert conversation.version == 1
+    async with engine.connect() as connection:
+        answers = await connection.execute(select(func.count()).select_from(checklist_answers))
+        assert answers.scalar() == 120
+
+
+async def test_second_writer_with_stale_version_is_refused(engine) -> None:
+    first, second = ConversationStore(engine), ConversationStore(engine)
+    created = await first.load("vk", "42")
+    await first.save(created)
+    mine = await first.load("vk", "42")
+    theirs = await second.load("vk", "42")
+    mine.step = "a"
+    await first.save(mine)
+    theirs.step = "b"
+    with pytest.raises(ConcurrentUpdateError):
+        await second.save(theirs)
+    assert (await ConversationStore(engine).load("vk", "42")).step == "a"
+
+
+async def test_conflict_in_a_batch_fails_only_the_loser(engine) -> None:
+    store, other = ConversationStore(engine), ConversationStore(engine)
+    a = await store.load("vk", "a")
+    b = await store.load("vk", "b")
+    stale_b = await other.load("vk", "b")
+    stale_b.step = "moved"
+    await other.save(stale_b)
+    a.step, b.step = "x", "y"
+    results = await asyncio.gather(store.save(a), store.save(b), return_exceptions=True)
+    assert results[0] is None
+    assert isinstance(results[1], ConcurrentUpdateError)
+    assert (await ConversationStore(engine).load("vk", "a")).step == "x"
+
+
+async def test_cache_serves_loads_and_is_dropped_on_conflict(engine) -> None:
+    cached = ConversationStore(engine, cache_size=10)
+    conversation = await cached.load("console", "me")
+    conversation.step = "one"
+    await cached.save(conversation)
+    outsider = ConversationStore(engine)
+    changed = await outsider.load("console", "me")
+    changed.step = "two"
+    await outsider.save(changed)
+    stale = await cached.load("console", "me")
+    assert stale.step == "one"  # served from memory
+    stale.step = "three"
+    with pytest.raises(ConcurrentUpdateError):
+        await cached.save(stale)
+    assert (await cached.load("console", "me")).step == "two"
+
+
+async def test_processed_events_dedup(engine) -> None:
+    store = ConversationStore(engine)
+    assert await store.mark_processed("telegram", "update:1") is True
+    assert await store.mark_processed("telegram", "update:1") is False
+    assert await store.mark_processed("vk", "update:1") is True
+
+
+async def test_migrations_down_and_up_keep_schema_usable(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}")
+    try:
+        with pytest.raises(SchemaOutdatedError, match="promo-advisor migrate"):
+            await ensure_schema(engine, auto_upgrade=False)
+        await ensure_schema(engine, auto_upgrade=True)
+        assert await current_revision(engine) == head_revision()
+        await downgrade(engine, "base")
+        assert await current_revision(engine) is None
+        await upgrade(engine)
+        store = ConversationStore(engine)
+        conversation = await store.load("console", "x")
+        await store.save(conversation)
+        async with engine.connect() as connection:
+            count = await connection.execute(select(func.count()).select_from(conversations))
+            assert count.scalar() == 1
+    finally:
+        await engine.dispose()
