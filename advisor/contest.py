@@ -31,6 +31,10 @@ from advisor.texts import t
 # Negation and quotes never reach further than this many words from the matched words: keeps the
 # work per match bounded when a long text has no punctuation at all.
 _MAX_REACH = 12
+# A negated «Запрещено:» reaches over the list after the colon, up to this many words.
+_MAX_LIST_REACH = 80
+# A «quoted name» is short; a quote left open further away is not a name.
+_MAX_NAME_CHARS = 80
 
 
 class Violation(BaseModel):
@@ -225,7 +229,8 @@ def _read(source: str, grammar: Grammar) -> _Text:
         elif kind == "other":
             if value == "-" and _joins_words(source, m.start()):
                 continue
-            if value in _OPEN_QUOTES and source.find(_OPEN_QUOTES[value], m.end()) != -1:
+            closing = _OPEN_QUOTES.get(value)
+            if closing and source.find(closing, m.end(), m.end() + _MAX_NAME_CHARS) != -1:
                 # An opening quote marks a name («Цветы»): counts like a link to a group.
                 new_clause("other")
                 add(value, m.start(), m.end(), (), None, frozenset({REF}))
@@ -330,7 +335,8 @@ def _forward_scope(text: _Text, i: int, last: int, grammar: Grammar) -> tuple[in
     clause = tokens[i].clause
     if text.clause_end.get(clause) == "colon":
         # «Запрещено: отмечать друзей, подписываться на спонсоров» negates the whole list.
-        return last, text.sentences[tokens[i].sentence].ends_with_colon
+        end = min(last, i + 1 + _MAX_LIST_REACH)
+        return end, end == last and text.sentences[tokens[i].sentence].ends_with_colon
     j = i + 1
     while j < last and j - i <= _MAX_REACH and tokens[j].clause == clause:
         if (
