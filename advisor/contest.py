@@ -442,12 +442,12 @@ def _find(pattern: Pattern, ctx: _Context) -> Iterator[_Match]:
     shared = set(by_sentence[0]).intersection(*by_sentence[1:])
     for sentence in sorted(shared):
         lists = [grouped[sentence] for grouped in by_sentence]
-        match = _first_in_sentence(pattern, lists, ctx)
+        match = _best_in_sentence(pattern, lists, ctx)
         if match is not None:
             yield match
 
 
-def _first_in_sentence(pattern: Pattern, lists: list[list[int]], ctx: _Context) -> _Match | None:
+def _best_in_sentence(pattern: Pattern, lists: list[list[int]], ctx: _Context) -> _Match | None:
     """The tightest acceptable match in a sentence (the earliest of equally tight ones)."""
     counts = [s.min_count for s in pattern.slots]
     assign = _assign_ordered if pattern.ordered else _assign
