@@ -146,12 +146,13 @@ class TokenBucket:
     """VK's per-token limit as GCRA: at most `rate` calls at once, then `rate` per second.
 
     A client spacing calls 1/rate apart, or using aiolimiter.AsyncLimiter(rate, 1), never
-    hits it; `slack` forgives scheduling jitter of the local event loop.
+    hits it; `slack` (a share of one interval) forgives scheduling jitter of the event loop
+    without ever letting rate + 1 calls through at once.
     """
 
     def __init__(self, rate: float, slack: float) -> None:
         self.interval = 1.0 / rate
-        self.tolerance = (max(rate, 1.0) - 1.0) * self.interval + slack
+        self.tolerance = (max(rate, 1.0) - 1.0 + slack) * self.interval
         self.tat = 0.0
 
     def take(self, now: float) -> bool:
@@ -188,13 +189,15 @@ def image_size(data: bytes) -> tuple[int, int] | None:
 class FakeVK:
     """The fake VK API server. See the module docstring."""
 
-    rate_slack = 0.05
+    rate_slack = 0.15  # of one interval between calls: 50 ms for a user token
 
     def __init__(
         self,
         *,
         latency: float = 0.0,
         service_rate: float = 5.0,
+        user_rate: float = RATES["user"],
+        group_rate: float = RATES["group"],
         group_id: int = BOT_GROUP_ID,
         user_id: int = TOKEN_OWNER_ID,
         now: int | None = None,
@@ -212,7 +215,7 @@ class FakeVK:
             self.service_token: "service",
             self.group_token: "group",
         }
-        self._rates = {**RATES, "service": service_rate}
+        self._rates = {"user": user_rate, "group": group_rate, "service": service_rate}
         self._buckets: dict[str, TokenBucket] = {}
         self.schema: VKSchema = load_schema()
 
