@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import struct
 import time
@@ -877,3 +878,49 @@ async def test_vkbottle_api_client_talks_to_the_fake(vk: FakeVK) -> None:
         await api.http_client.close()
     assert vk.requests[0].http_method == "POST" and vk.requests[0].params["v"] == V
     assert vk.requests[0].params["fields"] == "members_count"
+
+
+async def test_vkbottle_bot_runs_against_the_fake(
+    vk: FakeVK, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from vkbottle import Bot, Callback, GroupEventType, Keyboard, PhotoMessageUploader, Text
+    from vkbottle.bot import Message, MessageEvent
+
+    monkeypatch.chdir(tmp_path)  # BotPolling saves its ts under ./.vkbottle/
+    api = API(vk.group_token)
+    api.API_URL = f"{vk.base_url}/"
+    bot = Bot(api=api)
+
+    @bot.on.message(text="Привет")
+    async def greet(message: Message) -> None:
+        keyboard = Keyboard(inline=True).add(Text("Да", {"a": 1})).add(Callback("Ещё", {"c": 2}))
+        await message.answer("Здравствуйте!", keyboard=keyboard.get_json())
+        photo = await PhotoMessageUploader(bot.api).upload(png(8, 8), peer_id=message.peer_id)
+        await message.answer("График", attachment=photo)
+
+    @bot.on.raw_event(GroupEventType.MESSAGE_EVENT, dataclass=MessageEvent)
+    async def pressed(event: MessageEvent) -> None:
+        await event.show_snackbar("Готово")
+
+    polling = asyncio.create_task(bot.run_polling())
+    try:
+        await vk.wait_for_poll()
+        vk.user_message(11, "Привет")
+        greeting, chart = await vk.wait_sent(2, within=10)
+        assert greeting.button_labels() == ["Да", "Ещё"]
+        assert chart.attachment is not None and chart.attachment.startswith(f"photo-{vk.group_id}_")
+        vk.message_event(11, {"c": 2})
+        for _ in range(250):
+            if vk.event_answers:
+                break
+            await asyncio.sleep(0.02)
+        assert vk.event_answers[0].event_data == {"type": "show_snackbar", "text": "Готово"}
+        vk.longpoll_fail(2)  # the bot must fetch a new key and keep going
+        vk.user_message(11, "Привет")
+        await vk.wait_sent(4, within=10)
+        assert vk.count("groups.getLongPollServer") == 2
+    finally:
+        polling.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await polling
+        await api.http_client.close()

@@ -423,22 +423,28 @@ def _check_keyboard(vk: FakeVK, raw: str) -> None:
         if not isinstance(row, list) or len(row) > 5:
             raise VKError(911, "a row is an array of at most 5 buttons")
         for button in row:
-            problems = vk.schema.check_object(
-                "messages/objects.json", "messages_keyboard_button", button
-            )
-            if problems:
-                raise VKError(911, problems[0])
-            action = button["action"]
-            if len(action.get("label", "")) > 40:
-                raise VKError(911, "label is longer than 40 characters")
-            payload = action.get("payload")
-            if payload is not None:
-                if len(payload) > 255:
-                    raise VKError(911, "payload is longer than 255 characters")
-                try:
-                    json.loads(payload)
-                except ValueError:
-                    raise VKError(911, "payload is not JSON") from None
+            _check_button(vk, button)
+
+
+def _check_button(vk: FakeVK, button: Any) -> None:
+    action = button.get("action") if isinstance(button, dict) else None
+    payload = action.get("payload") if isinstance(action, dict) else None
+    if isinstance(payload, dict | list):
+        # VK takes the payload as a JSON string or as JSON itself (vkbottle sends the latter).
+        payload = json.dumps(payload, ensure_ascii=False)
+        button = {**button, "action": {**action, "payload": payload}}  # type: ignore[dict-item]
+    problems = vk.schema.check_object("messages/objects.json", "messages_keyboard_button", button)
+    if problems:
+        raise VKError(911, problems[0])
+    if len(button["action"].get("label", "")) > 40:
+        raise VKError(911, "label is longer than 40 characters")
+    if payload is not None:
+        if len(payload) > 255:
+            raise VKError(911, "payload is longer than 255 characters")
+        try:
+            json.loads(payload)
+        except ValueError:
+            raise VKError(911, "payload is not JSON") from None
 
 
 def _check_attachments(vk: FakeVK, value: str) -> None:
