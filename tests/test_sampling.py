@@ -13,6 +13,7 @@ from advisor.vk.sampling import (
     estimate_inactive,
     is_inactive,
     plan_sample,
+    whole_read_limit,
 )
 
 NOW = 1_700_000_000
@@ -36,6 +37,14 @@ def test_small_public_is_read_whole() -> None:
     assert [(b.offset, b.count) for b in plan.blocks] == [(0, 1000), (1000, 1000), (2000, 500)]
     assert plan.size == 2500
     assert plan_sample(0, 10_000, random.Random(1)).blocks == ()
+
+
+def test_whole_read_while_cheaper_than_a_sample() -> None:
+    # 12 000 members: 12 full pages cost fewer calls than 100 sample blocks and are exact.
+    assert whole_read_limit(10_000) == 20_000
+    plan = plan_sample(12_000, 10_000, random.Random(1))
+    assert plan.whole and len(plan.blocks) == 12 and plan.size == 12_000
+    assert not plan_sample(20_001, 10_000, random.Random(1)).whole
 
 
 def test_big_public_sample_spans_the_list() -> None:

@@ -1,0 +1,243 @@
+"""VK API client for the public check: vkbottle's ``API`` with our base URL, retries and limits.
+
+* vkbottle builds every request URL as ``API.API_URL + method`` (``vkbottle/api/api.py``), with
+  ``API_URL`` a class attribute; the client sets it on its instance from ``settings.vk_api_url``,
+  so tests and benches point it at a local server.
+* VK errors 6 (too many requests), 9 (flood control), 10 (internal error), timeouts, connection
+  errors and unreadable answers are retried with exponential backoff (tenacity).
+* Error 5 (and 27/28: a token of the wrong kind) means the service is misconfigured: the operator's
+  log gets a line naming the setting, never the token.
+* Requests go through an aiolimiter limiter for the token's kind: VK allows 3 requests a second
+  with a user token, 20 with a community token, and ``settings.vk_service_rate_per_second`` with
+  a service token.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import aiohttp
+from aiolimiter import AsyncLimiter
+from pydantic import SecretStr
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+from vkbottle import API
+from vkbottle.api.request_rescheduler import ABCRequestRescheduler
+from vkbottle.exception_factory import VKAPIError
+from vkbottle.http import AiohttpClient
+
+from advisor.config import Settings
+
+log = logging.getLogger(__name__)
+
+TokenKind = Literal["user", "group", "service"]
+CheckErrorCode = Literal[
+    "invalid_link",
+    "not_a_community",
+    "not_found",
+    "closed",
+    "blocked",
+    "vk_unavailable",
+    "misconfigured",
+]
+
+USER_RATE_PER_SECOND = 3.0
+GROUP_RATE_PER_SECOND = 20.0
+# Requests are spaced evenly rather than sent in bursts: VK counts requests per sliding second,
+# and a burst followed by steady spacing can put more than the limit into one second. The margin
+# absorbs network jitter between our clock and VK's.
+RATE_MARGIN = 1.03
+
+RETRYABLE_VK_CODES = frozenset({6, 9, 10})
+MISCONFIGURED_VK_CODES = frozenset({5, 27, 28})
+CLOSED_VK_CODES = frozenset({15, 30, 203})
+BLOCKED_VK_CODES = frozenset({18})
+NOT_FOUND_VK_CODES = frozenset({100, 113})
+
+_TOKEN_SETTING: dict[TokenKind, str] = {
+    "user": "VK_USER_TOKEN",
+    "group": "VK_GROUP_TOKEN",
+    "service": "VK_SERVICE_TOKEN",
+}
+
+
+def check_error_code(vk_code: int) -> CheckErrorCode:
+    """The issue's error code for a VK error that ends the check of a public."""
+    if vk_code in MISCONFIGURED_VK_CODES:
+        return "misconfigured"
+    if vk_code in CLOSED_VK_CODES:
+        return "closed"
+    if vk_code in BLOCKED_VK_CODES:
+        return "blocked"
+    if vk_code in NOT_FOUND_VK_CODES:
+        return "not_found"
+    return "vk_unavailable"
+
+
+class VkApiError(Exception):
+    """VK answered a method with an error that retrying will not fix."""
+
+    def __init__(self, method: str, vk_code: int, message: str = "") -> None:
+        self.method = method
+        self.vk_code = vk_code
+        self.check_code: CheckErrorCode = check_error_code(vk_code)
+        # VK's own message may echo request parameters; it is kept short and never has the token
+        # because the token travels in the query string, which VK does not echo.
+        super().__init__(f"VK error {vk_code} in {method}: {message[:200]}")
+
+
+class VkUnavailable(Exception):
+    """VK did not answer usefully after every retry (timeouts, 6/9/10, broken answers)."""
+
+    def __init__(self, method: str, cause: str) -> None:
+        self.method = method
+        self.cause = cause
+        super().__init__(f"VK unavailable for {method}: {cause}")
+
+
+class _Transient(Exception):
+    def __init__(self, cause: str) -> None:
+        self.cause = cause
+        super().__init__(cause)
+
+
+class _RaiseRescheduler(ABCRequestRescheduler):
+    """vkbottle's default rescheduler retries an unreadable answer forever; we retry ourselves."""
+
+    async def reschedule(
+        self, ctx_api: Any, method: str, data: dict[str, Any], recent_response: Any
+    ) -> dict[str, Any]:
+        raise _Transient("unreadable answer")
+
+
+@dataclass
+class RequestTally:
+    """Round trips made for one piece of work (retries included)."""
+
+    count: int = 0
+
+
+@dataclass(frozen=True)
+class ExecuteResult:
+    response: Any
+    errors: list[Mapping[str, Any]] = field(default_factory=list)
+    """``execute_errors``: the failed API calls inside the script, in VK's order."""
+
+
+def rate_for(kind: TokenKind, settings: Settings) -> float:
+    if kind == "user":
+        return USER_RATE_PER_SECOND
+    if kind == "group":
+        return GROUP_RATE_PER_SECOND
+    return settings.vk_service_rate_per_second
+
+
+class VkClient:
+    """One token's client. Use as an async context manager, or call ``close()``."""
+
+    def __init__(self, settings: Settings, token: SecretStr, kind: TokenKind) -> None:
+        self.kind: TokenKind = kind
+        self.requests = 0
+        self._max_attempts = settings.vk_max_retries + 1
+        rate = rate_for(kind, settings)
+        self._limiter = AsyncLimiter(1, RATE_MARGIN / rate)
+        timeout = aiohttp.ClientTimeout(total=settings.vk_request_timeout)
+        self._http = AiohttpClient(timeout=timeout)
+        self._api = API(
+            token=token.get_secret_value(),
+            http_client=self._http,
+            request_rescheduler=_RaiseRescheduler(),
+        )
+        # vkbottle joins API_URL and the method name without a separator.
+        self._api.API_URL = settings.vk_api_url.rstrip("/") + "/"
+        self._api.API_VERSION = settings.vk_api_version
+
+    async def __aenter__(self) -> VkClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._http.close()
+
+    async def _attempt(
+        self, method: str, params: dict[str, Any], tally: RequestTally | None
+    ) -> Any:
+        async with self._limiter:
+            self.requests += 1
+            if tally is not None:
+                tally.count += 1
+            try:
+                return await self._api.request(method, dict(params))
+            except VKAPIError as exc:
+                code = int(getattr(exc, "code", 0) or 0)
+                if code in RETRYABLE_VK_CODES:
+                    raise _Transient(f"VK error {code}") from None
+                raise VkApiError(method, code, str(getattr(exc, "error_msg", ""))) from None
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                # aiohttp's messages can contain the request URL, and with it the token.
+                raise _Transient(type(exc).__name__) from None
+
+    @staticmethod
+    def _log_retry(state: RetryCallState) -> None:
+        cause = state.outcome.exception() if state.outcome else None
+        method = state.args[1] if len(state.args) > 1 else "?"
+        log.info(
+            "VK %s: retry %d after %s",
+            method,
+            state.attempt_number,
+            getattr(cause, "cause", type(cause).__name__),
+        )
+
+    async def raw(
+        self, method: str, params: Mapping[str, Any], tally: RequestTally | None = None
+    ) -> dict[str, Any]:
+        """The whole answer of one method (``{"response": ..., ...}``), retried as described."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._max_attempts),
+            wait=wait_exponential_jitter(initial=0.2, max=4.0, jitter=0.1),
+            retry=retry_if_exception_type(_Transient),
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+        try:
+            answer = await retrying(self._attempt, method, dict(params), tally)
+        except _Transient as exc:
+            log.warning(
+                "VK %s unavailable after %d attempts: %s", method, self._max_attempts, exc.cause
+            )
+            raise VkUnavailable(method, exc.cause) from None
+        except VkApiError as exc:
+            if exc.check_code == "misconfigured":
+                log.error(
+                    "VK rejected the %s token (error %d in %s): check %s",
+                    self.kind,
+                    exc.vk_code,
+                    method,
+                    _TOKEN_SETTING[self.kind],
+                )
+            raise
+        if not isinstance(answer, dict):
+            raise VkUnavailable(method, "no answer")
+        return answer
+
+    async def call(
+        self, method: str, params: Mapping[str, Any], tally: RequestTally | None = None
+    ) -> Any:
+        """The ``response`` of one method."""
+        return (await self.raw(method, params, tally)).get("response")
+
+    async def execute(self, code: str, tally: RequestTally | None = None) -> ExecuteResult:
+        """Run a VKScript program (user and community tokens only): one round trip."""
+        answer = await self.raw("execute", {"code": code}, tally)
+        errors = answer.get("execute_errors") or []
+        return ExecuteResult(answer.get("response"), [e for e in errors if isinstance(e, dict)])
