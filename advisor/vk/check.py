@@ -1,0 +1,480 @@
+"""«Is this public worth buying?»: links in, one result per link out, cached per public.
+
+``PublicChecker.check`` parses each input, collects the public's data (``collect``), computes the
+issue's metrics (``metrics``, ``sampling``), and asks ``advisor.verdicts.judge_public`` for the
+verdict. A link that cannot be analysed gives a result with ``error`` instead; nothing raises.
+``PublicChecker.chat_answer`` is the same check rendered as chat messages (the dialog's
+``PublicCheckPort``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from advisor.config import Settings
+from advisor.dialog.types import Outgoing
+from advisor.formulas import engagement_norm_percent
+from advisor.knowledge.models import Norms
+from advisor.texts import t
+from advisor.verdicts import PublicMetrics, Reason, judge_public
+from advisor.vk.api import CheckErrorCode, TokenKind, VkClient, VkUnavailable
+from advisor.vk.collect import CollectError, CollectOptions, PublicData, collect_public
+from advisor.vk.links import LinkError, PublicRef, parse_link
+from advisor.vk.metrics import post_er_percent, post_reach_percent, wall_metrics
+from advisor.vk.sampling import estimate_inactive
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[str], Awaitable[None]]
+VerdictLabel = Literal["buy", "caution", "avoid"]
+CACHE_FORMAT = 1  # bump when PublicResult changes shape: old cache entries are then ignored
+
+
+# --- the result ------------------------------------------------------------------------------
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class GroupOut(_Model):
+    id: int
+    screen_name: str
+    name: str
+    members_count: int
+
+
+class MetricsOut(_Model):
+    posts_analyzed: int
+    er_percent: float | None
+    reach_percent: float | None
+    ad_posts_analyzed: int
+    ad_reach_percent: float | None
+    inactive_percent: float | None
+    inactive_ci95: tuple[float, float] | None
+    members_sampled: int | None
+
+
+class ErrorOut(_Model):
+    code: CheckErrorCode
+    message: str
+
+
+class PostPoint(_Model):
+    """One analysed post, for the chart."""
+
+    id: int
+    date: int
+    er_percent: float | None
+    reach_percent: float | None
+    is_ad: bool
+
+
+class ChartData(_Model):
+    posts: list[PostPoint]
+    er_norm_percent: float
+    reach_min_percent: float
+    reach_max_percent: float
+
+
+class PublicResult(_Model):
+    """The answer for one input. Either ``error`` is set, or the group, metrics and verdict are."""
+
+    input: str
+    group: GroupOut | None = None
+    metrics: MetricsOut | None = None
+    verdict: VerdictLabel | None = None
+    summary: str = ""
+    reasons: list[Reason] = []
+    vk_requests: int = 0
+    fetched_at: datetime | None = None
+    from_cache: bool = False
+    members_hidden: bool = False
+    chart: ChartData | None = None
+    error: ErrorOut | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """Exactly the issue's JSON object for this input."""
+        if self.error is not None:
+            return {"input": self.input, "error": self.error.model_dump()}
+        assert self.group is not None and self.metrics is not None and self.fetched_at
+        metrics = self.metrics.model_dump()
+        if metrics["inactive_ci95"] is not None:
+            metrics["inactive_ci95"] = list(metrics["inactive_ci95"])
+        return {
+            "input": self.input,
+            "group": self.group.model_dump(),
+            "metrics": metrics,
+            "verdict": self.verdict,
+            "reasons": [{"rule": r.rule, "text": r.text} for r in self.reasons],
+            "vk_requests": self.vk_requests,
+            "fetched_at": self.fetched_at.isoformat(timespec="seconds"),
+        }
+
+
+def error_result(input_text: str, code: CheckErrorCode, message: str) -> PublicResult:
+    return PublicResult(input=input_text, error=ErrorOut(code=code, message=message))
+
+
+# --- ranking ---------------------------------------------------------------------------------
+
+_VERDICT_ORDER: dict[str, int] = {"buy": 0, "caution": 1, "avoid": 2}
+
+
+def _rank_key(result: PublicResult) -> tuple[float, ...]:
+    if result.error is not None or result.verdict is None:
+        return (9.0, 0.0, 0.0, 0.0)
+    severities = [r.severity for r in result.reasons]
+    er = result.metrics.er_percent if result.metrics else None
+    norm = result.chart.er_norm_percent if result.chart else None
+    er_ratio = er / norm if er is not None and norm else 0.0
+    return (
+        float(_VERDICT_ORDER[result.verdict]),
+        float(severities.count("critical")),
+        float(severities.count("warning")),
+        -er_ratio,
+    )
+
+
+def rank_results(results: Sequence[PublicResult]) -> list[PublicResult]:
+    """Best first: verdict, then fewer critical and warning reasons, then ER against its norm.
+
+    Results with an error go last, in input order.
+    """
+    return sorted(results, key=_rank_key)
+
+
+# --- the cache -------------------------------------------------------------------------------
+
+
+class CheckCache(Protocol):
+    """Where results wait between checks. Values are JSON strings, so Redis fits as is."""
+
+    async def get(self, key: str) -> str | None: ...
+
+    async def set(self, key: str, value: str, ttl_seconds: float) -> None: ...
+
+
+class MemoryCache:
+    """An in-process TTL cache; a Redis-backed CheckCache replaces it for several replicas."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._items: dict[str, tuple[float, str]] = {}
+
+    async def get(self, key: str) -> str | None:
+        item = self._items.get(key)
+        if item is None:
+            return None
+        expires, value = item
+        if expires <= self._clock():
+            del self._items[key]
+            return None
+        return value
+
+    async def set(self, key: str, value: str, ttl_seconds: float) -> None:
+        now = self._clock()
+        if ttl_seconds <= 0:
+            return
+        self._items = {k: v for k, v in self._items.items() if v[0] > now}
+        self._items[key] = (now + ttl_seconds, value)
+
+
+def _cache_key(target: str, posts: int) -> str:
+    return f"public-check:v{CACHE_FORMAT}:{target}:posts={posts}"
+
+
+# --- the checker -----------------------------------------------------------------------------
+
+
+def check_token(settings: Settings) -> tuple[SecretStr, TokenKind] | None:
+    """The token the check uses: a user token may call execute, so it wins over a service one."""
+    if settings.vk_user_token is not None and settings.vk_user_token.get_secret_value():
+        return settings.vk_user_token, "user"
+    if settings.vk_service_token is not None and settings.vk_service_token.get_secret_value():
+        return settings.vk_service_token, "service"
+    return None
+
+
+def _round(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+class PublicChecker:
+    """Checks publics. One instance per process: it holds the VK client and its rate limiter."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        norms: Norms,
+        cache: CheckCache | None = None,
+        *,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings
+        self.norms = norms
+        self.cache: CheckCache = cache if cache is not None else MemoryCache()
+        self._rng = rng or random.Random()
+        token = check_token(settings)
+        self._client = VkClient(settings, token[0], token[1]) if token else None
+        self._inflight: dict[str, asyncio.Future[PublicResult]] = {}
+
+    @property
+    def configured(self) -> bool:
+        return self._client is not None
+
+    @property
+    def token_kind(self) -> TokenKind | None:
+        return self._client.kind if self._client else None
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+
+    async def __aenter__(self) -> PublicChecker:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- public API ---------------------------------------------------------------------------
+
+    async def check(
+        self,
+        inputs: list[str],
+        posts: int | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> list[PublicResult]:
+        """One result per input, in input order. Publics are checked concurrently."""
+        limit = posts if posts is not None else self.settings.check_posts
+        if not 1 <= limit <= 100:
+            raise ValueError("posts must be between 1 and 100")
+        say = _SafeProgress(progress)
+        if len(inputs) > 1:
+            await say(t("check.progress.start_many", count=len(inputs)))
+        done = 0
+
+        async def one(text: str) -> PublicResult:
+            nonlocal done
+            result = await self._check_one(text, limit, say if len(inputs) == 1 else None)
+            done += 1
+            if len(inputs) > 1:
+                await say(t("check.progress.done", done=done, total=len(inputs)))
+            return result
+
+        return list(await asyncio.gather(*(one(text) for text in inputs)))
+
+    async def chat_answer(
+        self, links: list[str], progress: ProgressCallback | None = None
+    ) -> list[Outgoing]:
+        """The check as chat messages (reports, comparison, charts): the dialog's port."""
+        from advisor.vk.render import chat_messages
+
+        results = await self.check(links, progress=progress)
+        return await asyncio.to_thread(chat_messages, results)
+
+    # -- one input ----------------------------------------------------------------------------
+
+    async def _check_one(
+        self, text: str, limit: int, progress: _SafeProgress | None
+    ) -> PublicResult:
+        try:
+            ref = parse_link(text)
+        except LinkError as exc:
+            log.info("public check: %s for input %r", exc.problem, text[:100])
+            return error_result(text, exc.code, exc.message)
+        what = _display(ref)
+        if self._client is None:
+            log.error("public check: no VK token configured (VK_USER_TOKEN or VK_SERVICE_TOKEN)")
+            return error_result(text, "misconfigured", t("check.errors.misconfigured"))
+        cached = await self._cached(ref, limit)
+        if cached is not None:
+            return cached.model_copy(update={"input": text, "vk_requests": 0, "from_cache": True})
+        key = _cache_key(ref.key, limit)
+        # Two inputs naming the same public in one request share one collection.
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._fetch(ref, what, limit, progress))
+            self._inflight[key] = task
+            task.add_done_callback(lambda _: self._inflight.pop(key, None))
+        result = await asyncio.shield(task)
+        return result.model_copy(update={"input": text})
+
+    async def _cached(self, ref: PublicRef, limit: int) -> PublicResult | None:
+        try:
+            raw = await self.cache.get(_cache_key(ref.key, limit))
+            return PublicResult.model_validate_json(raw) if raw else None
+        except Exception:  # a broken cache must not break the check
+            log.warning("public check: cache read failed for %s", ref.key, exc_info=True)
+            return None
+
+    async def _store(self, result: PublicResult, ref: PublicRef, limit: int) -> None:
+        assert result.group is not None
+        value = result.model_dump_json()
+        ttl = self.settings.check_cache_seconds
+        keys = {ref.key, f"id{result.group.id}", f"@{result.group.screen_name}"}
+        try:
+            for target in keys:
+                await self.cache.set(_cache_key(target, limit), value, ttl)
+        except Exception:
+            log.warning("public check: cache write failed for %s", ref.key, exc_info=True)
+
+    async def _fetch(
+        self, ref: PublicRef, what: str, limit: int, progress: _SafeProgress | None
+    ) -> PublicResult:
+        assert self._client is not None
+        client = self._client
+
+        async def stage(name: str) -> None:
+            if progress is not None:
+                await progress(t(f"check.progress.{name}", what=what))
+
+        options = CollectOptions(
+            member_budget=self.settings.check_member_sample,
+            inactive_after_days=self.norms.inactive.inactive_after_days,
+            rng=self._rng,
+        )
+        started = time.perf_counter()
+        try:
+            data = await collect_public(client, ref, options, stage)
+        except CollectError as exc:
+            log.info("public check: %s → %s (%s)", ref.key, exc.code, exc.detail)
+            return error_result(ref.key, exc.code, _error_message(exc.code, exc.problem, what))
+        except VkUnavailable as exc:
+            log.warning("public check: VK unavailable for %s (%s)", ref.key, exc.cause)
+            return error_result(
+                ref.key, "vk_unavailable", _error_message("vk_unavailable", None, what)
+            )
+        except Exception:
+            log.exception("public check: unexpected failure for %s", ref.key)
+            return error_result(ref.key, "vk_unavailable", t("check.errors.internal", what=what))
+        result = self._evaluate(ref, data, limit)
+        log.info(
+            "public check: %s → %s in %.2fs, %d VK requests",
+            ref.key,
+            result.verdict,
+            time.perf_counter() - started,
+            data.requests,
+        )
+        await self._store(result, ref, limit)
+        return result
+
+    def _evaluate(self, ref: PublicRef, data: PublicData, limit: int) -> PublicResult:
+        group = data.group
+        members = group.members_count
+        wall = wall_metrics(
+            data.posts,
+            owner_id=group.owner_id,
+            members=members,
+            fetched_at=data.fetched_at,
+            limit=limit,
+            ad_norm=self.norms.ad_posts,
+        )
+        estimate = None
+        if not data.members_hidden:
+            population = max(members, data.members_total)
+            estimate = estimate_inactive(data.member_blocks, population, data.members_whole)
+        metrics = MetricsOut(
+            posts_analyzed=wall.posts_analyzed,
+            er_percent=_round(wall.er_percent),
+            reach_percent=_round(wall.reach_percent),
+            ad_posts_analyzed=wall.ad_posts_analyzed,
+            ad_reach_percent=_round(wall.ad_reach_percent),
+            inactive_percent=_round(estimate.percent) if estimate else None,
+            inactive_ci95=(
+                (round(estimate.ci95[0], 2), round(estimate.ci95[1], 2)) if estimate else None
+            ),
+            members_sampled=estimate.sampled if estimate else None,
+        )
+        verdict = judge_public(
+            PublicMetrics(
+                members_count=members,
+                posts_analyzed=wall.posts_analyzed,
+                er_percent=wall.er_percent,
+                reach_percent=wall.reach_percent,
+                ad_posts_analyzed=wall.ad_posts_analyzed,
+                ad_reach_percent=wall.ad_reach_percent,
+                inactive_percent=estimate.percent if estimate else None,
+                inactive_ci95=estimate.ci95 if estimate else None,
+                members_sampled=estimate.sampled if estimate else None,
+            ),
+            self.norms,
+        )
+        ad_ids = {p.id for p in wall.ad_posts}
+        chart = ChartData(
+            posts=[
+                PostPoint(
+                    id=p.id,
+                    date=p.date,
+                    er_percent=post_er_percent(p, members),
+                    reach_percent=post_reach_percent(p, members),
+                    is_ad=p.marked_as_ads or p.id in ad_ids,
+                )
+                for p in wall.posts
+            ],
+            er_norm_percent=engagement_norm_percent(members, self.norms.engagement),
+            reach_min_percent=self.norms.reach.min_percent,
+            reach_max_percent=self.norms.reach.max_percent,
+        )
+        label = verdict.verdict
+        assert label in ("buy", "caution", "avoid")
+        return PublicResult(
+            input=ref.key,
+            group=GroupOut(
+                id=group.id,
+                screen_name=group.screen_name,
+                name=group.name,
+                members_count=members,
+            ),
+            metrics=metrics,
+            verdict=label,
+            summary=verdict.summary,
+            reasons=verdict.reasons,
+            vk_requests=data.requests,
+            fetched_at=datetime.fromtimestamp(data.fetched_at, UTC),
+            members_hidden=data.members_hidden,
+            chart=chart,
+        )
+
+
+def _display(ref: PublicRef) -> str:
+    if ref.screen_name is not None:
+        return f"vk.com/{ref.screen_name}"
+    return f"vk.com/club{ref.group_id}"
+
+
+def _error_message(code: CheckErrorCode, problem: str | None, what: str) -> str:
+    if code == "not_a_community":
+        return t(f"links.{problem if problem in ('person', 'app') else 'person'}")
+    if problem == "deleted":
+        return t("check.errors.deleted", what=what)
+    return t(f"check.errors.{code}", what=what)
+
+
+class _SafeProgress:
+    """Progress lines are a courtesy: a failing callback is logged and never stops the check."""
+
+    def __init__(self, callback: ProgressCallback | None) -> None:
+        self._callback = callback
+        self._last = ""
+
+    async def __call__(self, text: str) -> None:
+        if self._callback is None or text == self._last:
+            return
+        self._last = text
+        try:
+            await self._callback(text)
+        except Exception:
+            log.warning("public check: progress callback failed", exc_info=True)
