@@ -1,0 +1,89 @@
+"""`promo-advisor check LINK [LINK ...] [--json] [--posts N]`: is this public worth buying?
+
+Prints the same answer as the chat (several links: a comparison ranked best first), or with
+``--json`` one JSON array with an object per link in input order. On a terminal, progress goes
+to stderr. Exit codes: 0 every link analysed, 1 some link could not be (see its ``error``),
+2 the check cannot run (no VK token, bad arguments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+
+from advisor.config import Settings, get_settings
+from advisor.knowledge.loader import KnowledgeError, load_knowledge
+from advisor.texts import t
+from advisor.vk.check import PublicChecker, PublicResult, check_token
+from advisor.vk.render import cli_text
+from bot.logs import setup_logging
+
+log = logging.getLogger(__name__)
+
+MAX_LINKS = 50
+
+
+def _posts(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("нужно целое число от 1 до 100") from None
+    if not 1 <= number <= 100:
+        raise argparse.ArgumentTypeError("нужно целое число от 1 до 100")
+    return number
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "check",
+        help="проверить паблик ВК перед покупкой рекламы",
+        description=(
+            "Проверяет паблики ВКонтакте по нормам гайда: вовлеченность, охват, неактивные "
+            "подписчики. Нужен VK_USER_TOKEN или VK_SERVICE_TOKEN."
+        ),
+    )
+    parser.add_argument("links", nargs="+", metavar="LINK", help="ссылка на паблик")
+    parser.add_argument("--json", action="store_true", help="ответ в JSON")
+    parser.add_argument(
+        "--posts", type=_posts, default=None, metavar="N", help="сколько последних постов считать"
+    )
+    parser.set_defaults(func=run)
+
+
+async def _check(
+    settings: Settings, links: list[str], posts: int | None, show_progress: bool
+) -> list[PublicResult]:
+    async def progress(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    async with PublicChecker(settings, load_knowledge().norms) as checker:
+        return await checker.check(links, posts, progress if show_progress else None)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    setup_logging(settings.log_level, quiet=True)
+    if check_token(settings) is None:
+        log.warning("check: neither VK_USER_TOKEN nor VK_SERVICE_TOKEN is set")
+        print(t("check.errors.no_token"), file=sys.stderr)
+        return 2
+    links: list[str] = args.links[:MAX_LINKS]
+    if len(args.links) > MAX_LINKS:
+        print(t("check.cli.too_many", limit=MAX_LINKS), file=sys.stderr)
+    try:
+        results = asyncio.run(_check(settings, links, args.posts, sys.stderr.isatty()))
+    except KnowledgeError as exc:
+        log.error("check: knowledge base failed to load: %s", exc)
+        print(t("check.cli.broken_install"), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    if args.json:
+        payload = [result.to_json_dict() for result in results]
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        print(cli_text(results))
+    return 0 if all(result.ok for result in results) else 1
