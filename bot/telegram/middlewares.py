@@ -1,0 +1,69 @@
+"""Update middlewares: each update answered once, and a count of updates being handled."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware, Bot
+from aiogram.types import TelegramObject, Update
+
+from advisor.storage.store import ConversationStore
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class OncePerUpdate(BaseMiddleware):
+    """Skips an update whose id was handled before: Telegram redelivers after timeouts and
+    restarts. The ids are kept in the database, so a restarted process knows them too."""
+
+    def __init__(self, store: ConversationStore) -> None:
+        self.store = store
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if not isinstance(event, Update):
+            return await handler(event, data)
+        bot: Bot = data["bot"]
+        # The bot id is part of the key: another bot (a new token) counts its updates anew.
+        if not await self.store.mark_processed(CHANNEL, f"{bot.id}:{event.update_id}"):
+            log.info("update %s was delivered again; it was handled already", event.update_id)
+            return None
+        return await handler(event, data)
+
+
+class InFlight(BaseMiddleware):
+    """Counts updates being handled so a stopping process can let them finish."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        self.count += 1
+        self._idle.clear()
+        try:
+            return await handler(event, data)
+        finally:
+            self.count -= 1
+            if self.count == 0:
+                self._idle.set()
+
+    async def drain(self, seconds: float) -> bool:
+        """Wait until nothing is being handled (True) or ``seconds`` pass (False)."""
+        try:
+            async with asyncio.timeout(seconds):
+                while True:
+                    await self._idle.wait()
+                    # An update of the same chat may be queued right behind the one that ended.
+                    await asyncio.sleep(0.05)
+                    if self.count == 0:
+                        return True
+        except TimeoutError:
+            return False

@@ -1,0 +1,83 @@
+"""What the user sees while a long turn runs: "typing…" and one status message kept up to date."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from types import TracebackType
+
+from aiogram import Bot
+from aiogram.enums import ChatAction
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+
+from advisor.texts import t
+from bot.telegram.formatting import as_html
+
+log = logging.getLogger(__name__)
+
+# Telegram shows a chat action for about 5 seconds.
+TYPING_REFRESH = 4.5
+
+
+class TurnProgress:
+    """The engine's progress callback for one turn (``async with``).
+
+    "Typing" starts when the turn is slower than ``typing_after`` seconds or reports progress;
+    the first status line becomes a message that later lines edit. A failure to show progress is
+    logged and never breaks the turn itself.
+    """
+
+    def __init__(self, bot: Bot, chat_id: int, typing_after: float = 1.0) -> None:
+        self.bot = bot
+        self.chat_id = chat_id
+        self.typing_after = typing_after
+        self.message_id: int | None = None
+        self.shown: str | None = None
+        self._now = asyncio.Event()
+        self._typing: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> TurnProgress:
+        self._typing = asyncio.create_task(self._keep_typing())
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._typing is not None:
+            self._typing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._typing
+
+    async def _keep_typing(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._now.wait(), self.typing_after)
+        while True:
+            try:
+                await self.bot.send_chat_action(chat_id=self.chat_id, action=ChatAction.TYPING)
+            except TelegramAPIError as error:
+                log.info("typing action for chat %s failed: %s", self.chat_id, error)
+                return
+            await asyncio.sleep(TYPING_REFRESH)
+
+    async def __call__(self, status: str) -> None:
+        self._now.set()
+        text = as_html(t("telegram.progress", status=status))
+        if text == self.shown:
+            return
+        try:
+            if self.message_id is None:
+                message = await self.bot.send_message(chat_id=self.chat_id, text=text)
+                self.message_id = message.message_id
+            else:
+                await self.bot.edit_message_text(
+                    chat_id=self.chat_id, message_id=self.message_id, text=text
+                )
+            self.shown = text
+        except TelegramBadRequest as error:
+            log.info("progress for chat %s not shown: %s", self.chat_id, error.message)
+        except TelegramAPIError as error:
+            log.warning("progress for chat %s not shown: %s", self.chat_id, error)

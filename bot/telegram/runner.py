@@ -1,0 +1,165 @@
+"""Starts the bot: long polling by default, a webhook server when TELEGRAM_WEBHOOK_URL is set.
+
+Either way SIGTERM/SIGINT stop taking updates, let the ones being handled finish, then close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import signal
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from aiogram import Bot, Dispatcher
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiohttp import web
+
+from advisor.app import Advisor
+from advisor.config import Settings
+from advisor.storage.store import ConversationStore
+from bot.telegram.commands import bot_commands
+from bot.telegram.delivery import Delivery
+from bot.telegram.handlers import build_router
+from bot.telegram.middlewares import InFlight, OncePerUpdate
+from bot.telegram.session import create_bot
+
+log = logging.getLogger(__name__)
+
+# Telegram keeps an undelivered update for 24 hours; ids older than that cannot come back.
+REMEMBER_UPDATES = timedelta(hours=48)
+FORGET_EVERY_SECONDS = 3600.0
+DRAIN_SECONDS = 30.0
+
+
+def build_dispatcher(advisor: Advisor, bot: Bot) -> tuple[Dispatcher, InFlight]:
+    # The event isolation takes a per-chat lock in the order updates arrive, so one person's
+    # updates are handled one after another while different people are served concurrently.
+    dispatcher = Dispatcher(
+        events_isolation=SimpleEventIsolation(),
+        advisor=advisor,
+        delivery=Delivery(bot),
+    )
+    in_flight = InFlight()
+    dispatcher.update.outer_middleware(in_flight)
+    dispatcher.update.outer_middleware(OncePerUpdate(advisor.store))
+    dispatcher.include_router(build_router())
+    return dispatcher, in_flight
+
+
+async def _forget_old_updates(store: ConversationStore) -> None:
+    while True:
+        try:
+            forgotten = await store.forget_processed_before(datetime.now(UTC) - REMEMBER_UPDATES)
+            log.debug("forgot %d old update ids", forgotten)
+        except Exception:
+            log.exception("could not prune the handled update ids")
+        await asyncio.sleep(FORGET_EVERY_SECONDS)
+
+
+def webhook_secret(settings: Settings) -> str:
+    """The configured secret, or a fresh one: Telegram learns it from setWebhook either way."""
+    if settings.telegram_webhook_secret is not None:
+        return settings.telegram_webhook_secret.get_secret_value()
+    log.info("TELEGRAM_WEBHOOK_SECRET is not set; using a random secret for this run")
+    return secrets.token_urlsafe(32)
+
+
+class TelegramBot:
+    """One bot process: the advisor, the aiogram Bot and Dispatcher, and their start and stop."""
+
+    def __init__(self, settings: Settings, advisor: Advisor, bot: Bot) -> None:
+        self.settings = settings
+        self.advisor = advisor
+        self.bot = bot
+        self.dispatcher, self.in_flight = build_dispatcher(advisor, bot)
+        self._pruning: asyncio.Task[None] | None = None
+        self.dispatcher.startup.register(self._on_startup)
+        self.dispatcher.shutdown.register(self._on_shutdown)
+
+    async def _on_startup(self) -> None:
+        await self.bot.set_my_commands(bot_commands())
+        self._pruning = asyncio.create_task(_forget_old_updates(self.advisor.store))
+
+    async def _on_shutdown(self) -> None:
+        if not await self.in_flight.drain(DRAIN_SECONDS):
+            log.warning("stopping with %d updates still being handled", self.in_flight.count)
+        if self._pruning is not None:
+            self._pruning.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pruning
+
+    async def poll(self) -> None:
+        # A webhook left from another run would make getUpdates fail with 409 Conflict.
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        await self.dispatcher.start_polling(self.bot, handle_signals=True)
+
+    async def serve_webhook(self) -> None:
+        url = self.settings.telegram_webhook_url or ""
+        secret = webhook_secret(self.settings)
+        app = web.Application()
+        # Dispatcher shutdown first (it drains updates in flight), the Bot session after it.
+        setup_application(app, self.dispatcher, bot=self.bot)
+        handler = SimpleRequestHandler(self.dispatcher, self.bot, secret_token=secret)
+        handler.register(app, path=urlsplit(url).path or "/")
+
+        async def register_webhook(_: web.Application) -> None:
+            await self.bot.set_webhook(
+                url,
+                secret_token=secret,
+                allowed_updates=self.dispatcher.resolve_used_update_types(),
+            )
+
+        app.on_startup.append(register_webhook)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        try:
+            site = web.TCPSite(
+                runner, self.settings.telegram_webhook_host, self.settings.telegram_webhook_port
+            )
+            await site.start()
+            log.info(
+                "webhook server on %s:%s for %s",
+                self.settings.telegram_webhook_host,
+                self.settings.telegram_webhook_port,
+                urlsplit(url).path or "/",
+            )
+            await _until_signalled()
+        finally:
+            await runner.cleanup()
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+        log.warning("stop signal received")
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+
+
+async def run_telegram(settings: Settings) -> int:
+    """Run until SIGTERM/SIGINT; the exit code for the process."""
+    bot = create_bot(settings)
+    try:
+        advisor = await Advisor.open(settings)
+    except BaseException:
+        await bot.session.close()
+        raise
+    try:
+        telegram = TelegramBot(settings, advisor, bot)
+        if settings.telegram_webhook_url:
+            await telegram.serve_webhook()
+        else:
+            await telegram.poll()
+    finally:
+        await bot.session.close()
+        await advisor.close()
+    return 0
