@@ -1,0 +1,263 @@
+"""Placements in the database. Every query is filtered by the owner, so people see only their rows.
+
+Rows are addressed by the owner's ``user_pk`` (``users.id``) and the row ``number`` they see.
+A placement and its reminder are written in one transaction: a reminder exists for a placement
+whose start plus the reminder delay is still ahead; changing the start moves an unsent reminder.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from advisor.storage.tables import users
+from advisor.storage.tracker_tables import tracker_placements as placements
+from advisor.storage.tracker_tables import tracker_reminders as reminders
+from advisor.tracker.models import COUNT_FIELDS, Placement, PostRef, StoredPlacement
+
+log = logging.getLogger(__name__)
+
+DEFAULT_REMINDER_DAYS = 3
+# People are mostly in Russia; a reminder at 10:00 Moscow time lands in the working day.
+MOSCOW = timezone(timedelta(hours=3), "MSK")
+REMINDER_HOUR = time(10, 0)
+# Changes that answer a reminder's "send fresh numbers".
+NUMBER_FIELDS = ("views", "clicks", "subscribers", "hides", "actions")
+
+
+def today_in_moscow(now: datetime) -> date:
+    return now.astimezone(MOSCOW).date()
+
+
+def reminder_due_at(start: date, days: int, now: datetime) -> datetime | None:
+    """When to ask for fresh numbers; ``None`` when that moment has already passed."""
+    due = datetime.combine(start + timedelta(days=days), REMINDER_HOUR, MOSCOW).astimezone(UTC)
+    return due if due > now else None
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes; everything here is written in UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _values(placement: Placement) -> dict[str, Any]:
+    post = placement.post
+    return {
+        "post_link": post.link if post else None,
+        "post_owner_id": post.owner_id if post else None,
+        "post_id": post.post_id if post else None,
+        "public": placement.public,
+        "method": placement.method,
+        "creative": placement.creative,
+        "budget_kop": round(placement.budget * 100) if placement.budget is not None else None,
+        "start_date": placement.start,
+        "end_date": placement.end,
+        **{name: getattr(placement, name) for name in COUNT_FIELDS},
+    }
+
+
+def stored_from_row(row: Row[Any]) -> StoredPlacement:
+    post = None
+    if row.post_owner_id is not None and row.post_id is not None:
+        post = PostRef(owner_id=row.post_owner_id, post_id=row.post_id)
+    return StoredPlacement(
+        id=row.id,
+        number=row.number,
+        post=post,
+        public=row.public,
+        method=row.method,
+        creative=row.creative,
+        budget=row.budget_kop / 100 if row.budget_kop is not None else None,
+        start=row.start_date,
+        end=row.end_date,
+        created_at=as_utc(row.created_at),
+        updated_at=as_utc(row.updated_at),
+        vk_fetched_at=as_utc(row.vk_fetched_at),
+        **{name: getattr(row, name) for name in COUNT_FIELDS},
+    )
+
+
+class PlacementRepository:
+    def __init__(self, engine: AsyncEngine, reminder_days: int = DEFAULT_REMINDER_DAYS) -> None:
+        self.engine = engine
+        self.reminder_days = reminder_days
+
+    # --- reading -------------------------------------------------------------------------------
+
+    async def find_user(self, channel: str, external_id: str) -> int | None:
+        query = select(users.c.id).where(
+            and_(users.c.channel == channel, users.c.external_id == external_id)
+        )
+        async with self.engine.connect() as connection:
+            return (await connection.execute(query)).scalar()
+
+    async def list(self, user_pk: int) -> list[StoredPlacement]:
+        query = (
+            select(placements).where(placements.c.user_id == user_pk).order_by(placements.c.number)
+        )
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [stored_from_row(row) for row in rows]
+
+    async def get(self, user_pk: int, number: int) -> StoredPlacement | None:
+        async with self.engine.connect() as connection:
+            row = await self._row(connection, user_pk, number)
+        return stored_from_row(row) if row is not None else None
+
+    async def _row(self, connection: AsyncConnection, user_pk: int, number: int) -> Any:
+        query = select(placements).where(
+            and_(placements.c.user_id == user_pk, placements.c.number == number)
+        )
+        return (await connection.execute(query)).first()
+
+    async def pending_reminder(self, user_pk: int) -> StoredPlacement | None:
+        """The oldest placement whose reminder was sent and not yet answered with numbers."""
+        query = (
+            select(placements)
+            .join(reminders, reminders.c.placement_id == placements.c.id)
+            .where(
+                and_(
+                    placements.c.user_id == user_pk,
+                    reminders.c.sent_at.is_not(None),
+                    reminders.c.answered_at.is_(None),
+                )
+            )
+            .order_by(reminders.c.due_at, placements.c.number)
+            .limit(1)
+        )
+        async with self.engine.connect() as connection:
+            row = (await connection.execute(query)).first()
+        return stored_from_row(row) if row is not None else None
+
+    # --- writing -------------------------------------------------------------------------------
+
+    async def add(self, user_pk: int, placement: Placement, now: datetime) -> StoredPlacement:
+        """Store a new row with the next number; schedule its reminder."""
+        for attempt in range(3):
+            try:
+                async with self.engine.begin() as connection:
+                    number = (
+                        await connection.execute(
+                            select(func.coalesce(func.max(placements.c.number), 0)).where(
+                                placements.c.user_id == user_pk
+                            )
+                        )
+                    ).scalar_one() + 1
+                    result = await connection.execute(
+                        insert(placements).values(
+                            user_id=user_pk,
+                            number=number,
+                            created_at=now,
+                            updated_at=now,
+                            **_values(placement),
+                        )
+                    )
+                    placement_id = int(result.inserted_primary_key[0])
+                    due = reminder_due_at(placement.start, self.reminder_days, now)
+                    if due is not None:
+                        await connection.execute(
+                            insert(reminders).values(
+                                placement_id=placement_id, due_at=due, attempts=0
+                            )
+                        )
+                    row = await self._row(connection, user_pk, number)
+                return stored_from_row(row)
+            except IntegrityError:
+                # Another replica took the same number for this person at the same moment.
+                log.info("placement number taken for user %s, retry %d", user_pk, attempt)
+        raise RuntimeError(f"could not number a placement of user {user_pk}")
+
+    async def update(
+        self, user_pk: int, number: int, placement: Placement, now: datetime
+    ) -> StoredPlacement | None:
+        """Replace a row's fields. New numbers answer a sent reminder; a new start moves an
+        unsent one (or drops it when the new moment has passed, or adds one)."""
+        async with self.engine.begin() as connection:
+            old_row = await self._row(connection, user_pk, number)
+            if old_row is None:
+                return None
+            old = stored_from_row(old_row)
+            await connection.execute(
+                update(placements)
+                .where(placements.c.id == old.id)
+                .values(updated_at=now, **_values(placement))
+            )
+            if any(getattr(old, n) != getattr(placement, n) for n in NUMBER_FIELDS):
+                await connection.execute(
+                    update(reminders)
+                    .where(
+                        and_(
+                            reminders.c.placement_id == old.id,
+                            reminders.c.sent_at.is_not(None),
+                            reminders.c.answered_at.is_(None),
+                        )
+                    )
+                    .values(answered_at=now)
+                )
+            if old.start != placement.start:
+                await self._reschedule(connection, old.id, placement.start, now)
+            row = await self._row(connection, user_pk, number)
+        return stored_from_row(row)
+
+    async def _reschedule(
+        self, connection: AsyncConnection, placement_id: int, start: date, now: datetime
+    ) -> None:
+        current = (
+            await connection.execute(
+                select(reminders.c.id, reminders.c.sent_at).where(
+                    reminders.c.placement_id == placement_id
+                )
+            )
+        ).first()
+        if current is not None and current.sent_at is not None:
+            return  # a reminder that fired never fires again
+        due = reminder_due_at(start, self.reminder_days, now)
+        if current is None:
+            if due is not None:
+                await connection.execute(
+                    insert(reminders).values(placement_id=placement_id, due_at=due, attempts=0)
+                )
+        elif due is None:
+            await connection.execute(delete(reminders).where(reminders.c.id == current.id))
+        else:
+            await connection.execute(
+                update(reminders)
+                .where(and_(reminders.c.id == current.id, reminders.c.sent_at.is_(None)))
+                .values(due_at=due, claim_token=None, claimed_until=None)
+            )
+
+    async def delete(self, user_pk: int, number: int) -> bool:
+        async with self.engine.begin() as connection:
+            row = await self._row(connection, user_pk, number)
+            if row is None:
+                return False
+            # Explicit, so the reminder goes even where foreign keys are not enforced.
+            await connection.execute(delete(reminders).where(reminders.c.placement_id == row.id))
+            await connection.execute(delete(placements).where(placements.c.id == row.id))
+        return True
+
+    async def set_post_figures(
+        self, user_pk: int, number: int, figures: dict[str, int | None], now: datetime
+    ) -> StoredPlacement | None:
+        """Store what VK reported for the row's post (views, likes, ...); ``None`` values keep
+        what was there."""
+        changes = {k: v for k, v in figures.items() if k in COUNT_FIELDS and v is not None}
+        async with self.engine.begin() as connection:
+            row = await self._row(connection, user_pk, number)
+            if row is None:
+                return None
+            await connection.execute(
+                update(placements)
+                .where(placements.c.id == row.id)
+                .values(vk_fetched_at=now, updated_at=now, **changes)
+            )
+            row = await self._row(connection, user_pk, number)
+        return stored_from_row(row)
