@@ -1,0 +1,240 @@
+"""The VK front-end's pure parts: event translation, keyboards and pages, pieces, random_id."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from advisor.dialog.types import Button, Image, Outgoing
+from bot.vk.events import parse_update
+from bot.vk.keyboards import (
+    INLINE_LIMITS,
+    REGULAR_LIMITS,
+    ClientCaps,
+    KeyboardMode,
+    build_keyboard,
+    paginate,
+)
+from bot.vk.longpoll import HandledTs, _resume_ts, backoff_delay
+from bot.vk.outgoing import plan_reply, random_id
+from tests.fakes.vk_schema import load_schema
+from tests.vk_bot_driver import CALLBACK_CLIENT, TEXT_ONLY_CLIENT
+
+
+def _buttons(count: int, per_row: int = 1) -> list[list[Button]]:
+    flat = [Button(label=f"Вариант {n}", payload=f"a:x:y:{n}") for n in range(count)]
+    return [flat[i : i + per_row] for i in range(0, count, per_row)]
+
+
+def _message_new(text: str, payload: object = None, client_info: object = None) -> dict:
+    message: dict = {"id": 1, "date": 1, "from_id": 7, "peer_id": 7, "text": text, "out": 0}
+    if payload is not None:
+        message["payload"] = payload if isinstance(payload, str) else json.dumps(payload)
+    return {
+        "type": "message_new",
+        "event_id": "e1",
+        "group_id": 1,
+        "v": "5.199",
+        "object": {"message": message, "client_info": client_info},
+    }
+
+
+# --- event translation -------------------------------------------------------------------
+
+
+def test_typed_text_and_text_button_payload() -> None:
+    action = parse_update(_message_new("привет", client_info=TEXT_ONLY_CLIENT))
+    assert action is not None and action.incoming is not None
+    assert action.incoming.text == "привет" and action.incoming.user_id == "7"
+    assert action.caps.mode is KeyboardMode.TEXT
+    pressed = parse_update(_message_new("Да", {"p": "a:prep:x:0:y"}, CALLBACK_CLIENT))
+    assert pressed is not None and pressed.incoming is not None
+    assert pressed.incoming.payload == "a:prep:x:0:y" and pressed.incoming.text is None
+    assert pressed.caps.mode is KeyboardMode.CALLBACK
+
+
+def test_vk_start_button_and_foreign_payloads() -> None:
+    start = parse_update(_message_new("Начать", {"command": "start"}))
+    assert start is not None and start.incoming is not None
+    assert start.incoming.text == "/start"
+    # A payload this bot did not make: the typed text is what counts.
+    for payload in ('{"button":"1"}', "not json", "[1,2]", '{"p":' + '"x' * 300 + '"}'):
+        action = parse_update(_message_new("меню", payload))
+        assert action is not None and action.incoming is not None
+        assert action.incoming.text == "меню", payload
+
+
+def test_page_buttons_are_the_front_ends_own() -> None:
+    action = parse_update(_message_new("Далее ▸", {"pg": 2}))
+    assert action is not None and action.page == 2 and action.incoming is None
+    negative = parse_update(_message_new("x", {"pg": -4}))
+    assert negative is not None and negative.page == 0
+
+
+def test_message_event_translation() -> None:
+    update = {
+        "type": "message_event",
+        "event_id": "e2",
+        "group_id": 1,
+        "v": "5.199",
+        "object": {"user_id": 7, "peer_id": 7, "event_id": "btn1", "payload": {"p": "m"}},
+    }
+    action = parse_update(update)
+    assert action is not None and action.answer is not None
+    assert action.answer.event_id == "btn1" and action.incoming is not None
+    assert action.incoming.payload == "m"
+    assert action.caps.mode is KeyboardMode.CALLBACK
+    # An unknown payload is still answered (the spinner stops) but goes nowhere.
+    update["object"]["payload"] = {"other": 1}
+    foreign = parse_update(update)
+    assert foreign is not None and foreign.answer is not None and foreign.incoming is None
+
+
+def test_ignored_updates() -> None:
+    chat = _message_new("всем привет")
+    chat["object"]["message"]["peer_id"] = 2_000_000_001
+    assert parse_update(chat) is None
+    assert parse_update({"type": "group_join", "event_id": "e", "object": {"user_id": 1}}) is None
+    assert parse_update({"type": "message_new", "object": "junk"}) is None
+    no_event_id = _message_new("x")
+    del no_event_id["event_id"]
+    assert parse_update(no_event_id) is None
+
+
+def test_shared_post_and_link_attachments_become_links() -> None:
+    update = _message_new("стоит брать?")
+    update["object"]["message"]["attachments"] = [
+        {"type": "wall", "wall": {"id": 55, "owner_id": -123, "from_id": -123}},
+        {"type": "link", "link": {"url": "https://vk.com/coffee", "title": "x"}},
+    ]
+    action = parse_update(update)
+    assert action is not None and action.incoming is not None
+    assert action.incoming.text == "стоит брать?\nhttps://vk.com/wall-123_55\nhttps://vk.com/coffee"
+
+
+def test_client_caps_modes() -> None:
+    assert ClientCaps.from_client_info(CALLBACK_CLIENT).mode is KeyboardMode.CALLBACK
+    assert ClientCaps.from_client_info(TEXT_ONLY_CLIENT).mode is KeyboardMode.TEXT
+    inline_text = {**TEXT_ONLY_CLIENT, "inline_keyboard": True}
+    assert ClientCaps.from_client_info(inline_text).mode is KeyboardMode.INLINE_TEXT
+    bare = {"keyboard": False, "inline_keyboard": False, "button_actions": []}
+    assert ClientCaps.from_client_info(bare).mode is KeyboardMode.NONE
+    assert ClientCaps.from_client_info(None).mode is KeyboardMode.TEXT
+
+
+# --- keyboards ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("limits", [INLINE_LIMITS, REGULAR_LIMITS])
+@pytest.mark.parametrize(("count", "per_row"), [(1, 1), (8, 1), (10, 2), (45, 3), (60, 5)])
+def test_pages_respect_vk_limits_and_keep_every_button(limits, count: int, per_row: int) -> None:
+    rows = _buttons(count, per_row)
+    pages = paginate(rows, limits)
+    flat = [b for page in pages for row in page for b in row]
+    assert flat == [b for row in rows for b in row]
+    for page in pages:
+        pager = 1 if len(pages) > 1 else 0
+        assert len(page) + pager <= limits.rows
+        assert sum(map(len, page)) + 2 * pager <= limits.total
+        assert all(len(row) <= limits.per_row for row in page)
+
+
+def test_a_row_is_never_split_between_pages() -> None:
+    rows = [[Button(label=w, payload=w) for w in ("Да", "Нет", "Не знаю")]] * 4
+    for page in paginate(rows, INLINE_LIMITS):
+        assert all(len(row) == 3 for row in page)
+
+
+def test_keyboard_json_is_valid_for_vk() -> None:
+    schema = load_schema()
+    long_label = Button(label="Очень длинная подпись кнопки, которая не влезет", payload="m")
+    rows = [[long_label], *_buttons(12)]
+    for mode in (KeyboardMode.CALLBACK, KeyboardMode.INLINE_TEXT, KeyboardMode.TEXT):
+        keyboard, _, pages = build_keyboard(rows, mode, page=1)
+        assert keyboard is not None
+        data = json.loads(keyboard)
+        assert data["inline"] is (mode is not KeyboardMode.TEXT)
+        for row in data["buttons"]:
+            for button in row:
+                assert (
+                    schema.check_object("messages/objects.json", "messages_keyboard_button", button)
+                    == []
+                )
+                assert len(button["action"]["label"]) <= 40
+                assert json.loads(button["action"]["payload"])
+                kind = "callback" if mode is KeyboardMode.CALLBACK else "text"
+                assert button["action"]["type"] == kind
+        labels = [b["action"]["label"] for row in data["buttons"] for b in row]
+        if pages > 1:
+            assert "◂ Назад" in labels
+    first, _, _ = build_keyboard(rows, KeyboardMode.CALLBACK, page=0)
+    assert first is not None
+    assert "Очень длинная подпись кнопки, которая н…" in first
+
+
+def test_text_mode_clears_a_stale_keyboard() -> None:
+    keyboard, _, pages = build_keyboard([], KeyboardMode.TEXT)
+    assert keyboard is not None and json.loads(keyboard)["buttons"] == [] and pages == 0
+    assert build_keyboard([], KeyboardMode.CALLBACK)[0] is None
+
+
+# --- pieces -----------------------------------------------------------------------------------
+
+
+def test_long_text_is_split_and_the_keyboard_rides_on_the_last_piece() -> None:
+    text = ("Абзац про продвижение сообщества. " * 40 + "\n\n") * 8
+    reply = [Outgoing(text=text, buttons=_buttons(3), image=Image(png=b"png", caption="Итог"))]
+    pieces = plan_reply(reply, KeyboardMode.CALLBACK)
+    assert len(pieces) > 1
+    assert all(len(p.text) <= 4096 for p in pieces)
+    assert pieces[0].image is not None and all(p.image is None for p in pieces[1:])
+    assert pieces[-1].keyboard is not None and all(p.keyboard is None for p in pieces[:-1])
+    assert pieces[0].text.startswith("Итог")
+
+
+def test_text_mode_puts_the_last_buttons_on_the_last_message() -> None:
+    reply = [Outgoing(text="Меню", buttons=_buttons(2)), Outgoing(text="Подсказка")]
+    pieces = plan_reply(reply, KeyboardMode.TEXT)
+    assert [p.keyboard is None for p in pieces] == [True, False]
+    assert "Вариант 1" in (pieces[-1].keyboard or "")
+
+
+def test_no_keyboard_client_reads_the_options() -> None:
+    pieces = plan_reply([Outgoing(text="Выберите:", buttons=_buttons(2))], KeyboardMode.NONE)
+    assert pieces[0].keyboard is None
+    assert "• Вариант 0" in pieces[0].text and "• Вариант 1" in pieces[0].text
+
+
+def test_random_id_is_stable_distinct_and_int32() -> None:
+    ids = {random_id(f"event{n}", piece) for n in range(300) for piece in range(5)}
+    assert len(ids) == 1500
+    assert all(0 < value < 2**31 for value in ids)
+    assert random_id("abc", 0) == random_id("abc", 0) != random_id("abc", 1)
+
+
+# --- long poll bookkeeping --------------------------------------------------------------------
+
+
+def test_handled_ts_advances_only_past_fully_handled_batches(tmp_path) -> None:
+    state = HandledTs(tmp_path / "lp.json")
+    first = state.batch("5", 2)
+    second = state.batch("7", 1)
+    second()
+    assert state.committed is None  # the earlier batch is still running
+    first()
+    assert state.committed is None
+    first()
+    assert state.committed == "7"
+    state.batch("8", 0)
+    assert state.committed == "8"
+    state.save()
+    assert HandledTs(tmp_path / "lp.json").load() == "8"
+
+
+def test_resume_and_backoff() -> None:
+    assert _resume_ts(None, "10") == "10"
+    assert _resume_ts("4", "10") == "4"
+    assert _resume_ts("40", "10") == "10"  # a restarted counter: the saved point is void
+    delays = [backoff_delay(n) for n in range(1, 12)]
+    assert delays[0] < 1 and max(delays) <= 36 and delays[5] > delays[0]
