@@ -1,0 +1,88 @@
+"""Callback API: VK posts each event to our HTTP server and wants "ok" back quickly.
+
+``confirmation`` is answered with ``VK_CALLBACK_CONFIRMATION``; a request whose ``secret`` is not
+``VK_CALLBACK_SECRET`` (or names another community) is refused with 403. Any other event is
+answered "ok" at once and handled afterwards; VK retries an event it got no "ok" for, and the
+retry is recognised by its ``event_id`` when it is handled.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+from pydantic import SecretStr
+
+log = logging.getLogger(__name__)
+
+EventSink = Callable[[dict[str, Any]], None]
+MAX_BODY_BYTES = 256 * 1024
+
+
+class CallbackServer:
+    def __init__(
+        self,
+        sink: EventSink,
+        *,
+        confirmation: SecretStr,
+        secret: SecretStr | None,
+        group_id: int | None,
+    ) -> None:
+        self.sink = sink
+        self.confirmation = confirmation
+        self.secret = secret
+        self.group_id = group_id
+        self._runner: web.AppRunner | None = None
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_BODY_BYTES)
+        app.router.add_post("/{tail:.*}", self.handle)
+        return app
+
+    def _secret_ok(self, body: dict[str, Any]) -> bool:
+        if self.secret is None:
+            return True
+        given = body.get("secret")
+        return isinstance(given, str) and hmac.compare_digest(
+            given.encode(), self.secret.get_secret_value().encode()
+        )
+
+    async def handle(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json(loads=json.loads)
+        except ValueError:
+            log.warning("VK callback: unreadable request from %s refused", request.remote)
+            return web.Response(status=400, text="bad request")
+        if not isinstance(body, dict):
+            return web.Response(status=400, text="bad request")
+        if not self._secret_ok(body):
+            log.warning("VK callback: request with a wrong secret from %s refused", request.remote)
+            return web.Response(status=403, text="forbidden")
+        if self.group_id is not None and body.get("group_id") != self.group_id:
+            log.warning(
+                "VK callback: request for community %r refused (this bot serves %d)",
+                body.get("group_id"),
+                self.group_id,
+            )
+            return web.Response(status=403, text="forbidden")
+        if body.get("type") == "confirmation":
+            log.info("VK callback: confirmation requested")
+            return web.Response(text=self.confirmation.get_secret_value())
+        body.pop("secret", None)
+        self.sink(body)
+        return web.Response(text="ok")
+
+    async def start(self, host: str, port: int) -> None:
+        self._runner = web.AppRunner(self.app(), access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, host, port).start()
+        log.info("VK callback server listening on %s:%d", host, port)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None

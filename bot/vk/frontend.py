@@ -1,0 +1,83 @@
+"""One person's action in, the advisor's reply out: dedup, button answers, paging, progress."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from advisor.app import Advisor
+from advisor.dialog.types import Incoming, Outgoing
+from advisor.texts import t
+from bot.vk.events import VkAction
+from bot.vk.keyboards import KeyboardMode, build_keyboard
+from bot.vk.outgoing import Piece, last_buttons, plan_reply, random_id
+from bot.vk.sender import VkSender
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "vk"
+# A public check reports several stages; one status line per this many seconds is enough.
+PROGRESS_INTERVAL = 8.0
+RERENDER = "r"
+
+
+class Progress:
+    """Status lines of a long step as messages, at most one per PROGRESS_INTERVAL."""
+
+    def __init__(self, sender: VkSender, action: VkAction) -> None:
+        self.sender = sender
+        self.action = action
+        self.sent = 0
+        self.last = float("-inf")
+
+    async def __call__(self, status: str) -> None:
+        now = time.monotonic()
+        if now - self.last < PROGRESS_INTERVAL:
+            return
+        self.last = now
+        rid = random_id(self.action.event_id, f"progress:{self.sent}")
+        self.sent += 1
+        await self.sender.send_text(self.action.peer_id, rid, status)
+
+
+class VkFrontend:
+    def __init__(self, advisor: Advisor, sender: VkSender) -> None:
+        self.advisor = advisor
+        self.sender = sender
+
+    async def handle(self, action: VkAction) -> None:
+        """Never raises: a failure is logged for the operator and the person gets an apology."""
+        try:
+            await self._handle(action)
+        except Exception:
+            log.exception("VK: event %s of peer %d failed", action.event_id, action.peer_id)
+            await self.sender.apologize(action.peer_id, action.event_id)
+
+    async def _handle(self, action: VkAction) -> None:
+        if not await self.advisor.store.mark_processed(CHANNEL, action.event_id):
+            log.info("VK: event %s was delivered again; already handled", action.event_id)
+            return
+        if action.answer is not None:
+            await self.sender.answer_event(action.answer)
+        mode = action.caps.mode
+        if action.page is not None:
+            await self._page(action, mode)
+            return
+        if action.incoming is None:
+            return
+        replies = await self.advisor.handle(action.incoming, Progress(self.sender, action))
+        await self.sender.send_pieces(action.peer_id, action.event_id, plan_reply(replies, mode))
+
+    async def _page(self, action: VkAction, mode: KeyboardMode) -> None:
+        """«далее» / «назад» of a paged keyboard: the current step's buttons, that page."""
+        assert action.page is not None
+        incoming = Incoming(channel=CHANNEL, user_id=str(action.peer_id), payload=RERENDER)
+        replies: list[Outgoing] = await self.advisor.handle(incoming)
+        rows = last_buttons(replies)
+        keyboard, page, pages = build_keyboard(rows, mode, action.page)
+        if pages == 0:
+            # The step has no buttons any more: show it as it is now.
+            pieces = plan_reply(replies, mode)
+        else:
+            pieces = [Piece(t("vk.page_title", page=page + 1, pages=pages), keyboard)]
+        await self.sender.send_pieces(action.peer_id, action.event_id, pieces)

@@ -1,0 +1,239 @@
+"""Bots Long Poll: groups.getLongPollServer, then ``a_check`` requests in a loop.
+
+VK's rules (dev.vk.com, «Bots Long Poll API»): ``failed: 1`` — the history is outdated, carry on
+with the ``ts`` VK returns; ``2`` — the key expired, get a new key and keep the ``ts``; ``3`` —
+the information is lost, get a new key and ``ts``. A dropped connection or an unreadable answer
+is retried with exponential backoff, keeping key and ts so that no event is skipped.
+
+The ``ts`` up to which every event has been handled is kept in a small file, so a restarted
+process asks VK for what arrived while it was down; a redelivered event is recognised by its
+``event_id`` (``mark_processed``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import random
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from advisor.vk.api import VkClient, VkUnavailable
+
+log = logging.getLogger(__name__)
+
+DEFAULT_WAIT = 25
+BACKOFF_FIRST = 0.5
+BACKOFF_MAX = 30.0
+SAVE_EVERY = 1.0
+
+UpdatesSink = Callable[[list[dict[str, Any]], Callable[[], None]], None]
+"""Receives a batch of updates and a callback to call once per update when it is handled."""
+
+
+def backoff_delay(failures: int) -> float:
+    """Exponential, capped, with jitter so that many bots do not reconnect in step."""
+    base = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** min(max(failures - 1, 0), 10))
+    return base * random.uniform(0.8, 1.2)
+
+
+@dataclass
+class Server:
+    server: str
+    key: str
+    ts: str
+
+    @classmethod
+    def from_response(cls, response: Any) -> Server:
+        if not isinstance(response, dict) or not all(
+            k in response for k in ("server", "key", "ts")
+        ):
+            raise ValueError("groups.getLongPollServer returned no server, key or ts")
+        return cls(str(response["server"]), str(response["key"]), str(response["ts"]))
+
+
+class HandledTs:
+    """The newest ts whose events, and every earlier one, have all been handled."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.committed: str | None = None
+        self._batches: deque[list[Any]] = deque()
+        self._dirty = False
+
+    def load(self) -> str | None:
+        if self.path is None:
+            return None
+        try:
+            state = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            log.warning("VK long poll: ignoring unreadable state %s: %s", self.path, exc)
+            return None
+        ts = state.get("ts") if isinstance(state, dict) else None
+        return str(ts) if ts is not None else None
+
+    def batch(self, ts: str, count: int) -> Callable[[], None]:
+        entry: list[Any] = [ts, count]
+        self._batches.append(entry)
+
+        def done() -> None:
+            entry[1] -= 1
+            self._advance()
+
+        self._advance()
+        return done
+
+    def _advance(self) -> None:
+        while self._batches and self._batches[0][1] <= 0:
+            self.committed = self._batches.popleft()[0]
+            self._dirty = True
+
+    def take(self) -> str | None:
+        """The ts to write, if it changed since the last call."""
+        if self.path is None or not self._dirty:
+            return None
+        self._dirty = False
+        return self.committed
+
+    def write(self, ts: str | None) -> None:
+        if self.path is None or ts is None:
+            return
+        temp = self.path.with_suffix(".tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temp.write_text(json.dumps({"ts": ts}), encoding="utf-8")
+            os.replace(temp, self.path)
+        except OSError as exc:
+            log.warning("VK long poll: cannot save state to %s: %s", self.path, exc)
+
+    def save(self) -> None:
+        self.write(self.take())
+
+
+def _resume_ts(saved: str | None, fresh: str) -> str:
+    """The saved ts when it is an earlier point of the same event stream, else VK's fresh one."""
+    if saved is None:
+        return fresh
+    if saved.isdigit() and fresh.isdigit() and int(saved) > int(fresh):
+        return fresh  # the counter restarted: the saved point belongs to another stream
+    return saved
+
+
+class LongPoll:
+    def __init__(
+        self,
+        client: VkClient,
+        http: aiohttp.ClientSession,
+        group_id: int,
+        state: HandledTs,
+        wait: int = DEFAULT_WAIT,
+    ) -> None:
+        self.client = client
+        self.http = http
+        self.group_id = group_id
+        self.state = state
+        self.wait = wait
+
+    async def get_server(self) -> Server:
+        response = await self.client.call("groups.getLongPollServer", {"group_id": self.group_id})
+        return Server.from_response(response)
+
+    async def _check(self, server: Server) -> dict[str, Any]:
+        params = {"act": "a_check", "key": server.key, "ts": server.ts, "wait": str(self.wait)}
+        timeout = aiohttp.ClientTimeout(total=self.wait + 10)
+        async with self.http.get(server.server, params=params, timeout=timeout) as response:
+            response.raise_for_status()
+            body = await response.json(content_type=None)
+        if not isinstance(body, dict):
+            raise ValueError("the long poll answer is not an object")
+        return body
+
+    async def _refresh(self, keep_ts: str | None) -> Server:
+        """A new key (and ts unless ``keep_ts``); VK being down is waited out, not fatal."""
+        failures = 0
+        while True:
+            try:
+                server = await self.get_server()
+            except (ValueError, VkUnavailable) as exc:
+                failures += 1
+                delay = backoff_delay(failures)
+                log.warning("VK long poll: no server (%s); again in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+                continue
+            if keep_ts is not None:
+                server.ts = keep_ts
+            return server
+
+    async def run(self, sink: UpdatesSink) -> None:
+        """Polls until cancelled. A VkApiError from groups.getLongPollServer (a bad token,
+        long poll switched off in the community) propagates: the operator must act."""
+        first = await self._refresh(keep_ts=None)
+        first.ts = _resume_ts(self.state.load(), first.ts)
+        server = first
+        log.info("VK long poll started for community %d", self.group_id)
+        saver = asyncio.create_task(self._save_periodically())
+        failures = 0
+        try:
+            while True:
+                try:
+                    body = await self._check(server)
+                except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                    failures += 1
+                    delay = backoff_delay(failures)
+                    # The request URL carries the key: only the kind of failure is logged.
+                    log.warning(
+                        "VK long poll: connection problem (%s); reconnecting in %.1f s",
+                        type(exc).__name__,
+                        delay,
+                    )
+                    await asyncio.sleep(delay)
+                    continue
+                failed = body.get("failed")
+                if failed is not None:
+                    server = await self._on_failed(server, failed, body)
+                    continue
+                updates, ts = body.get("updates"), body.get("ts")
+                if not isinstance(updates, list) or ts is None:
+                    failures += 1
+                    log.warning("VK long poll: an answer without updates or ts; new server")
+                    await asyncio.sleep(backoff_delay(failures))
+                    server = await self._refresh(keep_ts=server.ts)
+                    continue
+                failures = 0
+                events = [u for u in updates if isinstance(u, dict)]
+                sink(events, self.state.batch(str(ts), len(events)))
+                server.ts = str(ts)
+        finally:
+            saver.cancel()
+            self.state.save()
+
+    async def _on_failed(self, server: Server, failed: Any, body: dict[str, Any]) -> Server:
+        if failed == 1 and body.get("ts") is not None:
+            log.info("VK long poll: history outdated, continuing from the new ts")
+            server.ts = str(body["ts"])
+            return server
+        if failed == 2:
+            log.info("VK long poll: key expired, getting a new key")
+            return await self._refresh(keep_ts=server.ts)
+        if failed == 3:
+            log.info("VK long poll: information lost, getting a new key and ts")
+            return await self._refresh(keep_ts=None)
+        log.error("VK long poll: unknown failure %r, getting a new server", failed)
+        await asyncio.sleep(backoff_delay(1))
+        return await self._refresh(keep_ts=None)
+
+    async def _save_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(SAVE_EVERY)
+            ts = self.state.take()
+            if ts is not None:
+                await asyncio.to_thread(self.state.write, ts)

@@ -1,0 +1,190 @@
+"""The VK bot process: Bots Long Poll by default, Callback API when VK_CALLBACK_PORT is set.
+
+SIGTERM / SIGINT stop taking new events, let the conversations in hand finish (up to
+DRAIN_SECONDS), save the long-poll position and close everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from contextlib import suppress
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from sqlalchemy.engine import make_url
+
+from advisor.app import Advisor
+from advisor.config import DEFAULT_DB_PATH, Settings
+from advisor.vk.api import VkApiError, VkClient, VkUnavailable
+from bot.vk.callback import CallbackServer
+from bot.vk.dispatch import PerKeySerial
+from bot.vk.events import parse_update
+from bot.vk.frontend import VkFrontend
+from bot.vk.longpoll import HandledTs, LongPoll
+from bot.vk.sender import VkSender
+
+log = logging.getLogger(__name__)
+
+DRAIN_SECONDS = 30.0
+MAX_CONCURRENT_TURNS = 64
+CALLBACK_HOST = "0.0.0.0"
+# VK retries a callback for minutes and long poll keeps hours of history: a day covers both.
+DEDUP_KEEP = timedelta(days=1)
+DEDUP_PRUNE_EVERY = 6 * 3600.0
+
+
+def route_vkbottle_logs() -> None:
+    """vkbottle gives its logger its own stderr handler, which would bypass the secret filter
+    of the root handler; its records go through the root handler only."""
+    import vkbottle.modules  # noqa: F401 - the import installs the handler being removed
+
+    logging.getLogger("vkbottle").handlers.clear()
+
+
+def state_path(settings: Settings, group_id: int) -> Path | None:
+    """Where the long-poll position is kept: beside the SQLite database it belongs with."""
+    url = make_url(settings.database_url)
+    folder = DEFAULT_DB_PATH.parent
+    if url.get_backend_name() == "sqlite":
+        database = url.database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        folder = Path(database).expanduser().resolve().parent
+    return folder / f"vk-longpoll-{group_id}.json"
+
+
+async def resolve_group_id(client: VkClient) -> int:
+    """The community of the token, when VK_GROUP_ID is not set."""
+    response = await client.call("groups.getById", {})
+    groups = response.get("groups") if isinstance(response, dict) else response
+    if isinstance(groups, list) and groups and isinstance(groups[0], dict):
+        return int(groups[0]["id"])
+    raise ValueError("groups.getById named no community")
+
+
+async def _prune_dedup(advisor: Advisor) -> None:
+    while True:
+        try:
+            removed = await advisor.store.forget_processed_before(datetime.now(UTC) - DEDUP_KEEP)
+            log.debug("VK: forgot %d handled event ids", removed)
+        except Exception:
+            log.warning("VK: pruning handled event ids failed", exc_info=True)
+        await asyncio.sleep(DEDUP_PRUNE_EVERY)
+
+
+def _config_problem(settings: Settings) -> str | None:
+    if settings.vk_group_token is None:
+        return "VK_GROUP_TOKEN is not set: the community token is needed"
+    if settings.vk_callback_port is not None and settings.vk_callback_confirmation is None:
+        return "VK_CALLBACK_PORT is set but VK_CALLBACK_CONFIRMATION is not"
+    return None
+
+
+async def run_vk(settings: Settings) -> int:
+    problem = _config_problem(settings)
+    if problem:
+        log.error("VK bot not started: %s", problem)
+        return 2
+    assert settings.vk_group_token is not None
+    advisor = await Advisor.open(settings)
+    client = VkClient(settings, settings.vk_group_token, "group")
+    http = aiohttp.ClientSession()
+    try:
+        return await _serve(settings, advisor, client, http)
+    finally:
+        await http.close()
+        await client.close()
+        await advisor.close()
+
+
+async def _serve(
+    settings: Settings, advisor: Advisor, client: VkClient, http: aiohttp.ClientSession
+) -> int:
+    try:
+        group_id = settings.vk_group_id or await resolve_group_id(client)
+    except (VkApiError, VkUnavailable, ValueError) as exc:
+        log.error("VK bot not started: set VK_GROUP_ID (could not read the community id: %s)", exc)
+        return 2
+    sender = VkSender(client, http, settings.vk_request_timeout)
+    frontend = VkFrontend(advisor, sender)
+    serial: PerKeySerial[Any] = PerKeySerial(frontend.handle, MAX_CONCURRENT_TURNS)
+
+    def submit(update: dict[str, Any], done: Any = None) -> None:
+        action = parse_update(update)
+        if action is None:
+            log.debug("VK: update of type %r ignored", update.get("type"))
+            if done is not None:
+                done()
+            return
+        serial.submit(action.peer_id, action, done)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    state: HandledTs | None = None
+    callback: CallbackServer | None = None
+    if settings.vk_callback_port is not None:
+        assert settings.vk_callback_confirmation is not None
+        if settings.vk_callback_secret is None:
+            log.warning("VK_CALLBACK_SECRET is not set: anyone who finds the URL can post events")
+        callback = CallbackServer(
+            submit,
+            confirmation=settings.vk_callback_confirmation,
+            secret=settings.vk_callback_secret,
+            group_id=group_id,
+        )
+        await callback.start(CALLBACK_HOST, settings.vk_callback_port)
+        worker = asyncio.create_task(stop.wait())
+    else:
+        state = HandledTs(state_path(settings, group_id))
+        poll = LongPoll(client, http, group_id, state)
+
+        def sink(updates: list[dict[str, Any]], done: Any) -> None:
+            for update in updates:
+                submit(update, done)
+
+        worker = asyncio.create_task(poll.run(sink))
+    pruner = asyncio.create_task(_prune_dedup(advisor))
+    stopper = asyncio.create_task(stop.wait())
+    code = 0
+    try:
+        await asyncio.wait({worker, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if worker.done() and not stop.is_set():
+            code = _failure_code(worker)
+        log.info("VK bot stopping")
+    finally:
+        for task in (worker, stopper, pruner):
+            task.cancel()
+        for task in (worker, stopper, pruner):
+            with suppress(asyncio.CancelledError, Exception):
+                await task
+        if callback is not None:
+            await callback.stop()
+        await serial.drain(DRAIN_SECONDS)
+        if state is not None:
+            state.save()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+    log.info("VK bot stopped")
+    return code
+
+
+def _failure_code(worker: asyncio.Task[Any]) -> int:
+    exc = worker.exception()
+    if isinstance(exc, VkApiError):
+        log.error(
+            "VK refused the long poll (%s): check VK_GROUP_TOKEN, VK_GROUP_ID and that Bots Long "
+            "Poll with message_new and message_event is switched on for the community",
+            exc,
+        )
+        return 2
+    if exc is not None:
+        log.error("VK long poll stopped", exc_info=exc)
+        return 1
+    return 0

@@ -1,0 +1,173 @@
+"""Sends planned pieces to a person through the community token, with VK's error rules.
+
+Method calls go through ``advisor.vk.api.VkClient``: vkbottle's API pointed at ``VK_API_URL``,
+paced at VK's 20 requests a second for a community token, with errors 6/9/10 and timeouts
+retried with backoff. Here: 900/901/902 (the person blocked or never allowed the community's
+messages) end the reply with a log line and no retry; any other failure gives the operator a
+log line and the person a short apology.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import aiohttp
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from advisor.dialog.types import Image
+from advisor.texts import t
+from advisor.vk.api import VkApiError, VkClient, VkUnavailable
+from bot.vk.events import EventAnswer
+from bot.vk.outgoing import Piece, random_id
+
+log = logging.getLogger(__name__)
+
+# 900: the person blacklisted the community; 901: never allowed its messages; 902: privacy.
+UNREACHABLE_CODES = frozenset({900, 901, 902})
+UPLOAD_ATTEMPTS = 3
+APOLOGY_PIECE = "apology"
+
+
+class UploadError(Exception):
+    """The photo did not reach VK; the message goes without it."""
+
+
+class VkSender:
+    def __init__(self, client: VkClient, http: aiohttp.ClientSession, timeout: float) -> None:
+        self.client = client
+        self.http = http
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def answer_event(self, answer: EventAnswer) -> None:
+        """Stops the pressed callback button's spinner; a failure costs only the spinner."""
+        try:
+            await self.client.call(
+                "messages.sendMessageEventAnswer",
+                {"event_id": answer.event_id, "user_id": answer.user_id, "peer_id": answer.peer_id},
+            )
+        except (VkApiError, VkUnavailable) as exc:
+            log.warning("VK: answering the button press of peer %d failed: %s", answer.peer_id, exc)
+
+    async def send_pieces(
+        self, peer_id: int, event_id: str, pieces: Sequence[Piece], *, first: int = 0
+    ) -> bool:
+        """Sends each piece in order; False when the reply could not be delivered whole."""
+        for offset, piece in enumerate(pieces):
+            index = first + offset
+            try:
+                await self._send_piece(peer_id, random_id(event_id, index), piece)
+            except VkApiError as exc:
+                if exc.vk_code in UNREACHABLE_CODES:
+                    log.info(
+                        "VK: peer %d does not accept the community's messages (error %d)",
+                        peer_id,
+                        exc.vk_code,
+                    )
+                    return False
+                log.error(
+                    "VK: messages.send to peer %d failed for event %s piece %d: %s",
+                    peer_id,
+                    event_id,
+                    index,
+                    exc,
+                )
+                await self.apologize(peer_id, event_id)
+                return False
+            except VkUnavailable as exc:
+                log.error(
+                    "VK: messages.send to peer %d gave up for event %s piece %d: %s",
+                    peer_id,
+                    event_id,
+                    index,
+                    exc.cause,
+                )
+                await self.apologize(peer_id, event_id)
+                return False
+        return True
+
+    async def send_text(self, peer_id: int, rid: int, text: str) -> None:
+        """A plain message (a progress line); failures are logged, never raised."""
+        try:
+            await self._send(peer_id, rid, text)
+        except (VkApiError, VkUnavailable) as exc:
+            log.warning("VK: a status message to peer %d failed: %s", peer_id, exc)
+
+    async def apologize(self, peer_id: int, event_id: str) -> None:
+        try:
+            await self._send(peer_id, random_id(event_id, APOLOGY_PIECE), t("vk.send_failed"))
+        except (VkApiError, VkUnavailable) as exc:
+            log.error("VK: the apology to peer %d failed too: %s", peer_id, exc)
+
+    async def _send_piece(self, peer_id: int, rid: int, piece: Piece) -> None:
+        text = piece.text
+        attachment = None
+        if piece.image is not None:
+            try:
+                attachment = await self.upload_photo(peer_id, piece.image)
+            except (UploadError, VkApiError, VkUnavailable) as exc:
+                log.warning("VK: the chart for peer %d was not uploaded: %s", peer_id, exc)
+                text = "\n\n".join(p for p in (text, t("vk.photo_unavailable")) if p)
+        if piece.document is not None:
+            # docs.* methods are outside the VK schema this project is built against.
+            log.info("VK: document %s not sent to peer %d", piece.document.filename, peer_id)
+            note = t("vk.document_unavailable", filename=piece.document.filename)
+            text = "\n\n".join(p for p in (text, note) if p)
+        await self._send(peer_id, rid, text, keyboard=piece.keyboard, attachment=attachment)
+
+    async def _send(
+        self,
+        peer_id: int,
+        rid: int,
+        text: str,
+        *,
+        keyboard: str | None = None,
+        attachment: str | None = None,
+    ) -> None:
+        params: dict[str, Any] = {"peer_id": peer_id, "random_id": rid, "message": text}
+        if keyboard is not None:
+            params["keyboard"] = keyboard
+        if attachment is not None:
+            params["attachment"] = attachment
+        await self.client.call("messages.send", params)
+
+    async def upload_photo(self, peer_id: int, image: Image) -> str:
+        """photos.getMessagesUploadServer → upload → photos.saveMessagesPhoto; the attachment."""
+        server = await self.client.call("photos.getMessagesUploadServer", {"peer_id": peer_id})
+        url = server.get("upload_url") if isinstance(server, dict) else None
+        if not isinstance(url, str):
+            raise UploadError("no upload_url")
+        uploaded = await self._post_photo(url, image.png)
+        saved = await self.client.call(
+            "photos.saveMessagesPhoto",
+            {key: uploaded[key] for key in ("photo", "server", "hash")},
+        )
+        photo = saved[0] if isinstance(saved, list) and saved else None
+        if not isinstance(photo, dict) or "id" not in photo or "owner_id" not in photo:
+            raise UploadError("photos.saveMessagesPhoto returned no photo")
+        key = photo.get("access_key")
+        return f"photo{photo['owner_id']}_{photo['id']}" + (f"_{key}" if key else "")
+
+    async def _post_photo(self, url: str, png: bytes) -> dict[str, Any]:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(UPLOAD_ATTEMPTS),
+            wait=wait_exponential(multiplier=0.3, max=3),
+            retry=retry_if_exception_type((aiohttp.ClientError, TimeoutError)),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    form = aiohttp.FormData()
+                    form.add_field("photo", png, filename="chart.png", content_type="image/png")
+                    async with self.http.post(url, data=form, timeout=self.timeout) as response:
+                        body = await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            # aiohttp's message may carry the upload URL: only the kind of failure is logged.
+            raise UploadError(type(exc).__name__) from None
+        if not isinstance(body, dict) or not body.get("photo") or body.get("photo") == "[]":
+            raise UploadError(f"the upload server refused the photo: {str(body)[:200]}")
+        if not all(key in body for key in ("server", "hash")):
+            raise UploadError("the upload answer lacks server or hash")
+        return body
