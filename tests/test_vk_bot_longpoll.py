@@ -1,0 +1,204 @@
+"""The real `promo-advisor vk` process on Bots Long Poll, against the fake VK API.
+
+One bot process serves the whole module (it starts in seconds: vkbottle's types are big); each
+test is a different VK user, so conversations do not meet. The bot logs at DEBUG, and the last
+test reads the whole log for tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+
+from tests.fakes.vk_api import FakeVK, make_public
+from tests.vk_bot_driver import TEXT_ONLY_CLIENT, BotProcess, VkUser
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+CHECKLIST_DONE = "Что доделать"
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def vk() -> AsyncIterator[FakeVK]:
+    async with FakeVK() as fake:
+        yield fake
+    assert fake.schema_violations == [], "fake VK answers violate the VK schema"
+    assert fake.unimplemented_calls == [], "methods the fake VK API does not implement yet"
+    assert fake.internal_errors == [], "the fake VK API crashed"
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def bot(vk: FakeVK, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[BotProcess]:
+    process = BotProcess(vk, tmp_path_factory.mktemp("vkbot"), {"LOG_LEVEL": "DEBUG"})
+    await process.start()
+    yield process
+    try:
+        assert await process.stop() == 0, process.log_text()[-3000:]
+    finally:
+        await process.kill()
+
+
+async def _checklist(user: VkUser) -> int:
+    """Answers the readiness checklist by buttons until the to-do list; the number of answers."""
+    await user.press_through_pages("Подготовить сообщество")
+    await user.press_through_pages("Коммерческое")
+    await user.press_through_pages("Продажи по любому ГЕО")
+    await user.press_through_pages("Пройти чек-лист")
+    answers = 0
+    while CHECKLIST_DONE not in user.text:
+        assert "Вопрос" in user.text, user.text
+        await user.press("Нет" if answers % 3 == 1 else "Да")
+        answers += 1
+        assert answers < 40, "the checklist never ends"
+    return answers
+
+
+async def test_start_to_finished_checklist_by_callback_buttons(vk: FakeVK, bot: BotProcess) -> None:
+    user = VkUser(vk, 1001, bot=bot)
+    # VK's own «Начать» button of a first dialog.
+    await user.say("Начать", payload={"command": "start"})
+    assert "Здравствуйте" in user.text
+    menu = user.last[-1]
+    keyboard = menu.keyboard_data
+    assert keyboard is not None and keyboard["inline"] is True
+    # Eight menu entries do not fit VK's six inline rows: two pages.
+    assert len(keyboard["buttons"]) <= 6 and menu.button_labels()[-1] == "Далее ▸"
+    assert all(b["action"]["type"] == "callback" for r in keyboard["buttons"] for b in r)
+    first_page = menu.button_labels()
+    await user.press("Далее ▸")
+    assert "страница 2 из 2" in user.text
+    assert "◂ Назад" in user.last[-1].button_labels()
+    await user.press("◂ Назад")
+    assert user.last[-1].button_labels() == first_page
+
+    answers = await _checklist(user)
+    assert answers >= 10
+    # Every press was a message_event, and every one was answered (the spinner stopped).
+    presses = [e for e in vk.longpoll.events if e["type"] == "message_event"]
+    mine = [e for e in presses if e["object"]["peer_id"] == user.peer_id]
+    answered = {a.event_id for a in vk.event_answers if a.peer_id == user.peer_id}
+    assert {e["object"]["event_id"] for e in mine} == answered
+    sent = user.messages()
+    assert len({m.random_id for m in sent}) == len(sent)
+    assert all(m.keyboard is None or json.loads(m.keyboard)["inline"] for m in sent)
+
+
+async def test_same_checklist_with_a_client_without_inline_keyboards(
+    vk: FakeVK, bot: BotProcess
+) -> None:
+    user = VkUser(vk, 1002, client_info=dict(TEXT_ONLY_CLIENT), bot=bot)
+    await user.say("привет")
+    assert "Здравствуйте" in user.text
+    keyboard = user.last[-1].keyboard_data
+    assert keyboard is not None and keyboard["inline"] is False
+    assert "Подготовить сообщество" in user.last[-1].button_labels()
+    answers = await _checklist(user)
+    assert answers >= 10
+    # Text buttons: each press was a message_new carrying the label and our JSON payload.
+    pressed = [
+        e["object"]["message"]
+        for e in vk.longpoll.events
+        if e["type"] == "message_new" and e["object"]["message"]["peer_id"] == user.peer_id
+    ]
+    assert sum(1 for m in pressed if "payload" in m) >= answers
+    for message in user.messages():
+        data = message.keyboard_data
+        if data is not None:
+            assert data["inline"] is False
+            assert all(b["action"]["type"] == "text" for r in data["buttons"] for b in r)
+    assert not [a for a in vk.event_answers if a.peer_id == user.peer_id]
+
+
+async def test_public_check_from_a_pasted_link_with_the_chart(vk: FakeVK, bot: BotProcess) -> None:
+    public = vk.add_public(make_public("healthy", screen_name="coffee_house"))
+    user = VkUser(vk, 1003, bot=bot)
+    await user.say("Здравствуйте! Стоит ли брать рекламу в https://vk.com/coffee_house ?")
+    # The answer may take several messages (status lines first): wait for the chart.
+    deadline = time.monotonic() + 30
+    while not any(m.attachment for m in user.messages()):
+        assert time.monotonic() < deadline, [m.message[:80] for m in user.messages()]
+        await asyncio.sleep(0.05)
+        bot.assert_running()
+    with_photo = next(m for m in user.messages() if m.attachment)
+    owner, photo_id, key = with_photo.attachment.removeprefix("photo").split("_")
+    saved = vk.saved_photos[(int(owner), int(photo_id))]
+    assert saved.access_key == key and saved.data.startswith(b"\x89PNG")
+    assert int(owner) == -vk.group_id  # uploaded with the community token
+    assert public.spec.name in with_photo.message
+    # The public's wall was read with the user token, never the community's.
+    walls = [r for r in vk.requests if r.method in ("wall.get", "execute")]
+    assert walls and all(r.token_type == "user" for r in walls)
+
+
+async def test_long_poll_failures_1_2_3_are_recovered(vk: FakeVK, bot: BotProcess) -> None:
+    user = VkUser(vk, 1004, bot=bot)
+    await user.say("меню")
+    for code in (1, 2, 3):
+        servers = vk.count("groups.getLongPollServer")
+        await bot.wait_listening()
+        polls = vk.longpoll.polls
+        vk.longpoll_fail(code)
+        # The bot polls again (failed 1 with VK's new ts; 2 and 3 with a new key) ...
+        await _until(lambda p=polls: vk.longpoll.polls > p and vk.longpoll.waiting > 0)
+        assert vk.count("groups.getLongPollServer") == servers + (code != 1)
+        # ... and what is written next reaches it.
+        await user.say("меню")
+        assert "Выберите раздел" in user.text, (code, user.text)
+    log = bot.log_text()
+    for line in ("history outdated", "key expired", "information lost"):
+        assert line in log
+
+
+async def test_vk_errors_retried_refused_or_apologised(vk: FakeVK, bot: BotProcess) -> None:
+    user = VkUser(vk, 1005, bot=bot)
+    vk.fail_next("messages.send", 10, times=2)  # internal server error: retried
+    vk.fail_next("messages.sendMessageEventAnswer", 6)  # too many requests: retried
+    await user.say("меню")
+    assert "Выберите раздел" in user.text
+    await user.press("Подготовить сообщество")
+    assert vk.event_answers[-1].peer_id == user.peer_id
+
+    quiet = VkUser(vk, 1006, bot=bot)
+    vk.fail_next("messages.send", 901)  # the person never allowed the community's messages
+    vk.user_message(quiet.peer_id, "меню")
+    await _until(lambda: "does not accept the community's messages" in bot.log_text())
+    assert quiet.messages() == []
+
+    broken = VkUser(vk, 1007, bot=bot)
+    vk.fail_next("messages.send", 914)  # message too long: not retried, an apology instead
+    await broken.say("меню")
+    assert "Извините, не получилось отправить ответ" in broken.text
+    assert "messages.send to peer 1007 failed" in bot.log_text()
+
+
+async def test_a_redelivered_event_is_handled_once(vk: FakeVK, bot: BotProcess) -> None:
+    user = VkUser(vk, 1008, bot=bot)
+    event = vk.user_message(user.peer_id, "меню")
+    await user.reply()
+    before = len(user.messages())
+    vk.longpoll.push(event)  # the same event_id again, as after a reconnect
+    await _until(lambda: "was delivered again" in bot.log_text())
+    await asyncio.sleep(0.3)
+    assert len(user.messages()) == before
+
+
+async def test_no_token_in_the_whole_log(vk: FakeVK, bot: BotProcess) -> None:
+    await bot.stop()
+    log = bot.log_text()
+    assert "DEBUG" in log and "messages.send" in log  # the run was logged in detail
+    for secret in (vk.group_token, vk.user_token, vk.service_token):
+        assert secret not in log
+    assert "access_token=" not in log.replace("access_token=***", "")
+    assert "Traceback" not in log
+
+
+async def _until(condition, within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
