@@ -1,0 +1,134 @@
+"""A placed post's public figures from VK: ``wall.getById`` (user or service token).
+
+VK shows views, likes, reposts and comments of any open post, and, with ``extended``, the size of
+the community whose wall carries it (for the reach). Clicks, joins and hides are only in the
+admin's statistics: the person still sends those.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from advisor.config import Settings
+from advisor.texts import t
+from advisor.tracker.models import PostRef
+from advisor.vk.api import VkApiError, VkClient, VkUnavailable
+
+log = logging.getLogger(__name__)
+
+# wall.getById takes up to 100 posts per call.
+POSTS_PER_CALL = 100
+FailureCode = Literal["unavailable", "misconfigured"]
+
+
+@dataclass(frozen=True)
+class PostFigures:
+    """What VK reports about one post; ``None`` where VK has no such counter."""
+
+    views: int | None
+    likes: int | None
+    reposts: int | None
+    comments: int | None
+    members: int | None = None
+    public_name: str | None = None
+
+    def counts(self) -> dict[str, int | None]:
+        return {
+            "views": self.views,
+            "likes": self.likes,
+            "reposts": self.reposts,
+            "comments": self.comments,
+            "members": self.members,
+        }
+
+
+class PostFiguresError(Exception):
+    """VK could not be asked. ``message`` is the Russian text for the person."""
+
+    def __init__(self, code: FailureCode) -> None:
+        self.code: FailureCode = code
+        self.message = t(f"tracker.vk.{code}")
+        super().__init__(code)
+
+
+class PostFiguresSource(Protocol):
+    async def fetch(self, posts: Sequence[PostRef]) -> dict[str, PostFigures]:
+        """Figures by ``PostRef.key``; a post VK did not return (deleted, hidden) is absent."""
+        ...
+
+
+def _count(item: Mapping[str, Any], name: str) -> int | None:
+    counter = item.get(name)
+    if isinstance(counter, Mapping) and isinstance(counter.get("count"), int):
+        return int(counter["count"])
+    return None
+
+
+def figures_from_response(response: Any) -> dict[str, PostFigures]:
+    """Parse a ``wall.getById`` (extended) response; anything malformed is skipped."""
+    if not isinstance(response, Mapping):
+        return {}
+    groups: dict[int, Mapping[str, Any]] = {}
+    for group in response.get("groups") or []:
+        if isinstance(group, Mapping) and isinstance(group.get("id"), int):
+            groups[group["id"]] = group
+    result: dict[str, PostFigures] = {}
+    for item in response.get("items") or []:
+        if not isinstance(item, Mapping):
+            continue
+        owner_id, post_id = item.get("owner_id"), item.get("id")
+        if not isinstance(owner_id, int) or not isinstance(post_id, int):
+            continue
+        group = groups.get(-owner_id, {})
+        members = group.get("members_count")
+        name = group.get("name")
+        result[f"{owner_id}_{post_id}"] = PostFigures(
+            views=_count(item, "views"),
+            likes=_count(item, "likes"),
+            reposts=_count(item, "reposts"),
+            comments=_count(item, "comments"),
+            members=members if isinstance(members, int) else None,
+            public_name=name.strip()[:100] if isinstance(name, str) and name.strip() else None,
+        )
+    return result
+
+
+class VkPostFigures:
+    """``PostFiguresSource`` over the VK API, with the project's client (retries, rate limit)."""
+
+    def __init__(self, settings: Settings) -> None:
+        if settings.vk_check_token is None:
+            raise ValueError("VK_USER_TOKEN or VK_SERVICE_TOKEN is needed for wall.getById")
+        self.settings = settings
+
+    async def fetch(self, posts: Sequence[PostRef]) -> dict[str, PostFigures]:
+        keys = list(dict.fromkeys(post.key for post in posts))
+        if not keys:
+            return {}
+        settings = self.settings
+        token = settings.vk_user_token or settings.vk_service_token
+        assert token is not None
+        kind: Literal["user", "service"] = "user" if settings.vk_user_token else "service"
+        result: dict[str, PostFigures] = {}
+        try:
+            async with VkClient(settings, token, kind) as client:
+                for start in range(0, len(keys), POSTS_PER_CALL):
+                    chunk = keys[start : start + POSTS_PER_CALL]
+                    response = await client.call(
+                        "wall.getById",
+                        {"posts": ",".join(chunk), "extended": 1, "fields": "members_count"},
+                    )
+                    result.update(figures_from_response(response))
+        except VkUnavailable as exc:
+            log.warning("wall.getById: VK unavailable (%s)", exc.cause)
+            raise PostFiguresError("unavailable") from None
+        except VkApiError as exc:
+            log.warning("wall.getById: VK error %s", exc.vk_code)
+            code: FailureCode = (
+                "misconfigured" if exc.check_code == "misconfigured" else "unavailable"
+            )
+            raise PostFiguresError(code) from None
+        return result
