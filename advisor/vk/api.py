@@ -27,7 +27,8 @@ from tenacity import (
     RetryCallState,
     retry_if_exception_type,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 from vkbottle import API
 from vkbottle.api.request_rescheduler import ABCRequestRescheduler
@@ -51,10 +52,6 @@ CheckErrorCode = Literal[
 
 USER_RATE_PER_SECOND = 3.0
 GROUP_RATE_PER_SECOND = 20.0
-# Requests are spaced evenly rather than sent in bursts: VK counts requests per sliding second,
-# and a burst followed by steady spacing can put more than the limit into one second. The margin
-# absorbs network jitter between our clock and VK's.
-RATE_MARGIN = 1.03
 
 RETRYABLE_VK_CODES = frozenset({6, 9, 10})
 MISCONFIGURED_VK_CODES = frozenset({5, 27, 28})
@@ -148,7 +145,8 @@ class VkClient:
         self.requests = 0
         self._max_attempts = settings.vk_max_retries + 1
         rate = rate_for(kind, settings)
-        self._limiter = AsyncLimiter(1, RATE_MARGIN / rate)
+        # A leaky bucket: up to ``rate`` requests at once, then ``rate`` a second, as VK allows.
+        self._limiter = AsyncLimiter(rate, 1.0)
         timeout = aiohttp.ClientTimeout(total=settings.vk_request_timeout)
         self._http = AiohttpClient(timeout=timeout)
         self._api = API(
@@ -204,7 +202,7 @@ class VkClient:
         """The whole answer of one method (``{"response": ..., ...}``), retried as described."""
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._max_attempts),
-            wait=wait_exponential_jitter(initial=0.2, max=4.0, jitter=0.1),
+            wait=wait_exponential(multiplier=0.2, max=4.0) + wait_random(0, 0.1),
             retry=retry_if_exception_type(_Transient),
             before_sleep=self._log_retry,
             reraise=True,

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta, timezone
 from advisor.dialog.types import Image, Outgoing
 from advisor.texts import t
 from advisor.verdicts import fmt_number
-from advisor.vk.chart import posts_chart
 from advisor.vk.check import PublicResult, rank_results
 
 # Moscow has kept UTC+3 all year since 2014; a fixed offset needs no tz database.
@@ -174,6 +173,9 @@ def comparison_text(results: Sequence[PublicResult]) -> str:
 def chat_messages(results: Sequence[PublicResult], *, charts: bool = True) -> list[Outgoing]:
     """What the chat shows: for several publics the comparison first, then each report (with
     its chart), then one message for the admin (the same for every public but the name)."""
+    if charts:
+        # matplotlib is heavy to import; the terminal's text answer never needs it.
+        from advisor.vk.chart import posts_chart
     messages: list[Outgoing] = []
     ok = [r for r in results if r.error is None]
     if len(results) > 1:

@@ -13,13 +13,15 @@ import asyncio
 import json
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 from advisor.config import Settings, get_settings
 from advisor.knowledge.loader import KnowledgeError, load_knowledge
 from advisor.texts import t
-from advisor.vk.check import PublicChecker, PublicResult, check_token
-from advisor.vk.render import cli_text
 from bot.logs import setup_logging
+
+if TYPE_CHECKING:
+    from advisor.vk.check import PublicResult
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 async def _check(
     settings: Settings, links: list[str], posts: int | None, show_progress: bool
 ) -> list[PublicResult]:
+    from advisor.vk.check import PublicChecker
+
     async def progress(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
@@ -64,6 +68,10 @@ async def _check(
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: vkbottle takes a second to import, and every other command would pay it.
+    from advisor.vk.check import check_token
+    from advisor.vk.render import cli_text
+
     settings = get_settings()
     setup_logging(settings.log_level, quiet=True)
     if check_token(settings) is None:
