@@ -20,7 +20,13 @@ from vkbottle.exception_factory import VKAPIError
 from tests.fakes.vk_api import FakeVK, PostSpec, PublicSpec, make_public
 from tests.fakes.vk_data import Community
 from tests.fakes.vk_methods import HANDLERS
-from tests.fakes.vk_schema import load_schema, validate_response
+from tests.fakes.vk_schema import (
+    DEFAULT_SCHEMA_DIR,
+    SCHEMA_ENV,
+    VKSchema,
+    load_schema,
+    validate_response,
+)
 
 V = "5.199"
 
@@ -105,6 +111,16 @@ def png(width: int, height: int) -> bytes:
 def test_every_implemented_method_is_in_the_schema() -> None:
     schema = load_schema()
     assert set(HANDLERS) <= set(schema.methods)
+
+
+def test_schema_folder_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    monkeypatch.setenv(SCHEMA_ENV, str(tmp_path))
+    with pytest.raises(FileNotFoundError, match=SCHEMA_ENV):
+        VKSchema()
+    monkeypatch.setenv(SCHEMA_ENV, str(DEFAULT_SCHEMA_DIR))
+    assert "groups.getMembers" in VKSchema().methods
 
 
 def test_validation_catches_broken_answers() -> None:

@@ -42,7 +42,7 @@ from .vk_data import (
 from .vk_longpoll import LongPoll
 from .vk_methods import HANDLERS, Call, ExecuteResult, VKError
 from .vk_objects import access_key
-from .vk_schema import VKSchema, load_schema
+from .vk_schema import VKSchema, load_schema, schema_dir
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +217,7 @@ class FakeVK:
         }
         self._rates = {"user": user_rate, "group": group_rate, "service": service_rate}
         self._buckets: dict[str, TokenBucket] = {}
-        self.schema: VKSchema = load_schema()
+        self.schema: VKSchema = load_schema(str(schema_dir()))
 
         self.requests: list[VKRequest] = []
         self.schema_violations: list[str] = []
