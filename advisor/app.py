@@ -17,6 +17,7 @@ from advisor.storage.db import create_engine, is_sqlite
 from advisor.storage.migrate import ensure_schema
 from advisor.storage.store import ConversationStore
 from advisor.texts import t
+from advisor.tracker.actions import tracker_actions
 from advisor.vk.links import extract_links
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ class Advisor:
         dialog = DialogEngine(
             knowledge,
             ConversationStore(db, cache_size=cache_size),
-            build_actions(checker, extract_links),
+            {**build_actions(checker, extract_links), **tracker_actions(settings)},
             find_links=extract_links,
             max_chars=settings.max_message_chars,
         )

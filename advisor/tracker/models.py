@@ -163,16 +163,9 @@ def draft_from(placement: Placement) -> Draft:
     return draft
 
 
-def validate(draft: Draft) -> tuple[Placement | None, list[Problem]]:
-    """A ``Placement`` from a draft whose fields were parsed one by one, or every problem left.
-
-    Each field's own format was checked by its parser; this adds what needs several fields:
-    required ones, the period's order, clicks and hides not above views.
-    """
+def cross_problems(draft: Draft) -> list[Problem]:
+    """What is wrong between fields: the period's order, clicks and hides above views."""
     problems: list[Problem] = []
-    for name, key in (("public", "public"), ("method", "method"), ("period", "start")):
-        if not draft.get(key):
-            problems.append(Problem(name, "required"))
     start = date.fromisoformat(draft["start"]) if draft.get("start") else None
     end = date.fromisoformat(draft["end"]) if draft.get("end") else None
     if start is not None and end is not None and end < start:
@@ -184,9 +177,22 @@ def validate(draft: Draft) -> tuple[Placement | None, list[Problem]]:
             problems.append(
                 Problem(name, "more_than_views", {"value": _int(value), "views": _int(views)})
             )
+    return problems
+
+
+def validate(draft: Draft) -> tuple[Placement | None, list[Problem]]:
+    """A ``Placement`` from a draft whose fields were parsed one by one, or every problem left.
+
+    Each field's own format was checked by its parser; this adds the required fields and
+    ``cross_problems``.
+    """
+    problems: list[Problem] = []
+    for name, key in (("public", "public"), ("method", "method"), ("period", "start")):
+        if not draft.get(key):
+            problems.append(Problem(name, "required"))
+    problems += cross_problems(draft)
     if problems:
         return None, problems
-    assert start is not None
     post = draft.get("post")
     placement = Placement(
         post=PostRef(owner_id=post[0], post_id=post[1]) if post else None,
@@ -194,8 +200,8 @@ def validate(draft: Draft) -> tuple[Placement | None, list[Problem]]:
         method=draft["method"],
         creative=draft.get("creative"),
         budget=draft.get("budget"),
-        start=start,
-        end=end,
+        start=date.fromisoformat(draft["start"]),
+        end=date.fromisoformat(draft["end"]) if draft.get("end") else None,
         **{name: draft.get(name) for name in COUNT_FIELDS},
     )
     return placement, []

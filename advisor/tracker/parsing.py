@@ -2,9 +2,11 @@
 
 * Numbers go through ``advisor.numbers.parse_number`` («1 500», «1,5 тыс», «2 млн», «150 ₽»).
 * A period is one date (the start) or two: «01.03.2025», «1.03–5.03», «2025-03-01 — 2025-03-05»,
-  «с 1 по 5 марта», «1 марта 2025», «сегодня». A missing year is the one that puts the date
-  nearest to today; an end without a year follows its start (and the next year if it would be
-  earlier: «28.12–03.01»).
+  «с 1 по 5 марта», «1 марта 2025», «сегодня». A missing year makes the latest such date no more
+  than ``PLANNED_DAYS_AHEAD`` days ahead (people mostly record placements that already ran, or
+  one planned soon: on 20 December «05.01» is next January, on 25 November «01.03» is the last
+  March); an end without a year follows its start (and the next year if it would be earlier:
+  «28.12–03.01»).
 * The one-line form: parts separated by «;», a tab (a row pasted from a spreadsheet), «|» or a
   line break. Either every part is positional in the order of ``INPUT_FIELDS``, or the parts are
   named: «просмотры: 5 000; переходы: 120». «-» (or an empty part) means "not known".
@@ -60,6 +62,8 @@ _MONTH_FORMS = (
     "декабрь декабря дек",
 )
 _MONTHS = {form: number for number, forms in enumerate(_MONTH_FORMS, 1) for form in forms.split()}
+# How far ahead a date written without a year may be taken to lie.
+PLANNED_DAYS_AHEAD = 60
 _RELATIVE = {"сегодня": 0, "вчера": 1, "позавчера": 2}
 _ISO = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
 _YEAR_WORD = re.compile(r"(\d{4})\s*(?:г\.?|года|год)(?=[\s\-–—.]|$)")
@@ -252,12 +256,13 @@ def _resolve(piece: DatePiece, start: date | None, today: date, source: str) -> 
                 _make_date(today.year + shift, month, day, source, strict=False)
                 for shift in (-1, 0, 1)
             ]
-            real = [c for c in candidates if c is not None]
+            horizon = today + timedelta(days=PLANNED_DAYS_AHEAD)
+            real = [c for c in candidates if c is not None and c <= horizon]
             if not real:
                 raise InputProblem(
                     Problem("period", "no_such_date", {"text": f"{day:02d}.{month:02d}"})
                 )
-            value = min(real, key=lambda c: abs((c - today).days))
+            value = max(real)
     latest = today + timedelta(days=MAX_DAYS_AHEAD)
     if value.year < MIN_YEAR or value > latest:
         raise InputProblem(

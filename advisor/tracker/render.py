@@ -8,7 +8,7 @@ from datetime import date
 from advisor.knowledge.models import Norms
 from advisor.numbers import format_number
 from advisor.texts import t
-from advisor.tracker.models import Placement, StoredPlacement, method_title
+from advisor.tracker.models import Placement, StoredPlacement, field_title, method_title
 from advisor.tracker.reports import (
     GROUP_KEYS,
     GroupKey,
@@ -21,6 +21,7 @@ from advisor.tracker.reports import (
     placement_verdict,
     rank,
 )
+from advisor.tracker.vk_posts import PostFigures
 from advisor.verdicts import EFFICIENCY_SECTION, Verdict
 
 # A chat shows the latest rows; the whole table goes to the export.
@@ -95,6 +96,33 @@ def vk_line(placement: StoredPlacement) -> str | None:
         fetched = placement.vk_fetched_at.strftime("%d.%m.%Y %H:%M")
         line += t("tracker.vk_fetched", moment=fetched)
     return line
+
+
+def figures_from_vk(figures: PostFigures) -> str:
+    """«просмотров 12 000, лайков 40, ...» for what VK reported."""
+    parts = [
+        t(f"tracker.figures.{name}", value=count(value))
+        for name, value in figures.counts().items()
+        if value is not None
+    ]
+    return ", ".join(parts)
+
+
+def vk_changes(old: StoredPlacement, new: StoredPlacement) -> str:
+    """What a refresh from VK changed in a row, or that nothing did."""
+    changes = [
+        t(
+            "tracker.vk.change",
+            name=field_title(name),
+            old=count(getattr(old, name)) if getattr(old, name) is not None else "—",
+            new=count(getattr(new, name)),
+        )
+        for name in ("views", "likes", "reposts", "comments", "members")
+        if getattr(new, name) is not None and getattr(old, name) != getattr(new, name)
+    ]
+    if not changes:
+        return t("tracker.vk.nothing_changed", number=new.number)
+    return t("tracker.vk.changed", number=new.number, changes=", ".join(changes))
 
 
 def verdict_text(verdict: Verdict | None) -> str:

@@ -137,6 +137,23 @@ class PlacementRepository:
             row = (await connection.execute(query)).first()
         return stored_from_row(row) if row is not None else None
 
+    async def pending_numbers(self, user_pk: int) -> list[int]:
+        """Row numbers whose reminder was sent and not yet answered, oldest reminder first."""
+        query = (
+            select(placements.c.number)
+            .join(reminders, reminders.c.placement_id == placements.c.id)
+            .where(
+                and_(
+                    placements.c.user_id == user_pk,
+                    reminders.c.sent_at.is_not(None),
+                    reminders.c.answered_at.is_(None),
+                )
+            )
+            .order_by(reminders.c.due_at, placements.c.number)
+        )
+        async with self.engine.connect() as connection:
+            return list((await connection.execute(query)).scalars())
+
     # --- writing -------------------------------------------------------------------------------
 
     async def add(self, user_pk: int, placement: Placement, now: datetime) -> StoredPlacement:

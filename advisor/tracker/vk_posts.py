@@ -15,7 +15,6 @@ from typing import Any, Literal, Protocol
 from advisor.config import Settings
 from advisor.texts import t
 from advisor.tracker.models import PostRef
-from advisor.vk.api import VkApiError, VkClient, VkUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +104,9 @@ class VkPostFigures:
         self.settings = settings
 
     async def fetch(self, posts: Sequence[PostRef]) -> dict[str, PostFigures]:
+        # The VK client (vkbottle, aiohttp) loads only when a post is actually looked up.
+        from advisor.vk.api import VkApiError, VkClient, VkUnavailable
+
         keys = list(dict.fromkeys(post.key for post in posts))
         if not keys:
             return {}

@@ -1,0 +1,500 @@
+"""The tracker's dialog actions (scenarios ``tracker`` and ``tr_update`` in
+``knowledge/ru/scenarios_tracker.yaml``).
+
+The engine's form step knows only numbers, so a placement is entered through ``input`` steps, one
+field each: the action parses the text with the tracker's own parser (its Russian messages, the
+same as for the one-line form), keeps the draft in ``conversation.data["tr"]`` and moves the
+conversation to the next step itself, replying with that step's text from the scenario file.
+Moving pushes the back history the way the engine does, so «Назад» returns to the previous field.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from advisor.config import Settings
+from advisor.dialog.engine import HISTORY_LIMIT, Action, ActionContext
+from advisor.dialog.types import Button, Document, Image, Outgoing
+from advisor.numbers import format_number
+from advisor.texts import t
+from advisor.tracker import render
+from advisor.tracker.chart import comparison_chart
+from advisor.tracker.export import FORMATS, Format, export, filename
+from advisor.tracker.models import (
+    METHODS,
+    Draft,
+    InputProblem,
+    PostRef,
+    Problem,
+    StoredPlacement,
+    cross_problems,
+    draft_from,
+    field_title,
+    method_title,
+    validate,
+)
+from advisor.tracker.parsing import parse_changes, parse_field, parse_line
+from advisor.tracker.repository import (
+    DEFAULT_REMINDER_DAYS,
+    PlacementRepository,
+    reminder_due_at,
+    today_in_moscow,
+)
+from advisor.tracker.vk_posts import (
+    PostFigures,
+    PostFiguresError,
+    PostFiguresSource,
+    VkPostFigures,
+)
+
+log = logging.getLogger(__name__)
+
+DATA_KEY = "tr"
+# The step-by-step entry: each input step's field and the step after it (None: save).
+STEP_FIELDS = {
+    "a_link": "link",
+    "a_public": "public",
+    "a_method": "method",
+    "a_creative": "creative",
+    "a_budget": "budget",
+    "a_period": "period",
+    "a_views": "views",
+    "a_clicks": "clicks",
+    "a_subs": "subscribers",
+    "a_hides": "hides",
+    "a_actions": "actions",
+}
+NEXT_STEP: dict[str, str | None] = {
+    "a_link": "a_public",
+    "a_public": "a_method",
+    "a_method": "a_creative",
+    "a_creative": "a_budget",
+    "a_budget": "a_period",
+    "a_period": "a_views",
+    "a_views": "a_clicks",
+    "a_clicks": "a_subs",
+    "a_subs": "a_hides",
+    "a_hides": "a_actions",
+    "a_actions": None,
+}
+METHOD_STEP_PREFIX = "m_"
+# Steps the actions move to; tests check that the scenario file has them.
+SAVED_STEP, PICK_STEP, CHANGE_STEP, DONE_STEP = "saved", "pick", "change", "done"
+KEEP_LABEL_CHARS = 40
+_ROW_NUMBER = re.compile(r"^(?:строк[аиу]?|№|#|n)?\s*(\d{1,9})\.?$")
+
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _reply(*texts: str) -> list[Outgoing]:
+    return [Outgoing(text=text) for text in texts if text]
+
+
+def _problems_text(problems: list[Problem]) -> str:
+    if len(problems) == 1:
+        return problems[0].message
+    return "\n".join([t("tracker.problems_title"), *(f"• {p.message}" for p in problems)])
+
+
+class TrackerActions:
+    """The actions, sharing the reminder delay, the VK source and the clock."""
+
+    def __init__(
+        self,
+        *,
+        reminder_days: int = DEFAULT_REMINDER_DAYS,
+        figures: PostFiguresSource | None = None,
+        clock: Clock = _utcnow,
+    ) -> None:
+        self.reminder_days = reminder_days
+        self.figures = figures
+        self.clock = clock
+
+    def actions(self) -> dict[str, Action]:
+        return {
+            "tracker_home": self.home,
+            "tracker_step": self.step,
+            "tracker_method": self.method,
+            "tracker_save": self.save,
+            "tracker_line": self.line,
+            "tracker_table": self.table,
+            "tracker_pick": self.pick,
+            "tracker_pending": self.pending,
+            "tracker_change": self.change,
+            "tracker_vk_one": self.vk_one,
+            "tracker_vk_all": self.vk_all,
+            "tracker_delete_ask": self.delete_ask,
+            "tracker_delete": self.delete,
+            "tracker_report": self.report,
+            "tracker_export_info": self.export_info,
+            "tracker_export": self.export,
+        }
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def repo(self, ctx: ActionContext) -> PlacementRepository:
+        return PlacementRepository(ctx.store.engine, self.reminder_days)
+
+    def today(self) -> date:
+        return today_in_moscow(self.clock())
+
+    @staticmethod
+    def state(ctx: ActionContext) -> dict[str, Any]:
+        return ctx.conversation.data.setdefault(DATA_KEY, {})
+
+    def draft(self, ctx: ActionContext) -> Draft:
+        return self.state(ctx).setdefault("d", {})
+
+    @staticmethod
+    def move(ctx: ActionContext, step_id: str, *, push: bool = True) -> None:
+        """Put the conversation on ``step_id`` of its scenario, remembering where it was."""
+        conv = ctx.conversation
+        if push and conv.scenario and conv.step:
+            history = conv.data.setdefault("h", [])
+            history.append(f"{conv.scenario}/{conv.step}/{conv.data.get('i', 0)}")
+            del history[:-HISTORY_LIMIT]
+        conv.step = step_id
+        conv.data["i"] = 0
+
+    @staticmethod
+    def prompt(ctx: ActionContext, step_id: str) -> Outgoing:
+        scenario = ctx.engine.scenario(ctx.conversation.scenario or "")
+        assert scenario is not None, "tracker actions run inside a scenario"
+        return Outgoing(text=scenario.step(step_id).text)
+
+    def advance(
+        self, ctx: ActionContext, step_id: str, notes: list[Outgoing], *, push: bool = True
+    ) -> list[Outgoing]:
+        self.move(ctx, step_id, push=push)
+        return [*notes, self.prompt(ctx, step_id)]
+
+    async def stored_row(self, ctx: ActionContext) -> StoredPlacement | None:
+        number = self.state(ctx).get("row")
+        if not isinstance(number, int):
+            return None
+        return await self.repo(ctx).get(ctx.conversation.user_pk, number)
+
+    def card(self, ctx: ActionContext, row: StoredPlacement) -> Outgoing:
+        return Outgoing(text=render.card(row, ctx.knowledge.norms))
+
+    def reminder_note(self, row: StoredPlacement) -> str:
+        due = reminder_due_at(row.start, self.reminder_days, self.clock())
+        if due is None:
+            return ""
+        return t("tracker.reminder_set", date=today_in_moscow(due).strftime("%d.%m.%Y"))
+
+    async def fetch_one(self, post_key: str, posts: list[Any]) -> tuple[PostFigures | None, str]:
+        """VK's figures for one post, or the Russian reason there are none."""
+        if self.figures is None:
+            return None, t("tracker.vk.not_configured")
+        try:
+            found = await self.figures.fetch(posts)
+        except PostFiguresError as exc:
+            return None, exc.message
+        figures = found.get(post_key)
+        if figures is None:
+            return None, t("tracker.vk.not_found", link=posts[0].link)
+        return figures, ""
+
+    # --- home and table ------------------------------------------------------------------------
+
+    async def home(self, ctx: ActionContext) -> list[Outgoing]:
+        self.state(ctx).pop("d", None)
+        repo = self.repo(ctx)
+        rows = await repo.list(ctx.conversation.user_pk)
+        lines = [t("tracker.home", count=len(rows)) if rows else t("tracker.home_empty")]
+        pending = await repo.pending_numbers(ctx.conversation.user_pk)
+        if pending:
+            numbers = ", ".join(f"№{n}" for n in pending)
+            lines.append(t("tracker.home_pending", numbers=numbers))
+        return _reply("\n\n".join(lines))
+
+    async def table(self, ctx: ActionContext) -> list[Outgoing]:
+        self.state(ctx).pop("d", None)
+        rows = await self.repo(ctx).list(ctx.conversation.user_pk)
+        return _reply(render.table(rows, ctx.knowledge.norms))
+
+    # --- step-by-step entry --------------------------------------------------------------------
+
+    async def step(self, ctx: ActionContext) -> list[Outgoing]:
+        step_id = ctx.conversation.step or ""
+        name = STEP_FIELDS.get(step_id)
+        if name is None:
+            log.warning("tracker_step on an unknown step %r", step_id)
+            return _reply(t("tracker.lost"))
+        try:
+            updates = parse_field(name, ctx.text, self.today())
+        except InputProblem as exc:
+            return _reply(exc.problem.message)
+        draft = self.draft(ctx)
+        merged = {k: v for k, v in {**draft, **updates}.items() if v is not None}
+        problems = cross_problems(merged)
+        if problems:
+            return _reply(_problems_text(problems))
+        draft.clear()
+        draft.update(merged)
+        notes: list[Outgoing] = []
+        if name == "link" and draft.get("post"):
+            notes = await self.fill_from_vk(ctx, draft)
+        following = NEXT_STEP[step_id]
+        if following is None:
+            return await self.store_draft(ctx, move=True)
+        if following == "a_views" and self.state(ctx).get("vk_views"):
+            notes.append(
+                Outgoing(text=t("tracker.views_from_vk", views=format_number(draft["views"], 0)))
+            )
+        return self.advance(ctx, following, notes)
+
+    async def fill_from_vk(self, ctx: ActionContext, draft: Draft) -> list[Outgoing]:
+        """With VK configured, a post link brings its views, likes, ... and the public's name."""
+        post = PostRef(owner_id=draft["post"][0], post_id=draft["post"][1])
+        self.state(ctx).pop("vk_views", None)
+        if self.figures is None:
+            return []
+        figures, problem = await self.fetch_one(post.key, [post])
+        if figures is None:
+            return _reply(problem)
+        for name, value in figures.counts().items():
+            if value is not None:
+                draft[name] = value
+        if figures.views is not None:
+            self.state(ctx)["vk_views"] = True
+        shown = render.figures_from_vk(figures)
+        notes = _reply(t("tracker.vk.filled", figures=shown)) if shown else []
+        if figures.public_name and not draft.get("public"):
+            draft["public"] = figures.public_name
+            name = figures.public_name
+            if len(name) > KEEP_LABEL_CHARS:
+                name = name[: KEEP_LABEL_CHARS - 1] + "…"
+            keep = Button(
+                label=t("tracker.keep_public", name=name),
+                payload=f"g:{ctx.conversation.scenario}:a_method",
+            )
+            notes.append(
+                Outgoing(
+                    text=t("tracker.public_from_vk", name=figures.public_name),
+                    buttons=[[keep]],
+                )
+            )
+        return notes
+
+    async def method(self, ctx: ActionContext) -> list[Outgoing]:
+        """A method button: the step's id names the method."""
+        step_id = ctx.conversation.step or ""
+        method = step_id.removeprefix(METHOD_STEP_PREFIX)
+        if method not in METHODS:
+            log.warning("tracker_method on an unknown step %r", step_id)
+            return _reply(t("tracker.lost"))
+        self.draft(ctx)["method"] = method
+        # The button's step is a relay: «Назад» should skip it and reach the question itself.
+        saved = _reply(t("tracker.method_saved", method=method_title(method)))
+        return self.advance(ctx, "a_creative", saved, push=False)
+
+    async def save(self, ctx: ActionContext) -> list[Outgoing]:
+        """Reached by a button («Цифр пока нет», «Пропустить» on the last field)."""
+        if not self.state(ctx).get("d"):
+            return _reply(t("tracker.nothing_to_save"))
+        return await self.store_draft(ctx, move=False)
+
+    async def store_draft(
+        self, ctx: ActionContext, *, move: bool, push: bool = False
+    ) -> list[Outgoing]:
+        """Validate and store the draft; on success show the row (and move to «saved»)."""
+        draft = dict(self.state(ctx).get("d") or {})
+        if draft.get("method") == "free" and draft.get("budget") is None:
+            draft["budget"] = 0.0
+        placement, problems = validate(draft)
+        if placement is None:
+            return _reply(_problems_text(problems), t("tracker.start_again"))
+        row = await self.repo(ctx).add(ctx.conversation.user_pk, placement, self.clock())
+        state = self.state(ctx)
+        state.pop("d", None)
+        state.pop("vk_views", None)
+        state["row"] = row.number
+        if move:
+            self.move(ctx, SAVED_STEP, push=push)
+        saved = t("tracker.saved", number=row.number)
+        note = self.reminder_note(row)
+        return [*_reply(saved), self.card(ctx, row), *_reply(note)]
+
+    # --- one-line entry ------------------------------------------------------------------------
+
+    async def line(self, ctx: ActionContext) -> list[Outgoing]:
+        parsed = parse_line(ctx.text, self.today())
+        if parsed.problems:
+            return _reply(_problems_text(parsed.problems), t("tracker.line_again"))
+        draft = {k: v for k, v in parsed.draft.items() if v is not None}
+        notes: list[Outgoing] = []
+        if draft.get("post") and self.figures is not None:
+            typed_views = draft.get("views")
+            notes = await self.fill_from_vk(ctx, draft)
+            if typed_views is not None:
+                # What the person typed (the admin's statistics) wins over VK's counter.
+                draft["views"] = typed_views
+        if draft.get("method") == "free" and draft.get("budget") is None:
+            draft["budget"] = 0.0
+        _, problems = validate(draft)
+        if problems:
+            return [*notes, *_reply(_problems_text(problems), t("tracker.line_again"))]
+        self.state(ctx)["d"] = draft
+        return [*notes, *await self.store_draft(ctx, move=True, push=True)]
+
+    # --- picking, changing and deleting a row --------------------------------------------------
+
+    async def pick(self, ctx: ActionContext) -> list[Outgoing]:
+        match = _ROW_NUMBER.match(ctx.text.strip().lower())
+        if match is None:
+            return _reply(Problem("number", "bad_number").message)
+        number = int(match.group(1))
+        row = await self.repo(ctx).get(ctx.conversation.user_pk, number)
+        if row is None:
+            return _reply(Problem("number", "no_row", {"number": str(number)}).message)
+        self.state(ctx)["row"] = number
+        return self.advance(ctx, CHANGE_STEP, [self.card(ctx, row)])
+
+    async def pending(self, ctx: ActionContext) -> list[Outgoing]:
+        """The reminder's button: the oldest row waiting for numbers, or a row by number."""
+        row = await self.repo(ctx).pending_reminder(ctx.conversation.user_pk)
+        if row is None:
+            return self.advance(ctx, PICK_STEP, _reply(t("tracker.no_pending")))
+        self.state(ctx)["row"] = row.number
+        intro = _reply(t("tracker.pending_intro", number=row.number))
+        return self.advance(ctx, CHANGE_STEP, [*intro, self.card(ctx, row)])
+
+    async def change(self, ctx: ActionContext) -> list[Outgoing]:
+        row = await self.stored_row(ctx)
+        if row is None:
+            return self.advance(ctx, PICK_STEP, _reply(t("tracker.row_gone")))
+        parsed = parse_changes(ctx.text, self.today())
+        if parsed.problems:
+            return _reply(_problems_text(parsed.problems))
+        draft = draft_from(row)
+        for key, value in parsed.draft.items():
+            if value is None:
+                draft.pop(key, None)
+            else:
+                draft[key] = value
+        placement, problems = validate(draft)
+        if placement is None:
+            return _reply(_problems_text(problems))
+        updated = await self.repo(ctx).update(
+            ctx.conversation.user_pk, row.number, placement, self.clock()
+        )
+        if updated is None:
+            return self.advance(ctx, PICK_STEP, _reply(t("tracker.row_gone")))
+        changed = ", ".join(field_title(name).lower() for name in parsed.fields)
+        self.move(ctx, DONE_STEP)
+        return [
+            *_reply(t("tracker.updated", number=row.number, fields=changed)),
+            self.card(ctx, updated),
+        ]
+
+    async def delete_ask(self, ctx: ActionContext) -> list[Outgoing]:
+        row = await self.stored_row(ctx)
+        if row is None:
+            return _reply(t("tracker.row_gone"))
+        return [self.card(ctx, row), *_reply(t("tracker.delete_ask", number=row.number))]
+
+    async def delete(self, ctx: ActionContext) -> list[Outgoing]:
+        number = self.state(ctx).pop("row", None)
+        if not isinstance(number, int):
+            return _reply(t("tracker.row_gone"))
+        deleted = await self.repo(ctx).delete(ctx.conversation.user_pk, number)
+        return _reply(t("tracker.deleted" if deleted else "tracker.row_gone", number=number))
+
+    # --- VK ------------------------------------------------------------------------------------
+
+    async def vk_one(self, ctx: ActionContext) -> list[Outgoing]:
+        row = await self.stored_row(ctx)
+        if row is None:
+            return _reply(t("tracker.row_gone"))
+        if row.post is None:
+            return _reply(t("tracker.vk.no_link", number=row.number))
+        figures, problem = await self.fetch_one(row.post.key, [row.post])
+        if figures is None:
+            return _reply(problem)
+        updated = await self.repo(ctx).set_post_figures(
+            ctx.conversation.user_pk, row.number, figures.counts(), self.clock()
+        )
+        if updated is None:
+            return _reply(t("tracker.row_gone"))
+        return [*_reply(render.vk_changes(row, updated)), self.card(ctx, updated)]
+
+    async def vk_all(self, ctx: ActionContext) -> list[Outgoing]:
+        repo = self.repo(ctx)
+        user_pk = ctx.conversation.user_pk
+        rows = [row for row in await repo.list(user_pk) if row.post is not None]
+        if not rows:
+            return _reply(t("tracker.vk.no_links"))
+        if self.figures is None:
+            return _reply(t("tracker.vk.not_configured"))
+        try:
+            found = await self.figures.fetch([row.post for row in rows if row.post])
+        except PostFiguresError as exc:
+            return _reply(exc.message)
+        lines = [t("tracker.vk.refreshed_title")]
+        for row in rows:
+            assert row.post is not None
+            figures = found.get(row.post.key)
+            if figures is None:
+                lines.append(t("tracker.vk.not_found", link=row.post.link))
+                continue
+            updated = await repo.set_post_figures(
+                user_pk, row.number, figures.counts(), self.clock()
+            )
+            if updated is not None:
+                lines.append(render.vk_changes(row, updated))
+        return _reply("\n".join(lines))
+
+    # --- report and export ---------------------------------------------------------------------
+
+    async def report(self, ctx: ActionContext) -> list[Outgoing]:
+        rows = await self.repo(ctx).list(ctx.conversation.user_pk)
+        text = render.report(rows)
+        png = comparison_chart(rows) if rows else None
+        if png is None:
+            if rows:
+                text += "\n\n" + t("tracker.no_chart")
+            return _reply(text)
+        return [Outgoing(text=text, image=Image(png=png, caption=t("tracker.chart.caption")))]
+
+    async def export_info(self, ctx: ActionContext) -> list[Outgoing]:
+        conv = ctx.conversation
+        user = f"{conv.channel}:{conv.external_id}"
+        return _reply(t("tracker.export_info", user=user))
+
+    async def export(self, ctx: ActionContext) -> list[Outgoing]:
+        fmt = (ctx.conversation.step or "").removeprefix("x_")
+        if fmt not in FORMATS:
+            log.warning("tracker_export on an unknown step %r", ctx.conversation.step)
+            return _reply(t("tracker.lost"))
+        chosen: Format = "csv" if fmt == "csv" else "xlsx"
+        rows = await self.repo(ctx).list(ctx.conversation.user_pk)
+        if not rows:
+            return _reply(t("tracker.table_empty"))
+        data, mime = export(rows, ctx.knowledge.norms, chosen)
+        document = Document(filename=filename(chosen, self.today()), data=data, mime=mime)
+        text = t(f"tracker.export_done.{chosen}", count=len(rows))
+        return [Outgoing(text=text, document=document)]
+
+
+def tracker_actions(
+    settings: Settings,
+    *,
+    reminder_days: int = DEFAULT_REMINDER_DAYS,
+    figures: PostFiguresSource | None = None,
+    clock: Clock = _utcnow,
+) -> dict[str, Action]:
+    """The tracker's actions for ``build_actions``. With a VK user or service token configured
+    (and no ``figures`` given), post links bring their figures from VK."""
+    if figures is None and settings.vk_check_token is not None:
+        figures = VkPostFigures(settings)
+    return TrackerActions(reminder_days=reminder_days, figures=figures, clock=clock).actions()
