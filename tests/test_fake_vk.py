@@ -17,7 +17,7 @@ import pytest
 from vkbottle import API
 from vkbottle.exception_factory import VKAPIError
 
-from tests.fakes.vk_api import FakeVK, PostSpec, PublicSpec, make_public
+from tests.fakes.vk_api import FakeVK, PostSpec, PublicSpec, TokenBucket, make_public
 from tests.fakes.vk_data import Community
 from tests.fakes.vk_methods import HANDLERS
 from tests.fakes.vk_schema import (
@@ -213,17 +213,31 @@ async def test_get_and_post_both_work(client: Client, vk: FakeVK) -> None:
     assert [r.http_method for r in vk.requests] == ["GET", "POST"]
 
 
+def test_token_bucket_is_vk_like() -> None:
+    user = TokenBucket(3, slack=0.15)
+    assert [user.take(0.0) for _ in range(4)] == [True, True, True, False]
+    assert user.take(1 / 3) and not user.take(1 / 3)
+    steady = TokenBucket(3, slack=0.15)
+    assert all(steady.take(n / 3) for n in range(30))  # 1/3 s apart, forever
+    jitter = TokenBucket(3, slack=0.15)
+    assert all(jitter.take(n / 3 - (0.04 if n % 2 else 0.0)) for n in range(30))
+    group = TokenBucket(20, slack=0.15)
+    assert sum(group.take(0.0) for _ in range(25)) == 20
+    slow = TokenBucket(0.5, slack=0.15)
+    assert slow.take(0.0) and not slow.take(1.0) and slow.take(2.0)
+
+
 async def test_user_rate_limit(fake_vk: FakeVK, session: aiohttp.ClientSession) -> None:
     client = Client(session, fake_vk)
-    codes = [
-        (await client.call("users.get", fake_vk.user_token)).get("error", {}).get("error_code")
-        for _ in range(4)
-    ]
-    assert codes == [None, None, None, 6]
+    results = await asyncio.gather(
+        *(client.call("users.get", fake_vk.user_token) for _ in range(4))
+    )
+    assert [r.get("error", {}).get("error_code") for r in results].count(6) == 1
     await asyncio.sleep(0.4)
     assert "response" in await client.call("users.get", fake_vk.user_token)
     # Another token has its own budget.
     assert "response" in await client.call("users.get", fake_vk.service_token)
+    assert sum(r.error == 6 for r in fake_vk.requests) == 1
 
 
 async def test_spacing_calls_never_hits_the_limit(
@@ -238,14 +252,18 @@ async def test_spacing_calls_never_hits_the_limit(
 async def test_group_and_service_rates(session: aiohttp.ClientSession) -> None:
     async with FakeVK(service_rate=2) as fake:
         client = Client(session, fake)
+        burst = [client.call("users.get", fake.group_token, user_ids=1) for _ in range(20)]
+        assert not any("error" in r for r in await asyncio.gather(*burst))
+        await asyncio.sleep(1.1)
+        flood = [client.call("users.get", fake.group_token, user_ids=1) for _ in range(30)]
+        refused = sum("error" in r for r in await asyncio.gather(*flood))
+        assert 1 <= refused <= 10
         results = await asyncio.gather(
-            *(client.call("users.get", fake.group_token, user_ids=1) for _ in range(21))
+            *(client.call("users.get", fake.service_token) for _ in range(3))
         )
         assert sum("error" in r for r in results) == 1
-        results = [await client.call("users.get", fake.service_token) for _ in range(3)]
-        assert ["error" in r for r in results] == [False, False, True]
-        assert fake.count("users.get") == 24
-        assert sum(r.error == 6 for r in fake.requests) == 2
+        assert fake.count("users.get") == 53
+        assert sum(r.error == 6 for r in fake.requests) == refused + 1
 
 
 async def test_latency(session: aiohttp.ClientSession) -> None:
@@ -591,18 +609,15 @@ async def test_execute_compile_runtime_and_call_limit(client: Client, vk: FakeVK
     assert await client.ok("execute", vk.user_token, code="return;") is None
 
 
-async def test_execute_counts_once_toward_the_rate_limit(
-    fake_vk: FakeVK, session: aiohttp.ClientSession
-) -> None:
-    client = Client(session, fake_vk)
-    code = (
-        "var i = 0, n = 0; while (i < 25) { n = n + API.users.get({}).length; i += 1; } return n;"
-    )
-    assert await client.ok("execute", fake_vk.user_token, code=code) == 25
-    assert await client.ok("execute", fake_vk.user_token, code=code) == 25
-    assert await client.ok("execute", fake_vk.user_token, code=code) == 25
-    assert await client.error("execute", fake_vk.user_token, code=code) == 6
-    assert fake_vk.count("execute") == 4 and fake_vk.count("users.get", inner=True) == 75
+async def test_execute_counts_once_toward_the_rate_limit(session: aiohttp.ClientSession) -> None:
+    async with FakeVK(user_rate=0.5) as fake:  # one call per 2 s: timing cannot blur it
+        client = Client(session, fake)
+        code = "var i = 0, n = 0; while (i < 25) { n = n + API.users.get({}).length; i += 1; }"
+        code += " return n;"
+        assert await client.ok("execute", fake.user_token, code=code) == 25
+        assert await client.error("execute", fake.user_token, code=code) == 6
+        assert fake.count("execute") == 2 and fake.count("users.get", inner=True) == 25
+        assert fake.problems == []
 
 
 # -- Bots Long Poll ---------------------------------------------------------------------
