@@ -484,7 +484,7 @@ class FakeTelegram:
         *,
         until: Callable[[list[Output]], bool] | None = None,
         seconds: float = 15.0,
-        quiet: float = 0.4,
+        quiet: float = 0.25,
     ) -> list[Output]:
         """Outputs in a chat after ``mark`` once ``until`` holds and the bot went quiet."""
         outputs = self.outputs[chat_id]

@@ -1,0 +1,301 @@
+"""The real `promo-advisor telegram` process against the fake Telegram Bot API (and fake VK API),
+played as a person would: typing, pressing buttons, reading what arrives."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+import pytest_asyncio
+
+from advisor.texts import t
+from bot.telegram.commands import COMMANDS
+from tests.fakes.telegram_api import FakeTelegram, Output, TelegramUser
+from tests.fakes.vk_api import FakeVK
+from tests.fakes.vk_data import make_public
+from tests.telegram_driver import BotProcess, free_port
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+CHECKLIST_ANSWERS = ["Да", "Нет", "Не знаю"]
+# Error lines the tests below provoke on purpose; any other error line fails the module.
+PROVOKED_ERRORS = (
+    "failed: TelegramBadRequest: Telegram server says - Bad Request: provoked",
+    "Failed to fetch updates - TelegramNetworkError",
+)
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def vk() -> AsyncIterator[FakeVK]:
+    async with FakeVK() as fake:
+        yield fake
+    assert fake.problems == []
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def bot(
+    tg: FakeTelegram, vk: FakeVK, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[BotProcess]:
+    """One polling process shared by the tests of this module (starting one takes seconds)."""
+    process = BotProcess(
+        tg,
+        tmp_path_factory.mktemp("telegram"),
+        {"VK_API_URL": vk.base_url, "VK_USER_TOKEN": vk.user_token, "VK_REQUEST_TIMEOUT": "5"},
+    )
+    await process.start()
+    yield process
+    code = await process.stop()
+    log = process.log_text()
+    assert code == 0, log
+    assert tg.token not in log and vk.user_token not in log, "a token leaked into the log"
+    errors = [line for line in log.splitlines() if " ERROR " in line]
+    assert [e for e in errors if not any(p in e for p in PROVOKED_ERRORS)] == [], log
+    assert "never retrieved" not in log and "Unclosed" not in log, log
+
+
+def sent(outputs: list[Output]) -> list[Output]:
+    return [o for o in outputs if o.kind != "action"]
+
+
+async def open_checklist(user: TelegramUser) -> None:
+    await user.say("/start")
+    assert "Здравствуйте" in user.text
+    await user.press("Подготовить сообщество")
+    assert "К какому типу" in user.text
+    await user.press("Коммерческое")
+    await user.press("Продажи по любому ГЕО")
+    await user.press("Пройти чек-лист")
+    assert "Вопрос 1 из" in user.text
+
+
+async def test_commands_are_registered_in_russian(bot: BotProcess, tg: FakeTelegram) -> None:
+    assert [c["command"] for c in tg.commands] == list(COMMANDS)
+    for command in tg.commands:
+        assert re.search("[а-яА-Я]", command["description"]), command
+    assert tg.calls_to("deleteWebhook"), "polling must clear a webhook left from another run"
+
+
+async def test_start_to_finished_readiness_checklist(bot: BotProcess, tg: FakeTelegram) -> None:
+    user = tg.user(first_name="Ольга")
+    await open_checklist(user)
+    total = int(re.search(r"Вопрос 1 из (\d+)", user.text).group(1))
+    question = user.last[-1].message
+    assert question is not None
+    for number in range(1, total + 1):
+        assert f"Вопрос {number} из {total}" in question.text
+        await user.press(CHECKLIST_ANSWERS[number % 3])
+        if number < total:
+            # The next question replaces the answered one in place.
+            assert [o.kind for o in sent(user.last)] == ["edit"], user.last
+            assert user.last[0].message is question
+    assert "Что доделать" in user.text
+    assert tg.unanswered_callbacks() == []
+    for message in user.messages():
+        for button in message.buttons:
+            assert len(button["callback_data"].encode()) <= 64
+
+
+def photo_outputs(outputs: list[Output]) -> list[Output]:
+    return [o for o in outputs if o.method == "sendPhoto"]
+
+
+async def test_public_check_from_a_pasted_link(
+    bot: BotProcess, tg: FakeTelegram, vk: FakeVK
+) -> None:
+    vk.add_public(make_public("healthy", id=5550101, screen_name="coffee_spb"))
+    user = tg.user(first_name="Марина")
+    await user.say(
+        "Стоит ли брать рекламу в vk.com/coffee_spb?",
+        until=lambda new: bool(photo_outputs(new)),
+        seconds=40,
+    )
+    assert [o for o in user.last if o.kind == "action"], "no 'typing' while the check ran"
+    first = sent(user.last)[0].message
+    assert first is not None and first.text is not None and first.text.startswith("⏳")
+    photo = photo_outputs(user.last)[0].message
+    assert photo is not None and photo.photo is not None and photo.photo.startswith(b"\x89PNG")
+    verdicts = [t(f"check.report.verdict.{key}") for key in ("buy", "caution", "avoid")]
+    assert any(v in (photo.caption or "") for v in verdicts), photo.caption
+    after = sent(user.last)[sent(user.last).index(photo_outputs(user.last)[0]) + 1 :]
+    assert "vk.com/coffee_spb" in after[0].message.text
+
+
+async def test_comparing_publics_updates_the_progress_message(
+    bot: BotProcess, tg: FakeTelegram, vk: FakeVK
+) -> None:
+    vk.add_public(make_public("healthy", id=5550102, screen_name="tea_spb"))
+    vk.add_public(make_public("padded", id=5550103, screen_name="cakes_spb"))
+    user = tg.user()
+    await user.say(
+        "Какой лучше: vk.com/tea_spb или https://vk.com/cakes_spb",
+        until=lambda new: len(photo_outputs(new)) == 2,
+        seconds=40,
+    )
+    progress = [o for o in user.last if o.message and o.message.shown_text.startswith("⏳")]
+    assert progress[0].kind == "send"
+    edits = [o for o in progress if o.kind == "edit"]
+    assert edits and all(o.message is progress[0].message for o in edits)
+    assert "2 из 2" in progress[0].message.text
+    assert any("tea_spb" in (o.message.shown_text or "") for o in sent(user.last))
+
+
+async def test_contest_check(bot: BotProcess, tg: FakeTelegram) -> None:
+    user = tg.user()
+    await user.say("/contest")
+    assert "текст условий конкурса" in user.text
+    await user.say("Розыгрыш! Отметь трёх друзей в комментариях и подпишись на спонсоров.")
+    text = user.text.lower()
+    assert "друз" in text and "спонсор" in text
+
+
+async def test_duplicate_update_is_answered_once(bot: BotProcess, tg: FakeTelegram) -> None:
+    user = tg.user()
+    update = user.send_text("/menu")
+    await tg.settle(user.id, 0)
+    answered = len(sent(user.outputs))
+    tg.redeliver(update)
+    await tg.wait_for(lambda: not tg.pending)
+    await asyncio.sleep(0.8)
+    assert len(sent(user.outputs)) == answered
+    assert f"update {update['update_id']} was delivered again" in bot.log_text()
+
+
+async def test_flood_limit_waits_retry_after(bot: BotProcess, tg: FakeTelegram) -> None:
+    user = tg.user()
+    tg.fail("sendMessage", chat_id=user.id, code=429, retry_after=1)
+    await user.say("/help")
+    assert "Я веду по шагам" in user.text
+    calls = tg.calls_to("sendMessage", user.id)
+    assert calls[0].status == 429 and calls[1].status == 200
+    assert calls[1].at - calls[0].at >= 0.95
+    assert calls[0].params["text"] == calls[1].params["text"]
+
+
+async def test_blocked_user_is_logged_once_and_not_retried(
+    bot: BotProcess, tg: FakeTelegram
+) -> None:
+    user = tg.user()
+    tg.block(user.id)
+    user.send_text("/start")
+    user.send_text("/help")
+    await tg.wait_for(lambda: len(tg.calls_to("sendMessage", user.id)) >= 2)
+    await asyncio.sleep(0.8)
+    calls = tg.calls_to("sendMessage", user.id)
+    assert [c.status for c in calls] == [403, 403]
+    assert bot.log_text().count(f"chat {user.id} refuses messages") == 1
+
+
+async def test_failure_in_a_handler_gives_an_apology(bot: BotProcess, tg: FakeTelegram) -> None:
+    user = tg.user()
+    tg.fail("sendMessage", chat_id=user.id, code=400, description="Bad Request: provoked")
+    update = user.send_text("/help")
+    await tg.settle(user.id, 0)
+    assert user.messages()[-1].text == t("telegram.apology")
+    assert f"update {update['update_id']} failed" in bot.log_text()
+
+
+async def test_non_text_message_gets_a_hint(bot: BotProcess, tg: FakeTelegram) -> None:
+    user = tg.user()
+    update = tg.text_update(user.id, "")
+    del update["message"]["text"]
+    update["message"]["location"] = {"latitude": 59.93, "longitude": 30.31}
+    tg.enqueue(update)
+    await tg.settle(user.id, 0)
+    assert user.messages()[-1].text == t("telegram.text_only")
+
+
+async def test_token_is_masked_when_aiogram_logs_a_request_url(
+    bot: BotProcess, tg: FakeTelegram
+) -> None:
+    polls = len(tg.calls_to("getUpdates"))
+    tg.redirect_loop("getUpdates")
+    # An update ends the long poll under way, so the next poll meets the redirects at once.
+    tg.user().send_text("/menu")
+    await tg.wait_for(lambda: len(tg.calls_to("getUpdates")) > polls + 1, 20)
+    log = bot.log_text()
+    assert "TooManyRedirects" in log
+    assert "/bot***/getUpdates" in log
+    assert tg.token not in log
+    assert tg.token.split(":")[1] not in log
+
+
+async def test_restart_mid_checklist_continues_at_the_same_step(
+    bot: BotProcess, tg: FakeTelegram
+) -> None:
+    user = tg.user()
+    await open_checklist(user)
+    await user.press("Да")
+    mark = len(user.outputs)
+    last_handled = user.send_press("Нет")
+    await tg.settle(user.id, mark)
+    assert "Вопрос 3 из" in user.messages()[-1].text
+    code = await bot.stop()
+    assert code == 0
+    # While the bot is down the person presses on; Telegram keeps the update, and it also
+    # redelivers the last one the stopped process may not have confirmed.
+    mark = len(user.outputs)
+    tg.redeliver(last_handled)
+    user.send_press("Да")
+    await bot.start()
+    await tg.settle(user.id, mark)
+    assert "Вопрос 4 из" in user.messages()[-1].text
+    assert "Вопрос 4 из" in user.text
+
+
+async def test_webhook_mode_checks_the_secret(tmp_path: Path) -> None:
+    secret = "s3cret-for_tests"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/telegram/hook"
+    async with FakeTelegram() as tg:
+        process = BotProcess(
+            tg,
+            tmp_path,
+            {
+                "TELEGRAM_WEBHOOK_URL": url,
+                "TELEGRAM_WEBHOOK_SECRET": secret,
+                "TELEGRAM_WEBHOOK_HOST": "127.0.0.1",
+                "TELEGRAM_WEBHOOK_PORT": str(port),
+            },
+        )
+        await process.start()
+        try:
+            registered = tg.calls_to("setWebhook")[-1].params
+            assert registered["url"] == url and registered["secret_token"] == secret
+            assert set(json.loads(registered["allowed_updates"])) == {"message", "callback_query"}
+
+            # Telegram itself delivers with the secret.
+            user = tg.user()
+            await user.say("/start")
+            assert "Здравствуйте" in user.text
+            await user.press("Проверить паблик")
+            assert tg.unanswered_callbacks() == []
+
+            intruder = tg.user()
+            forged = {"update_id": 1, **tg.text_update(intruder.id, "/start")}
+            async with aiohttp.ClientSession() as http:
+                for headers in ({"X-Telegram-Bot-Api-Secret-Token": "wrong"}, {}):
+                    async with http.post(url, json=forged, headers=headers) as response:
+                        assert response.status == 401
+                await asyncio.sleep(0.8)
+                assert intruder.messages() == []
+                headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+                async with http.post(url, json=forged, headers=headers) as response:
+                    assert response.status == 200
+            await tg.settle(intruder.id, 0)
+            assert "Здравствуйте" in intruder.messages()[0].text
+        finally:
+            code = await process.stop()
+        log = process.log_text()
+        assert code == 0, log
+        assert secret not in log and tg.token not in log
