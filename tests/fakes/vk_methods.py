@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -318,10 +318,10 @@ async def wall_get(vk: FakeVK, call: Call) -> Any:
     posts: list[dict[str, Any]] = []
     total = 0
     if community is not None:
-        positions = range(community.posts_count)
+        positions: Sequence[int] = range(community.posts_count)
         if flt != "all":
             own = community.owner_id
-            positions = [  # type: ignore[assignment]
+            positions = [
                 p for p in positions if (community.author_of(p) == own) == (flt == "owner")
             ]
         total = len(positions)
