@@ -51,6 +51,14 @@ tracker_placements = Table(
     UniqueConstraint("user_id", "number", name="uq_tracker_placements_user_id_number"),
 )
 
+# The last row number given to each person, so numbers are never reused after a delete.
+tracker_counters = Table(
+    "tracker_counters",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("last_number", Integer, nullable=False),
+)
+
 # "Send fresh numbers" a few days after a placement starts: one per placement. A sender claims a
 # row for ``claimed_until`` with its ``claim_token``; ``sent_at`` set means it never fires again.
 tracker_reminders = Table(

@@ -7,21 +7,19 @@ whose start plus the reminder delay is still ahead; changing the start moves an 
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from advisor.storage.tables import users
+from advisor.storage.tracker_tables import tracker_counters as counters
 from advisor.storage.tracker_tables import tracker_placements as placements
 from advisor.storage.tracker_tables import tracker_reminders as reminders
 from advisor.tracker.models import COUNT_FIELDS, Placement, PostRef, StoredPlacement
-
-log = logging.getLogger(__name__)
 
 DEFAULT_REMINDER_DAYS = 3
 # People are mostly in Russia; a reminder at 10:00 Moscow time lands in the working day.
@@ -157,40 +155,44 @@ class PlacementRepository:
     # --- writing -------------------------------------------------------------------------------
 
     async def add(self, user_pk: int, placement: Placement, now: datetime) -> StoredPlacement:
-        """Store a new row with the next number; schedule its reminder."""
-        for attempt in range(3):
-            try:
-                async with self.engine.begin() as connection:
-                    number = (
-                        await connection.execute(
-                            select(func.coalesce(func.max(placements.c.number), 0)).where(
-                                placements.c.user_id == user_pk
-                            )
-                        )
-                    ).scalar_one() + 1
-                    result = await connection.execute(
-                        insert(placements).values(
-                            user_id=user_pk,
-                            number=number,
-                            created_at=now,
-                            updated_at=now,
-                            **_values(placement),
-                        )
-                    )
-                    placement_id = int(result.inserted_primary_key[0])
-                    due = reminder_due_at(placement.start, self.reminder_days, now)
-                    if due is not None:
-                        await connection.execute(
-                            insert(reminders).values(
-                                placement_id=placement_id, due_at=due, attempts=0
-                            )
-                        )
-                    row = await self._row(connection, user_pk, number)
-                return stored_from_row(row)
-            except IntegrityError:
-                # Another replica took the same number for this person at the same moment.
-                log.info("placement number taken for user %s, retry %d", user_pk, attempt)
-        raise RuntimeError(f"could not number a placement of user {user_pk}")
+        """Store a new row with the person's next number; schedule its reminder."""
+        async with self.engine.begin() as connection:
+            number = await self._next_number(connection, user_pk)
+            result = await connection.execute(
+                insert(placements).values(
+                    user_id=user_pk,
+                    number=number,
+                    created_at=now,
+                    updated_at=now,
+                    **_values(placement),
+                )
+            )
+            placement_id = int(result.inserted_primary_key[0])
+            due = reminder_due_at(placement.start, self.reminder_days, now)
+            if due is not None:
+                await connection.execute(
+                    insert(reminders).values(placement_id=placement_id, due_at=due, attempts=0)
+                )
+            row = await self._row(connection, user_pk, number)
+        return stored_from_row(row)
+
+    async def _next_number(self, connection: AsyncConnection, user_pk: int) -> int:
+        # Writing first matters: SQLite takes its write lock at the first write, so concurrent
+        # adds wait for each other (busy_timeout) instead of failing after a read; PostgreSQL
+        # locks the counter row. Either way two adds never get the same number.
+        module = postgresql if connection.dialect.name == "postgresql" else sqlite
+        await connection.execute(
+            module.insert(counters)
+            .values(user_id=user_pk, last_number=0)
+            .on_conflict_do_nothing(index_elements=["user_id"])
+        )
+        await connection.execute(
+            update(counters)
+            .where(counters.c.user_id == user_pk)
+            .values(last_number=counters.c.last_number + 1)
+        )
+        query = select(counters.c.last_number).where(counters.c.user_id == user_pk)
+        return int((await connection.execute(query)).scalar_one())
 
     async def update(
         self, user_pk: int, number: int, placement: Placement, now: datetime

@@ -1,6 +1,6 @@
-"""Campaign tracker: ad placements and their reminders.
+"""Campaign tracker: ad placements, their reminders and per-person row counters.
 
-A downgrade must not destroy what people recorded, so it moves the two tables aside under archive
+A downgrade must not destroy what people recorded, so it moves the tables aside under archive
 names (unknown to revision 0001) instead of dropping them; the next upgrade moves them back, rows
 intact. Only when no archive exists does the upgrade create the tables.
 
@@ -21,6 +21,7 @@ depends_on = None
 
 PLACEMENTS = "tracker_placements"
 REMINDERS = "tracker_reminders"
+COUNTERS = "tracker_counters"
 ARCHIVE_SUFFIX = "_archive_0002"
 
 
@@ -85,12 +86,22 @@ def _create() -> None:
         sa.UniqueConstraint("placement_id", name="uq_tracker_reminders_placement_id"),
     )
     op.create_index("ix_tracker_reminders_due_at", REMINDERS, ["due_at"])
+    op.create_table(
+        COUNTERS,
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("last_number", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name="fk_tracker_counters_user_id_users", ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("user_id", name="pk_tracker_counters"),
+    )
 
 
 def upgrade() -> None:
     if _has_table(PLACEMENTS + ARCHIVE_SUFFIX):
         op.rename_table(PLACEMENTS + ARCHIVE_SUFFIX, PLACEMENTS)
         op.rename_table(REMINDERS + ARCHIVE_SUFFIX, REMINDERS)
+        op.rename_table(COUNTERS + ARCHIVE_SUFFIX, COUNTERS)
         return
     _create()
 
@@ -99,3 +110,4 @@ def downgrade() -> None:
     # Reminders first: renaming the placements rewrites the reminders' foreign key to follow it.
     op.rename_table(REMINDERS, REMINDERS + ARCHIVE_SUFFIX)
     op.rename_table(PLACEMENTS, PLACEMENTS + ARCHIVE_SUFFIX)
+    op.rename_table(COUNTERS, COUNTERS + ARCHIVE_SUFFIX)
