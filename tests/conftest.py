@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from tests.fakes.vk_api import FakeVK
+from tests.services import PostgresServer, RedisServer, postgres_server, redis_server
 
 
 @pytest.fixture
@@ -17,3 +19,24 @@ async def fake_vk() -> AsyncIterator[FakeVK]:
     assert vk.schema_violations == [], "fake VK answers violate the VK schema"
     assert vk.unimplemented_calls == [], "methods the fake VK API does not implement yet"
     assert vk.internal_errors == [], "the fake VK API crashed"
+
+
+@pytest.fixture(scope="session")
+def redis_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One real Redis server for the session; tests use distinct key prefixes or flush it."""
+    with redis_server(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_service() -> Iterator[PostgresServer]:
+    """One real PostgreSQL cluster for the session; each test gets its own database."""
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_service: PostgresServer) -> str:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    postgres_service.create_database(name)
+    return postgres_service.url(name)

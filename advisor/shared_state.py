@@ -1,0 +1,260 @@
+"""Short-lived state that replicas must share: seen update ids, per-conversation locks, the
+public-check cache and per-user flood counters.
+
+``LocalState`` keeps it in this process (and seen ids in the database, so they survive a restart);
+``RedisState`` keeps it in Redis for several replicas. ``ResilientState`` uses Redis while it
+answers and falls back to the local state with a warning when it does not, so a Redis outage
+degrades the bot to per-process behaviour instead of stopping it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from redis.asyncio import Redis
+from redis.exceptions import LockError, RedisError
+
+from advisor.storage.store import ConversationStore
+
+log = logging.getLogger(__name__)
+
+LOCK_TIMEOUT_SECONDS = 60
+LOCK_WAIT_SECONDS = 60
+SEEN_TTL_SECONDS = 7 * 24 * 3600
+RETRY_REDIS_AFTER_SECONDS = 5.0
+
+
+class SharedState(Protocol):
+    async def first_time(self, channel: str, event_id: str) -> bool:
+        """True the first time an update or event id is seen, False for a redelivery."""
+
+    def lock(self, key: str) -> contextlib.AbstractAsyncContextManager[None]:
+        """Serialises the handling of one conversation."""
+
+    async def hit(self, key: str, window_seconds: float) -> int:
+        """Counts a message in the current window; returns the count so far."""
+
+    async def get(self, key: str) -> str | None: ...
+
+    async def set(self, key: str, value: str, ttl_seconds: float) -> None: ...
+
+    async def ping(self) -> bool: ...
+
+    async def close(self) -> None: ...
+
+
+class LocalState:
+    """One process: locks and counters in memory, seen ids in the database."""
+
+    def __init__(self, store: ConversationStore, cache_entries: int = 1000) -> None:
+        self.store = store
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._windows: dict[str, tuple[float, int]] = {}
+        self._cache: OrderedDict[str, tuple[float, str]] = OrderedDict()
+        self._cache_entries = cache_entries
+
+    async def first_time(self, channel: str, event_id: str) -> bool:
+        return await self.store.mark_processed(channel, event_id)
+
+    @contextlib.asynccontextmanager
+    async def lock(self, key: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                yield
+        finally:
+            if not lock.locked() and self._locks.get(key) is lock:
+                del self._locks[key]
+
+    async def hit(self, key: str, window_seconds: float) -> int:
+        now = time.monotonic()
+        started, count = self._windows.get(key, (now, 0))
+        if now - started >= window_seconds:
+            started, count = now, 0
+        count += 1
+        self._windows[key] = (started, count)
+        if len(self._windows) > 100_000:
+            # Old windows are worthless; dropping them all at once keeps memory bounded.
+            self._windows = {k: v for k, v in self._windows.items() if now - v[0] < window_seconds}
+        return count
+
+    async def get(self, key: str) -> str | None:
+        entry = self._cache.get(key)
+        if entry is None:
+            return None
+        expires, value = entry
+        if expires < time.monotonic():
+            del self._cache[key]
+            return None
+        return value
+
+    async def set(self, key: str, value: str, ttl_seconds: float) -> None:
+        self._cache[key] = (time.monotonic() + ttl_seconds, value)
+        self._cache.move_to_end(key)
+        while len(self._cache) > self._cache_entries:
+            self._cache.popitem(last=False)
+
+    async def ping(self) -> bool:
+        return True
+
+    async def close(self) -> None:
+        return None
+
+
+class RedisState:
+    def __init__(self, url: str, prefix: str = "promo-advisor:") -> None:
+        self.redis = Redis.from_url(
+            url, socket_timeout=2.0, socket_connect_timeout=2.0, decode_responses=True
+        )
+        self.prefix = prefix
+
+    async def first_time(self, channel: str, event_id: str) -> bool:
+        key = f"{self.prefix}seen:{channel}:{event_id}"
+        return bool(await self.redis.set(key, "1", nx=True, ex=SEEN_TTL_SECONDS))
+
+    @contextlib.asynccontextmanager
+    async def lock(self, key: str) -> AsyncIterator[None]:
+        lock = self.redis.lock(
+            f"{self.prefix}lock:{key}",
+            timeout=LOCK_TIMEOUT_SECONDS,
+            blocking_timeout=LOCK_WAIT_SECONDS,
+        )
+        if not await lock.acquire():
+            raise LockError(f"could not lock {key} in {LOCK_WAIT_SECONDS} s")
+        try:
+            yield
+        finally:
+            with contextlib.suppress(LockError, RedisError):
+                await lock.release()
+
+    async def hit(self, key: str, window_seconds: float) -> int:
+        name = f"{self.prefix}flood:{key}"
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(name)
+            pipe.expire(name, max(1, int(window_seconds)), nx=True)
+            count, _ = await pipe.execute()
+        return int(count)
+
+    async def get(self, key: str) -> str | None:
+        return await self.redis.get(f"{self.prefix}cache:{key}")
+
+    async def set(self, key: str, value: str, ttl_seconds: float) -> None:
+        await self.redis.set(f"{self.prefix}cache:{key}", value, px=max(1, int(ttl_seconds * 1000)))
+
+    async def ping(self) -> bool:
+        return bool(await self.redis.ping())
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+
+class ResilientState:
+    """Redis while it answers; the local state, with a warning, while it does not."""
+
+    def __init__(self, primary: RedisState, fallback: LocalState) -> None:
+        self.primary = primary
+        self.fallback = fallback
+        self._down_since: float | None = None
+
+    def _use_primary(self) -> bool:
+        if self._down_since is None:
+            return True
+        return time.monotonic() - self._down_since >= RETRY_REDIS_AFTER_SECONDS
+
+    def _failed(self, exc: BaseException) -> None:
+        if self._down_since is None:
+            log.warning("Redis is unavailable (%s); working per process until it is back", exc)
+        self._down_since = time.monotonic()
+
+    def _recovered(self) -> None:
+        if self._down_since is not None:
+            log.warning("Redis is back; shared state restored")
+            self._down_since = None
+
+    async def first_time(self, channel: str, event_id: str) -> bool:
+        if self._use_primary():
+            try:
+                result = await self.primary.first_time(channel, event_id)
+            except (RedisError, OSError) as exc:
+                self._failed(exc)
+            else:
+                self._recovered()
+                return result
+        return await self.fallback.first_time(channel, event_id)
+
+    @contextlib.asynccontextmanager
+    async def lock(self, key: str) -> AsyncIterator[None]:
+        # The local lock is always taken too: it orders this process's own work for the key
+        # even while Redis is away.
+        async with self.fallback.lock(key):
+            if not self._use_primary():
+                yield
+                return
+            try:
+                manager = self.primary.lock(key)
+                await manager.__aenter__()
+            except (RedisError, OSError) as exc:
+                self._failed(exc)
+                yield
+                return
+            self._recovered()
+            try:
+                yield
+            finally:
+                with contextlib.suppress(RedisError, OSError):
+                    await manager.__aexit__(None, None, None)
+
+    async def hit(self, key: str, window_seconds: float) -> int:
+        if self._use_primary():
+            try:
+                result = await self.primary.hit(key, window_seconds)
+            except (RedisError, OSError) as exc:
+                self._failed(exc)
+            else:
+                self._recovered()
+                return result
+        return await self.fallback.hit(key, window_seconds)
+
+    async def get(self, key: str) -> str | None:
+        if self._use_primary():
+            try:
+                result = await self.primary.get(key)
+            except (RedisError, OSError) as exc:
+                self._failed(exc)
+            else:
+                self._recovered()
+                return result
+        return await self.fallback.get(key)
+
+    async def set(self, key: str, value: str, ttl_seconds: float) -> None:
+        if self._use_primary():
+            try:
+                await self.primary.set(key, value, ttl_seconds)
+            except (RedisError, OSError) as exc:
+                self._failed(exc)
+            else:
+                self._recovered()
+                return
+        await self.fallback.set(key, value, ttl_seconds)
+
+    async def ping(self) -> bool:
+        try:
+            return await self.primary.ping()
+        except (RedisError, OSError):
+            return False
+
+    async def close(self) -> None:
+        await self.primary.close()
+
+
+def build_shared_state(redis_url: str | None, store: ConversationStore) -> SharedState:
+    local = LocalState(store)
+    if not redis_url:
+        return local
+    return ResilientState(RedisState(redis_url), local)
