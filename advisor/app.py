@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -13,12 +14,16 @@ from advisor.dialog.engine import DialogEngine
 from advisor.dialog.types import Button, Incoming, Outgoing, ProgressCallback
 from advisor.knowledge.loader import load_knowledge
 from advisor.knowledge.models import Knowledge
+from advisor.shared_state import SharedState, build_shared_state
 from advisor.storage.db import create_engine, is_sqlite
 from advisor.storage.migrate import ensure_schema
 from advisor.storage.store import ConversationStore
 from advisor.texts import t
 from advisor.tracker.actions import tracker_actions
 from advisor.vk.links import extract_links
+
+if TYPE_CHECKING:
+    from advisor.vk.check import CheckCache
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +33,10 @@ CONVERSATION_CACHE_SIZE = 10_000
 class ChatPublicCheck:
     """Adapts the VK public check to the dialog: links in, chat messages out."""
 
-    def __init__(self, settings: Settings, knowledge: Knowledge) -> None:
+    def __init__(self, settings: Settings, knowledge: Knowledge, cache: CheckCache) -> None:
         from advisor.vk.check import PublicChecker
 
-        self.checker = PublicChecker(settings, knowledge.norms)
+        self.checker = PublicChecker(settings, knowledge.norms, cache=cache)
 
     async def chat_answer(
         self, links: list[str], progress: Callable[[str], Awaitable[None]] | None
@@ -54,11 +59,13 @@ class Advisor:
         db: AsyncEngine,
         dialog: DialogEngine,
         public_check: ChatPublicCheck | None,
+        shared: SharedState,
     ) -> None:
         self.settings = settings
         self.db = db
         self.dialog = dialog
         self.public_check = public_check
+        self.shared = shared
 
     @property
     def store(self) -> ConversationStore:
@@ -76,25 +83,55 @@ class Advisor:
         except Exception:
             await db.dispose()
             raise
-        public_check = ChatPublicCheck(settings, knowledge) if settings.vk_check_token else None
-        checker: PublicCheckPort | None = public_check
         # Only a process that owns its database alone may serve loads from memory.
         cache_size = CONVERSATION_CACHE_SIZE if is_sqlite(settings.database_url) else 0
+        store = ConversationStore(db, cache_size=cache_size)
+        shared = build_shared_state(settings.redis_url, store)
+        public_check = (
+            ChatPublicCheck(settings, knowledge, shared) if settings.vk_check_token else None
+        )
+        checker: PublicCheckPort | None = public_check
         dialog = DialogEngine(
             knowledge,
-            ConversationStore(db, cache_size=cache_size),
+            store,
             {**build_actions(checker, extract_links), **tracker_actions(settings)},
             find_links=extract_links,
             max_chars=settings.max_message_chars,
         )
-        return cls(settings, db, dialog, public_check)
+        return cls(settings, db, dialog, public_check, shared)
+
+    async def first_delivery(self, channel: str, event_id: str) -> bool:
+        """True the first time a platform delivers this update or event; False for a retry."""
+        return await self.shared.first_time(channel, event_id)
+
+    async def _flooding(self, incoming: Incoming) -> list[Outgoing] | None:
+        """None when the user is within the rate; else one polite notice, then silence."""
+        if incoming.channel == "console":
+            return None  # the local operator at the terminal, typing or piping a script
+        count = await self.shared.hit(
+            f"{incoming.channel}:{incoming.user_id}", self.settings.flood_window_seconds
+        )
+        limit = self.settings.flood_messages
+        if count <= limit:
+            return None
+        if count == limit + 1:
+            log.info("flood limit reached: channel=%s user=%s", incoming.channel, incoming.user_id)
+            return [Outgoing(text=t("dialog.flood"))]
+        return []
 
     async def handle(
         self, incoming: Incoming, progress: ProgressCallback | None = None
     ) -> list[Outgoing]:
-        """The replies to one user action; never raises: a failure becomes an apology."""
+        """The replies to one user action; never raises: a failure becomes an apology.
+
+        An empty list means the action was dropped (flood limit) and nothing is to be sent.
+        """
         try:
-            return await self.dialog.handle(incoming, progress)
+            limited = await self._flooding(incoming)
+            if limited is not None:
+                return limited
+            async with self.shared.lock(f"{incoming.channel}:{incoming.user_id}"):
+                return await self.dialog.handle(incoming, progress)
         except Exception:
             log.exception(
                 "dialog turn failed: channel=%s user=%s", incoming.channel, incoming.user_id
@@ -110,4 +147,5 @@ class Advisor:
         if self.public_check is not None:
             await self.public_check.close()
         await self.store.close()
+        await self.shared.close()
         await self.db.dispose()

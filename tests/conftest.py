@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
+from advisor.storage.db import create_engine
+from advisor.storage.migrate import upgrade
 from tests.fakes.vk_api import FakeVK
 from tests.services import PostgresServer, RedisServer, postgres_server, redis_server
 
@@ -40,3 +43,17 @@ def postgres_url(postgres_service: PostgresServer) -> str:
     name = f"t_{uuid.uuid4().hex[:12]}"
     postgres_service.create_database(name)
     return postgres_service.url(name)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database: the embedded SQLite default and a real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'advisor.db'}"
+    url = request.getfixturevalue("postgres_url")
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+    return url

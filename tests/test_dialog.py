@@ -15,9 +15,9 @@ from advisor.storage.tables import checklist_answers, conversations, users
 from tests.chat_helpers import ChatUser
 
 
-def make_settings(tmp_path: Path, **extra: object) -> Settings:
+def make_settings(tmp_path: Path, database_url: str | None = None, **extra: object) -> Settings:
     return Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'advisor.db'}",
+        database_url=database_url or f"sqlite+aiosqlite:///{tmp_path / 'advisor.db'}",
         vk_user_token=None,
         vk_service_token=None,
         **extra,
@@ -25,8 +25,8 @@ def make_settings(tmp_path: Path, **extra: object) -> Settings:
 
 
 @pytest.fixture
-async def advisor(tmp_path: Path) -> AsyncIterator[Advisor]:
-    opened = await Advisor.open(make_settings(tmp_path))
+async def advisor(tmp_path: Path, database_url: str) -> AsyncIterator[Advisor]:
+    opened = await Advisor.open(make_settings(tmp_path, database_url))
     yield opened
     await opened.close()
 
@@ -222,6 +222,21 @@ async def test_bad_input_gets_clear_answer(advisor: Advisor) -> None:
     assert count == 1
 
 
+async def test_flood_limit_answers_once_then_drops(tmp_path: Path) -> None:
+    advisor = await Advisor.open(make_settings(tmp_path, flood_messages=3, flood_window_seconds=60))
+    try:
+        spammer = ChatUser(advisor, user_id="spam", channel="telegram")
+        other = ChatUser(advisor, user_id="calm", channel="telegram")
+        for _ in range(3):
+            assert await spammer.say("меню")
+        assert "слишком часто" in (await spammer.say("меню"))[0].text
+        assert await spammer.say("меню") == []
+        assert await spammer.say("меню") == []
+        assert "Выберите раздел" in (await other.say("меню"))[0].text
+    finally:
+        await advisor.close()
+
+
 async def test_users_do_not_see_each_other(advisor: Advisor) -> None:
     alice = ChatUser(advisor, user_id="alice")
     bob = ChatUser(advisor, user_id="bob")
@@ -235,8 +250,8 @@ async def test_users_do_not_see_each_other(advisor: Advisor) -> None:
     assert "Творческое" not in telegram_alice.text
 
 
-async def test_restart_resumes_same_step(tmp_path: Path) -> None:
-    first = await Advisor.open(make_settings(tmp_path))
+async def test_restart_resumes_same_step(tmp_path: Path, database_url: str) -> None:
+    first = await Advisor.open(make_settings(tmp_path, database_url))
     user = ChatUser(first)
     await set_profile(user)
     await user.say("меню")
@@ -246,7 +261,7 @@ async def test_restart_resumes_same_step(tmp_path: Path) -> None:
     await user.press("Нет")
     await first.close()
 
-    second = await Advisor.open(make_settings(tmp_path))
+    second = await Advisor.open(make_settings(tmp_path, database_url))
     try:
         user = ChatUser(second)
         await user.payload("r")
@@ -272,7 +287,7 @@ async def test_conversation_state_is_small(advisor: Advisor) -> None:
 
 async def test_every_scenario_step_renders(advisor: Advisor) -> None:
     """Each step of each scenario can be reached by its buttons and renders text."""
-    user = ChatUser(advisor)
+    user = ChatUser(advisor)  # the console channel has no flood limit
     await set_profile(user)
     for scenario in load_knowledge().scenarios:
         if not scenario.in_menu:

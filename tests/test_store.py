@@ -22,8 +22,8 @@ from advisor.storage.tables import checklist_answers, conversations
 
 
 @pytest.fixture
-async def engine(tmp_path: Path):
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}")
+async def engine(database_url: str):
+    engine = create_engine(database_url)
     await upgrade(engine)
     yield engine
     await engine.dispose()
