@@ -22,7 +22,7 @@ from advisor.knowledge.loader import load_knowledge
 from advisor.knowledge.models import Norms
 from advisor.texts import t
 from advisor.vk.check import MemoryCache, PublicChecker, PublicResult, rank_results
-from advisor.vk.collect import members_script, public_script
+from advisor.vk.collect import members_script, pack, publics_script
 from advisor.vk.links import PublicRef
 from advisor.vk.render import chat_messages, comparison_text, report_text
 from advisor.vk.sampling import Block
@@ -175,15 +175,23 @@ async def own_fake(**kwargs: Any) -> AsyncIterator[FakeVK]:
 
 
 def test_scripts_are_readable_vkscript() -> None:
-    by_name = public_script(PublicRef(screen_name="coffee"), 10_000)
-    by_id = public_script(PublicRef(group_id=42), 10_000)
-    more = members_script(42, [Block(10, 100), Block(500_000, 100)])
-    for code in (by_name, by_id, more):
+    one = publics_script([PublicRef(screen_name="coffee")], 10_000)
+    several = publics_script([PublicRef(group_id=42), PublicRef(screen_name="tea")], 10_000)
+    more = members_script([(42, Block(10, 100)), (43, Block(500_000, 100))])
+    for code in (one, several, more):
         parse(code)  # the fake's interpreter compiles it
-    assert 'API.utils.resolveScreenName({"screen_name": "coffee"})' in by_name
-    assert '"domain": "coffee"' in by_name and '"owner_id": -42' in by_id
-    assert "API.groups.getMembers" in by_id and "n <= 20000" in by_id
-    assert "[[10, 100], [500000, 100]]" in more
+    assert 'var publics = [["coffee", "coffee", 1]];' in one
+    assert '[[42, "club42", 0], ["tea", "tea", 1]]' in several
+    assert "API.groups.getMembers" in one and "<= 20000" in one
+    assert "[[42, 10, 100], [43, 500000, 100]]" in more
+
+
+def test_publics_are_packed_within_25_calls() -> None:
+    names = [PublicRef(screen_name=f"public_{i}") for i in range(10)]
+    batches = pack(names)
+    assert [len(b) for b in batches] == [6, 4]  # 4 calls each: resolve, getById, 2 wall pages
+    assert [r for b in batches for r in b] == names
+    assert [len(b) for b in pack([PublicRef(group_id=i) for i in range(1, 10)])] == [8, 1]
 
 
 # --- one public, user token: everything in one execute ---------------------------------------
@@ -434,7 +442,7 @@ async def test_user_token_tells_people_and_apps_in_the_same_call(fake_vk: FakeVK
         person, app = await checker.check(["vk.com/ivan_petrov", "@coolgame"])
     assert person.error is not None and person.error.code == "not_a_community"
     assert app.error is not None and app.error.code == "not_a_community"
-    assert round_trips(fake_vk) == 2  # one execute each, nothing more
+    assert round_trips(fake_vk) == 1  # one execute for both, nothing more
 
 
 @pytest.mark.parametrize(
@@ -595,7 +603,9 @@ async def test_several_publics_in_input_order_and_ranked(fake_vk: FakeVK) -> Non
         results = await checker.check(inputs, progress=record)
     assert [r.input for r in results] == inputs
     assert [r.verdict for r in results] == ["avoid", None, "caution", "buy"]
-    assert round_trips(fake_vk) == 3
+    # Three publics share one execute: 4 + 4 + 3 calls, plus their three member pages.
+    assert round_trips(fake_vk) == 1
+    assert [r.vk_requests for r in results] == [1, 0, 1, 1]
     ranked = rank_results(results)
     assert [r.input for r in ranked] == [inputs[3], inputs[2], inputs[0], inputs[1]]
     text = comparison_text(results)
@@ -758,7 +768,7 @@ async def test_cli_json_against_the_fake(fake_vk: FakeVK) -> None:
     assert data[1]["error"]["code"] == "invalid_link"
     assert data[2]["error"]["code"] == "not_found"
     assert fake_vk.user_token not in out + err
-    assert round_trips(fake_vk) == 2
+    assert round_trips(fake_vk) == 1  # both publics in one execute
 
 
 async def test_cli_text_with_service_token(fake_vk: FakeVK) -> None:

@@ -26,7 +26,7 @@ from advisor.knowledge.models import Norms
 from advisor.texts import t
 from advisor.verdicts import PublicMetrics, Reason, judge_public
 from advisor.vk.api import CheckErrorCode, TokenKind, VkClient, VkUnavailable
-from advisor.vk.collect import CollectError, CollectOptions, PublicData, collect_public
+from advisor.vk.collect import CollectError, CollectOptions, PublicData, collect_publics
 from advisor.vk.links import LinkError, PublicRef, parse_link
 from advisor.vk.metrics import post_er_percent, post_reach_percent, wall_metrics
 from advisor.vk.sampling import estimate_inactive
@@ -229,6 +229,7 @@ class PublicChecker:
         self._rng = rng or random.Random()
         token = check_token(settings)
         self._client = VkClient(settings, token[0], token[1]) if token else None
+        # Publics being fetched right now, so concurrent checks of one public share the work.
         self._inflight: dict[str, asyncio.Future[PublicResult]] = {}
 
     @property
@@ -257,24 +258,41 @@ class PublicChecker:
         posts: int | None = None,
         progress: ProgressCallback | None = None,
     ) -> list[PublicResult]:
-        """One result per input, in input order. Publics are checked concurrently."""
+        """One result per input, in input order. The publics are collected together."""
         limit = posts if posts is not None else self.settings.check_posts
         if not 1 <= limit <= 100:
             raise ValueError("posts must be between 1 and 100")
         say = _SafeProgress(progress)
-        if len(inputs) > 1:
+        many = len(inputs) > 1
+        if many:
             await say(t("check.progress.start_many", count=len(inputs)))
-        done = 0
-
-        async def one(text: str) -> PublicResult:
-            nonlocal done
-            result = await self._check_one(text, limit, say if len(inputs) == 1 else None)
-            done += 1
-            if len(inputs) > 1:
-                await say(t("check.progress.done", done=done, total=len(inputs)))
-            return result
-
-        return list(await asyncio.gather(*(one(text) for text in inputs)))
+        answers: list[PublicResult | None] = [None] * len(inputs)
+        wanted: dict[int, PublicRef] = {}
+        for index, text in enumerate(inputs):
+            try:
+                wanted[index] = parse_link(text)
+            except LinkError as exc:
+                log.info("public check: %s for input %r", exc.problem, text[:100])
+                answers[index] = error_result(text, exc.code, exc.message)
+        if wanted and self._client is None:
+            log.error("public check: no VK token configured (VK_USER_TOKEN or VK_SERVICE_TOKEN)")
+            for index in wanted:
+                answers[index] = error_result(
+                    inputs[index], "misconfigured", t("check.errors.misconfigured")
+                )
+            wanted = {}
+        for index, ref in list(wanted.items()):
+            cached = await self._cached(ref, limit)
+            if cached is not None:
+                update = {"input": inputs[index], "vk_requests": 0, "from_cache": True}
+                answers[index] = cached.model_copy(update=update)
+                del wanted[index]
+        fetched = await self._fetch_shared(list(wanted.values()), limit, say, many)
+        for index, ref in wanted.items():
+            answers[index] = fetched[ref.key].model_copy(update={"input": inputs[index]})
+        if many:
+            await say(t("check.progress.done", done=len(inputs), total=len(inputs)))
+        return [answer for answer in answers if answer is not None]
 
     async def chat_answer(
         self, links: list[str], progress: ProgressCallback | None = None
@@ -283,34 +301,42 @@ class PublicChecker:
         from advisor.vk.render import chat_messages
 
         results = await self.check(links, progress=progress)
+        # Drawing charts takes a moment of CPU: keep the event loop serving other users.
         return await asyncio.to_thread(chat_messages, results)
 
-    # -- one input ----------------------------------------------------------------------------
+    # -- collection ---------------------------------------------------------------------------
 
-    async def _check_one(
-        self, text: str, limit: int, progress: _SafeProgress | None
-    ) -> PublicResult:
+    async def _fetch_shared(
+        self, refs: list[PublicRef], limit: int, say: _SafeProgress, many: bool
+    ) -> dict[str, PublicResult]:
+        """Results by ``ref.key``; a public another check is already fetching is awaited."""
+        keys = {_cache_key(ref.key, limit): ref for ref in refs}
+        mine = {key: ref for key, ref in keys.items() if key not in self._inflight}
+        loop = asyncio.get_running_loop()
+        futures = {key: loop.create_future() for key in mine}
+        self._inflight.update(futures)
         try:
-            ref = parse_link(text)
-        except LinkError as exc:
-            log.info("public check: %s for input %r", exc.problem, text[:100])
-            return error_result(text, exc.code, exc.message)
-        what = _display(ref)
-        if self._client is None:
-            log.error("public check: no VK token configured (VK_USER_TOKEN or VK_SERVICE_TOKEN)")
-            return error_result(text, "misconfigured", t("check.errors.misconfigured"))
-        cached = await self._cached(ref, limit)
-        if cached is not None:
-            return cached.model_copy(update={"input": text, "vk_requests": 0, "from_cache": True})
-        key = _cache_key(ref.key, limit)
-        # Two inputs naming the same public in one request share one collection.
-        task = self._inflight.get(key)
-        if task is None:
-            task = asyncio.ensure_future(self._fetch(ref, what, limit, progress))
-            self._inflight[key] = task
-            task.add_done_callback(lambda _: self._inflight.pop(key, None))
-        result = await asyncio.shield(task)
-        return result.model_copy(update={"input": text})
+            if mine:
+                results = await self._fetch(list(mine.values()), limit, say, many)
+                for key, ref in mine.items():
+                    futures[key].set_result(results[ref.key])
+        except BaseException as exc:
+            for future in futures.values():
+                if not future.done():
+                    future.set_exception(exc)
+            raise
+        finally:
+            for key in futures:
+                self._inflight.pop(key, None)
+        out: dict[str, PublicResult] = {}
+        for key, ref in keys.items():
+            future = futures.get(key) or self._inflight.get(key)
+            if future is None:  # finished between our look and now: it is in the cache
+                cached = await self._cached(ref, limit)
+                out[ref.key] = cached or (await self._fetch([ref], limit, say, many))[ref.key]
+            else:
+                out[ref.key] = await asyncio.shield(future)
+        return out
 
     async def _cached(self, ref: PublicRef, limit: int) -> PublicResult | None:
         try:
@@ -332,14 +358,16 @@ class PublicChecker:
             log.warning("public check: cache write failed for %s", ref.key, exc_info=True)
 
     async def _fetch(
-        self, ref: PublicRef, what: str, limit: int, progress: _SafeProgress | None
-    ) -> PublicResult:
+        self, refs: list[PublicRef], limit: int, say: _SafeProgress, many: bool
+    ) -> dict[str, PublicResult]:
         assert self._client is not None
-        client = self._client
+        first = _display(refs[0]) if refs else ""
 
         async def stage(name: str) -> None:
-            if progress is not None:
-                await progress(t(f"check.progress.{name}", what=what))
+            if many:
+                await say(t(f"check.progress.{name}_many"))
+            else:
+                await say(t(f"check.progress.{name}", what=first))
 
         options = CollectOptions(
             member_budget=self.settings.check_member_sample,
@@ -348,25 +376,47 @@ class PublicChecker:
         )
         started = time.perf_counter()
         try:
-            data = await collect_public(client, ref, options, stage)
-        except CollectError as exc:
-            log.info("public check: %s → %s (%s)", ref.key, exc.code, exc.detail)
-            return error_result(ref.key, exc.code, _error_message(exc.code, exc.problem, what))
-        except VkUnavailable as exc:
-            log.warning("public check: VK unavailable for %s (%s)", ref.key, exc.cause)
-            return error_result(
-                ref.key, "vk_unavailable", _error_message("vk_unavailable", None, what)
-            )
+            outcomes = await collect_publics(self._client, refs, options, stage)
         except Exception:
-            log.exception("public check: unexpected failure for %s", ref.key)
+            log.exception("public check: unexpected failure for %s", [r.key for r in refs])
+            return {
+                ref.key: error_result(
+                    ref.key, "vk_unavailable", t("check.errors.internal", what=_display(ref))
+                )
+                for ref in refs
+            }
+        elapsed = time.perf_counter() - started
+        results: dict[str, PublicResult] = {}
+        for ref, outcome in zip(refs, outcomes, strict=True):
+            results[ref.key] = await self._result(ref, outcome, limit, elapsed)
+        return results
+
+    async def _result(
+        self, ref: PublicRef, outcome: PublicData | Exception, limit: int, elapsed: float
+    ) -> PublicResult:
+        what = _display(ref)
+        if isinstance(outcome, CollectError):
+            log.info("public check: %s → %s (%s)", ref.key, outcome.code, outcome.detail)
+            message = _error_message(outcome.code, outcome.problem, what)
+            return error_result(ref.key, outcome.code, message)
+        if isinstance(outcome, VkUnavailable):
+            log.warning("public check: VK unavailable for %s (%s)", ref.key, outcome.cause)
+            message = _error_message("vk_unavailable", None, what)
+            return error_result(ref.key, "vk_unavailable", message)
+        if isinstance(outcome, Exception):
+            log.error("public check: unexpected %s for %s", type(outcome).__name__, ref.key)
             return error_result(ref.key, "vk_unavailable", t("check.errors.internal", what=what))
-        result = self._evaluate(ref, data, limit)
+        try:
+            result = self._evaluate(ref, outcome, limit)
+        except Exception:
+            log.exception("public check: evaluating %s failed", ref.key)
+            return error_result(ref.key, "vk_unavailable", t("check.errors.internal", what=what))
         log.info(
             "public check: %s → %s in %.2fs, %d VK requests",
             ref.key,
             result.verdict,
-            time.perf_counter() - started,
-            data.requests,
+            elapsed,
+            outcome.requests,
         )
         await self._store(result, ref, limit)
         return result

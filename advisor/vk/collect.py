@@ -1,10 +1,12 @@
-"""Collecting one public's data from VK in as few round trips as the token allows.
+"""Collecting publics' data from VK in as few round trips as the token allows.
 
-With a user token one ``execute`` call gathers everything for a public (the VKScript below):
-the community, two pages of its wall and, when the public is small enough, its whole member list.
-A public too big to read whole needs a sample of ``settings.check_member_sample`` members spread
-over the list (see ``sampling``); those ``groups.getMembers`` calls are known only once the size
-is, so they follow in further ``execute`` calls of up to 25 calls each, sent concurrently.
+With a user token, ``execute`` runs up to 25 API calls in one round trip. The first script (see
+``PUBLICS_SCRIPT``) reads, for every public it carries, the community and two pages of its wall,
+then spends the calls left on the member lists small enough to read whole. One public always
+fits, so a public costs ONE round trip; several publics share the scripts. A public too big to
+read whole needs a sample of ``settings.check_member_sample`` members spread over the list (see
+``sampling``): those ``groups.getMembers`` calls are known only once the size is, so they follow
+in ``MEMBERS_SCRIPT`` calls of up to 25 each, sent concurrently with the other publics' pages.
 
 A service token cannot call ``execute``: the same methods are called one by one, concurrently,
 under the client's rate limiter.
@@ -45,9 +47,6 @@ WALL_PAGES = 2  # enough for N ≤ 100 analysed posts plus the 5–7 most recent
 # filter=owner asks VK for the community's own posts only; metrics.eligible_posts checks again.
 MEMBER_FIELDS = "last_seen"  # "deactivated" comes with every user object anyway
 GROUP_FIELDS = "members_count"
-# Calls the first execute spends before the member pages: utils.resolveScreenName,
-# groups.getById and the wall pages.
-_FIRST_CALLS = 2 + WALL_PAGES
 
 Progress = Callable[[str], Awaitable[None]]
 Stage = Literal["group", "wall", "members"]
@@ -116,82 +115,117 @@ class CollectOptions:
 
 # --- the VKScript ---------------------------------------------------------------------------
 
-# One public in one round trip. The community is read first (with a screen name, also what the
-# name belongs to, so a person's or an app's name is told apart without another request); its
-# member list is read whole in the same call only when it is small enough: for a big public the
-# loop does not run. Values in {braces} are JSON literals filled in by ``public_script``.
-PUBLIC_SCRIPT = """
-var target = {target};
-var resolved = {resolve};
-var info = API.groups.getById({{"group_id": target, "fields": "{group_fields}"}});
-var wall = [];
-var posts_offset = 0;
-while (posts_offset < {wall_total}) {{
-  wall.push(API.wall.get({{"{wall_key}": {wall_value}, "filter": "owner",
-                          "offset": posts_offset, "count": {wall_page}}}));
-  posts_offset = posts_offset + {wall_page};
+# The first round trip for a batch of publics. ``publics`` holds, per public, the id or screen
+# name, the wall's ``domain`` and whether the name must be resolved (then a person's or an app's
+# name is told apart from a community's without another request). Member lists are read whole
+# only up to ``whole_limit`` members and only with the calls left: ``budget`` counts them down.
+PUBLICS_SCRIPT = """
+var publics = {publics};
+var budget = {budget};
+var out = [];
+var i = 0;
+while (i < publics.length) {{
+  var p = publics[i];
+  var resolved = null;
+  if (p[2]) {{
+    resolved = API.utils.resolveScreenName({{"screen_name": p[0]}});
+    budget = budget - 1;
+  }}
+  var info = API.groups.getById({{"group_id": p[0], "fields": "{group_fields}"}});
+  var wall = [];
+  var posts_offset = 0;
+  while (posts_offset < {wall_total}) {{
+    wall.push(API.wall.get({{"domain": p[1], "filter": "owner", "offset": posts_offset,
+                            "count": {wall_page}}}));
+    posts_offset = posts_offset + {wall_page};
+  }}
+  budget = budget - {fixed_calls};
+  out.push({{"resolved": resolved, "info": info, "wall": wall}});
+  i = i + 1;
 }}
-var members = [];
-var n = info.groups[0].members_count;
-var offset = 0;
-while (offset < n && n <= {whole_limit}) {{
-  members.push(API.groups.getMembers({{"group_id": target, "offset": offset,
-                                      "count": {page_size}, "fields": "{member_fields}"}}));
-  offset = offset + {page_size};
+var pages = [];
+i = 0;
+while (i < out.length && budget > 0) {{
+  var g = out[i].info.groups[0];
+  if (g && g.is_closed == 0 && !g.deactivated) {{
+    var offset = 0;
+    while (offset < g.members_count && g.members_count <= {whole_limit} && budget > 0) {{
+      pages.push([i, offset, API.groups.getMembers({{"group_id": g.id, "offset": offset,
+                                                    "count": {page_size},
+                                                    "fields": "{member_fields}"}})]);
+      offset = offset + {page_size};
+      budget = budget - 1;
+    }}
+  }}
+  i = i + 1;
 }}
-return {{"resolved": resolved, "info": info, "wall": wall, "members": members}};
+return {{"publics": out, "pages": pages}};
 """
 
-# Further member blocks of a big public: up to 25 groups.getMembers calls per round trip.
+# Member blocks still to read (a big public's sample, or the rest of a long list), for any
+# publics: up to 25 groups.getMembers calls per round trip.
 MEMBERS_SCRIPT = """
 var blocks = {blocks};
 var result = [];
 var i = 0;
 while (i < blocks.length) {{
-  result.push(API.groups.getMembers({{"group_id": {group_id}, "offset": blocks[i][0],
-                                     "count": blocks[i][1], "fields": "{member_fields}"}}));
+  result.push(API.groups.getMembers({{"group_id": blocks[i][0], "offset": blocks[i][1],
+                                     "count": blocks[i][2], "fields": "{member_fields}"}}));
   i = i + 1;
 }}
 return result;
 """
 
 
-def first_call_whole_limit(member_budget: int) -> int:
-    """The largest public the first execute reads whole (its calls must fit in one execute)."""
-    return min(whole_read_limit(member_budget), (EXECUTE_CALL_LIMIT - _FIRST_CALLS) * PAGE_SIZE)
+def fixed_calls(ref: PublicRef) -> int:
+    """API calls the first script makes for ``ref`` before any member page."""
+    return (1 if ref.screen_name is not None else 0) + 1 + WALL_PAGES
 
 
-def public_script(ref: PublicRef, member_budget: int) -> str:
-    if ref.group_id is not None:
-        target: int | str = ref.group_id
-        resolve = "null"
-        wall_key, wall_value = "owner_id", json.dumps(-ref.group_id)
-    else:
-        target = str(ref.screen_name)
-        resolve = f'API.utils.resolveScreenName({{"screen_name": {json.dumps(target)}}})'
-        wall_key, wall_value = "domain", json.dumps(target)
-    return PUBLIC_SCRIPT.format(
-        target=json.dumps(target),
-        resolve=resolve,
+def publics_script(refs: Sequence[PublicRef], member_budget: int) -> str:
+    if sum(fixed_calls(ref) for ref in refs) > EXECUTE_CALL_LIMIT:
+        raise ValueError(f"more than {EXECUTE_CALL_LIMIT} calls for these publics")
+    publics = [
+        [ref.screen_name, ref.screen_name, 1]
+        if ref.screen_name is not None
+        else [ref.group_id, f"club{ref.group_id}", 0]
+        for ref in refs
+    ]
+    return PUBLICS_SCRIPT.format(
+        publics=json.dumps(publics),
+        budget=EXECUTE_CALL_LIMIT,
         group_fields=GROUP_FIELDS,
         wall_total=WALL_PAGES * WALL_PAGE,
         wall_page=WALL_PAGE,
-        wall_key=wall_key,
-        wall_value=wall_value,
-        whole_limit=first_call_whole_limit(member_budget),
+        fixed_calls=1 + WALL_PAGES,
+        whole_limit=whole_read_limit(member_budget),
         page_size=PAGE_SIZE,
         member_fields=MEMBER_FIELDS,
     )
 
 
-def members_script(group_id: int, blocks: Sequence[Block]) -> str:
+def members_script(blocks: Sequence[tuple[int, Block]]) -> str:
+    """The script reading ``(group_id, block)`` pairs."""
     if len(blocks) > EXECUTE_CALL_LIMIT:
         raise ValueError(f"at most {EXECUTE_CALL_LIMIT} blocks per execute")
     return MEMBERS_SCRIPT.format(
-        blocks=json.dumps([[b.offset, b.count] for b in blocks]),
-        group_id=group_id,
+        blocks=json.dumps([[group_id, b.offset, b.count] for group_id, b in blocks]),
         member_fields=MEMBER_FIELDS,
     )
+
+
+def pack(refs: Sequence[PublicRef]) -> list[list[PublicRef]]:
+    """Publics in first-script batches, in order, each within the 25-call limit."""
+    batches: list[list[PublicRef]] = []
+    used = EXECUTE_CALL_LIMIT
+    for ref in refs:
+        cost = fixed_calls(ref)
+        if used + cost > EXECUTE_CALL_LIMIT:
+            batches.append([])
+            used = 0
+        batches[-1].append(ref)
+        used += cost
+    return batches
 
 
 # --- shared steps ---------------------------------------------------------------------------
@@ -231,6 +265,7 @@ class _Members:
         self.fetched_at = fetched_at
         self.blocks: dict[int, BlockCount] = {}
         self.hidden = False
+        self.failed = False
         self.total = 0
 
     def add(self, offset: int, answer: Any) -> None:
@@ -275,49 +310,151 @@ async def _say(progress: Progress | None, stage: Stage) -> None:
 # --- user token: execute --------------------------------------------------------------------
 
 
-async def collect_with_execute(
-    client: VkClient, ref: PublicRef, options: CollectOptions, progress: Progress | None = None
-) -> PublicData:
-    """One ``execute`` for the public; more only for the member sample of a big public."""
-    tally = RequestTally()
-    fetched_at = int(time.time())
-    await _say(progress, "group")
-    try:
-        result = await client.execute(public_script(ref, options.member_budget), tally)
-    except VkApiError as exc:
-        _raise_group_error(exc, ref)
-        raise
-    answer = result.response if isinstance(result.response, Mapping) else {}
+@dataclass
+class _Job:
+    """One public being collected through execute."""
+
+    ref: PublicRef
+    members: _Members
+    rounds: int = 0
+    """Round trips that carried this public's calls (shared with the others in them)."""
+    group: GroupInfo | None = None
+    posts: list[WallPost] = field(default_factory=list)
+    plan: SamplePlan | None = None
+    error: Exception | None = None
+
+
+def _read_public(job: _Job, answer: Mapping[str, Any], getbyid_error: int | None) -> None:
     item = _first_group(answer.get("info"))
     if item is None:
-        failed = [e for e in result.errors if e.get("method") == "groups.getById"]
-        code = int(failed[0].get("error_code", 0)) if failed else 100
-        error = VkApiError("groups.getById", code)
-        if error.check_code != "not_found":
-            raise CollectError(error.check_code, None, f"groups.getById: VK error {code}")
-        _explain_resolved(ref, answer.get("resolved"))
-    group = GroupInfo.from_vk(item)
-    _check_group(group)
-    data = PublicData(group=group, fetched_at=fetched_at)
-    data.posts = _posts(answer.get("wall") or [])
-    members = _Members(options, fetched_at)
-    pages = answer.get("members") or []
-    plan = plan_sample(group.members_count, options.member_budget, options.rng)
-    if group.members_count <= first_call_whole_limit(options.member_budget):
-        for index, page in enumerate(pages):
-            members.add(index * PAGE_SIZE, page)
-        members.hidden = (
-            group.members_count > 0 and not members.blocks and _members_denied(result.errors)
+        code = getbyid_error if getbyid_error is not None else 100
+        check_code = VkApiError("groups.getById", code).check_code
+        if check_code != "not_found":
+            raise CollectError(check_code, None, f"groups.getById: VK error {code}")
+        _explain_resolved(job.ref, answer.get("resolved"))
+    job.group = GroupInfo.from_vk(item)
+    _check_group(job.group)
+    job.posts = _posts(answer.get("wall") or [])
+
+
+async def _first_round(client: VkClient, jobs: Sequence[_Job], options: CollectOptions) -> None:
+    tally = RequestTally()
+    try:
+        result = await client.execute(
+            publics_script([job.ref for job in jobs], options.member_budget), tally
         )
+    except (VkApiError, VkUnavailable) as exc:
+        for job in jobs:
+            job.rounds += tally.count
+            job.error = _as_collect_error(exc)
+        return
+    response = result.response if isinstance(result.response, Mapping) else {}
+    publics = response.get("publics") or []
+    # execute_errors come in call order, and so do the publics' groups.getById calls.
+    getbyid_errors = iter(
+        int(e.get("error_code", 0)) for e in result.errors if e.get("method") == "groups.getById"
+    )
+    for index, job in enumerate(jobs):
+        job.rounds += tally.count
+        answer = publics[index] if index < len(publics) else {}
+        failed = not isinstance(answer, Mapping) or _first_group(answer.get("info")) is None
+        try:
+            _read_public(
+                job,
+                answer if isinstance(answer, Mapping) else {},
+                next(getbyid_errors, None) if failed else None,
+            )
+        except CollectError as exc:
+            job.error = exc
+    for page in response.get("pages") or []:
+        if isinstance(page, list) and len(page) == 3 and isinstance(page[0], int):
+            if 0 <= page[0] < len(jobs):
+                _add_page(jobs[page[0]], int(page[1]), page[2], result.errors)
+
+
+def _add_page(job: _Job, offset: int, answer: Any, errors: Sequence[Mapping[str, Any]]) -> None:
+    if isinstance(answer, Mapping):
+        job.members.add(offset, answer)
+    elif _members_denied(errors):
+        job.members.hidden = True
     else:
+        job.members.failed = True
+
+
+def _as_collect_error(exc: Exception) -> Exception:
+    if isinstance(exc, VkApiError):
+        return CollectError(exc.check_code, None, f"{exc.method}: VK error {exc.vk_code}")
+    return exc
+
+
+async def _member_round(client: VkClient, blocks: Sequence[tuple[_Job, Block]]) -> None:
+    tally = RequestTally()
+    try:
+        result = await client.execute(
+            members_script([(job.group.id, block) for job, block in blocks if job.group]), tally
+        )
+    except (VkApiError, VkUnavailable) as exc:
+        for job in {id(job): job for job, _ in blocks}.values():
+            job.error = job.error or _as_collect_error(exc)
+        return
+    finally:
+        for job in {id(job): job for job, _ in blocks}.values():
+            job.rounds += tally.count
+    answers = result.response if isinstance(result.response, list) else []
+    for index, (job, block) in enumerate(blocks):
+        answer = answers[index] if index < len(answers) else None
+        _add_page(job, block.offset, answer, result.errors)
+
+
+async def collect_with_execute(
+    client: VkClient,
+    refs: Sequence[PublicRef],
+    options: CollectOptions,
+    progress: Progress | None = None,
+) -> list[PublicData | Exception]:
+    """The publics through execute: one round trip for a public, shared ones for several."""
+    fetched_at = int(time.time())
+    jobs = [_Job(ref, _Members(options, fetched_at)) for ref in refs]
+    by_ref = {ref.key: job for ref, job in zip(refs, jobs, strict=True)}
+    await _say(progress, "group")
+    batches = pack(refs)
+    await _gather(
+        _first_round(client, [by_ref[ref.key] for ref in batch], options) for batch in batches
+    )
+    pending: list[tuple[_Job, Block]] = []
+    for job in jobs:
+        if job.error is not None or job.group is None:
+            continue
+        job.plan = plan_sample(job.group.members_count, options.member_budget, options.rng)
+        if job.members.hidden:
+            continue
+        done = set(job.members.blocks)
+        pending += [(job, b) for b in job.plan.blocks if b.offset not in done]
+    if pending:
         await _say(progress, "members")
-        await _execute_blocks(client, group.id, plan, members, tally)
-    data.member_blocks = members.ordered()
-    data.members_whole = plan.whole
-    data.members_hidden = members.hidden
-    data.members_total = members.total
-    data.requests = tally.count
-    return data
+        await _gather(
+            _member_round(client, pending[i : i + EXECUTE_CALL_LIMIT])
+            for i in range(0, len(pending), EXECUTE_CALL_LIMIT)
+        )
+    return [_finish(job, fetched_at) for job in jobs]
+
+
+def _finish(job: _Job, fetched_at: int) -> PublicData | Exception:
+    if job.error is not None:
+        return job.error
+    assert job.group is not None and job.plan is not None
+    members = job.members
+    unknown = members.hidden or members.failed
+    return PublicData(
+        group=job.group,
+        fetched_at=fetched_at,
+        posts=job.posts,
+        member_blocks=[] if unknown else members.ordered(),
+        members_whole=job.plan.whole,
+        members_hidden=members.hidden,
+        members_total=members.total,
+        requests=job.rounds,
+    )
 
 
 def _members_denied(errors: Sequence[Mapping[str, Any]]) -> bool:
@@ -325,27 +462,6 @@ def _members_denied(errors: Sequence[Mapping[str, Any]]) -> bool:
         e.get("method") == "groups.getMembers" and int(e.get("error_code", 0)) in (15, 203)
         for e in errors
     )
-
-
-async def _execute_blocks(
-    client: VkClient, group_id: int, plan: SamplePlan, members: _Members, tally: RequestTally
-) -> None:
-    chunks = [
-        plan.blocks[i : i + EXECUTE_CALL_LIMIT]
-        for i in range(0, len(plan.blocks), EXECUTE_CALL_LIMIT)
-    ]
-
-    async def run(chunk: Sequence[Block]) -> None:
-        result = await client.execute(members_script(group_id, chunk), tally)
-        answers = result.response if isinstance(result.response, list) else []
-        for block, answer in zip(chunk, answers, strict=False):
-            members.add(block.offset, answer)
-        if _members_denied(result.errors):
-            members.hidden = True
-
-    await _gather(run(chunk) for chunk in chunks)
-    if members.hidden:
-        members.blocks.clear()
 
 
 # --- service token: concurrent calls --------------------------------------------------------
@@ -426,13 +542,28 @@ async def _gather(calls: Any) -> list[Any]:
         raise
 
 
-async def collect_public(
-    client: VkClient, ref: PublicRef, options: CollectOptions, progress: Progress | None = None
-) -> PublicData:
-    """The public's data with the fewest round trips the client's token allows."""
+async def collect_publics(
+    client: VkClient,
+    refs: Sequence[PublicRef],
+    options: CollectOptions,
+    progress: Progress | None = None,
+) -> list[PublicData | Exception]:
+    """Each public's data, or the exception that ended its collection, in ``refs`` order.
+
+    The exceptions are ``CollectError`` (the issue's error codes) and ``VkUnavailable``.
+    """
     if client.kind == "user":
-        return await collect_with_execute(client, ref, options, progress)
-    return await collect_with_calls(client, ref, options, progress)
+        return await collect_with_execute(client, refs, options, progress)
+
+    async def one(ref: PublicRef) -> PublicData | Exception:
+        try:
+            return await collect_with_calls(client, ref, options, progress)
+        except (CollectError, VkUnavailable) as exc:
+            return exc
+        except VkApiError as exc:
+            return _as_collect_error(exc)
+
+    return list(await asyncio.gather(*(one(ref) for ref in refs)))
 
 
 __all__ = [
@@ -441,9 +572,10 @@ __all__ = [
     "GroupInfo",
     "PublicData",
     "VkUnavailable",
-    "collect_public",
+    "collect_publics",
     "collect_with_calls",
     "collect_with_execute",
     "members_script",
-    "public_script",
+    "pack",
+    "publics_script",
 ]
