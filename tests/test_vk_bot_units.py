@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -238,3 +239,37 @@ def test_resume_and_backoff() -> None:
     assert _resume_ts("40", "10") == "10"  # a restarted counter: the saved point is void
     delays = [backoff_delay(n) for n in range(1, 12)]
     assert delays[0] < 1 and max(delays) <= 36 and delays[5] > delays[0]
+
+
+# --- execute batches --------------------------------------------------------------------------
+
+
+async def test_batch_script_runs_units_in_order_and_stops_a_unit_after_a_failure() -> None:
+    from bot.vk.batch import _Call, batch_script, script_call
+    from tests.fakes.vk_script import run_script
+
+    made: list[tuple[str, dict[str, str]]] = []
+
+    async def call_api(method: str, params: dict[str, str]) -> tuple[bool, object]:
+        made.append((method, params))
+        if params.get("message") == "сбой":
+            return False, {"error_code": 914, "error_msg": "Message is too long"}
+        return True, len(made)
+
+    loop = asyncio.get_running_loop()
+
+    def unit(*texts: str) -> list[_Call]:
+        calls = []
+        for text in texts:
+            params = {"peer_id": 1, "random_id": 5, "message": text}
+            script = script_call("messages.send", params)
+            calls.append(_Call("messages.send", params, script, loop.create_future()))
+        return calls
+
+    tricky = 'кавычки " и \\ слеш, перенос\nстроки и ☰ «ёлочки»'
+    value, errors = await run_script(
+        batch_script([unit("раз", tricky), unit("сбой", "не отправлять"), unit("три")]), call_api
+    )
+    assert value == [1, 2, False, None, 4]
+    assert [e["error_code"] for e in errors] == [914]
+    assert [p["message"] for _, p in made] == ["раз", tricky, "сбой", "три"]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+
+from sqlalchemy.exc import OperationalError
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from advisor.app import Advisor
 from advisor.dialog.types import Incoming, Outgoing
@@ -19,6 +23,11 @@ CHANNEL = "vk"
 # A public check reports several stages; one status line per this many seconds is enough.
 PROGRESS_INTERVAL = 8.0
 RERENDER = "r"
+# Turns touching the database at once: more would only queue inside the connection pool (and,
+# on SQLite, for its single write lock), where a wait can time out; sending, the slow part
+# under load, happens outside this bound.
+ENGINE_SLOTS = 16
+DEDUP_ATTEMPTS = 4
 
 
 class Progress:
@@ -41,9 +50,10 @@ class Progress:
 
 
 class VkFrontend:
-    def __init__(self, advisor: Advisor, sender: VkSender) -> None:
+    def __init__(self, advisor: Advisor, sender: VkSender, slots: int = ENGINE_SLOTS) -> None:
         self.advisor = advisor
         self.sender = sender
+        self.slots = asyncio.Semaphore(slots)
 
     async def handle(self, action: VkAction) -> None:
         """Never raises: a failure is logged for the operator and the person gets an apology."""
@@ -54,25 +64,53 @@ class VkFrontend:
             await self.sender.apologize(action.peer_id, action.event_id)
 
     async def _handle(self, action: VkAction) -> None:
-        if not await self.advisor.store.mark_processed(CHANNEL, action.event_id):
+        if not await self._first_delivery(action.event_id):
             log.info("VK: event %s was delivered again; already handled", action.event_id)
             return
-        if action.answer is not None:
-            await self.sender.answer_event(action.answer)
+        # The button's spinner is stopped while the turn runs, not after it.
+        answering = (
+            asyncio.create_task(self.sender.answer_event(action.answer))
+            if action.answer is not None
+            else None
+        )
+        try:
+            await self._respond(action)
+        finally:
+            if answering is not None:
+                await answering
+
+    async def _first_delivery(self, event_id: str) -> bool:
+        """Records the event; False for a redelivery. A busy database (SQLite's write lock
+        under a burst) is waited out: the insert either happened or did not."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(DEDUP_ATTEMPTS),
+            wait=wait_exponential(multiplier=0.2, max=2.0),
+            retry=retry_if_exception_type(OperationalError),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                async with self.slots:
+                    return await self.advisor.store.mark_processed(CHANNEL, event_id)
+        raise AssertionError("unreachable: tenacity re-raises the last error")
+
+    async def _respond(self, action: VkAction) -> None:
         mode = action.caps.mode
         if action.page is not None:
             await self._page(action, mode)
             return
         if action.incoming is None:
             return
-        replies = await self.advisor.handle(action.incoming, Progress(self.sender, action))
+        async with self.slots:
+            replies = await self.advisor.handle(action.incoming, Progress(self.sender, action))
         await self.sender.send_pieces(action.peer_id, action.event_id, plan_reply(replies, mode))
 
     async def _page(self, action: VkAction, mode: KeyboardMode) -> None:
         """«далее» / «назад» of a paged keyboard: the current step's buttons, that page."""
         assert action.page is not None
         incoming = Incoming(channel=CHANNEL, user_id=str(action.peer_id), payload=RERENDER)
-        replies: list[Outgoing] = await self.advisor.handle(incoming)
+        async with self.slots:
+            replies: list[Outgoing] = await self.advisor.handle(incoming)
         rows = last_buttons(replies)
         keyboard, page, pages = build_keyboard(rows, mode, action.page)
         if pages == 0:

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from advisor.app import Advisor
 from advisor.config import DEFAULT_DB_PATH, Settings
 from advisor.vk.api import VkApiError, VkClient, VkUnavailable
+from bot.vk.batch import CallBatcher
 from bot.vk.callback import CallbackServer
 from bot.vk.dispatch import PerKeySerial
 from bot.vk.events import parse_update
@@ -30,7 +31,8 @@ from bot.vk.sender import VkSender
 log = logging.getLogger(__name__)
 
 DRAIN_SECONDS = 30.0
-MAX_CONCURRENT_TURNS = 64
+# People served at once; their database work is bounded separately (frontend.ENGINE_SLOTS).
+MAX_CONCURRENT_PEOPLE = 2000
 CALLBACK_HOST = "0.0.0.0"
 # VK retries a callback for minutes and long poll keeps hours of history: a day covers both.
 DEDUP_KEEP = timedelta(days=1)
@@ -109,9 +111,24 @@ async def _serve(
     except (VkApiError, VkUnavailable, ValueError) as exc:
         log.error("VK bot not started: set VK_GROUP_ID (could not read the community id: %s)", exc)
         return 2
-    sender = VkSender(client, http, settings.vk_request_timeout)
+    calls = CallBatcher(client)
+    try:
+        return await _serve_with(settings, advisor, client, http, calls, group_id)
+    finally:
+        await calls.close()
+
+
+async def _serve_with(
+    settings: Settings,
+    advisor: Advisor,
+    client: VkClient,
+    http: aiohttp.ClientSession,
+    calls: CallBatcher,
+    group_id: int,
+) -> int:
+    sender = VkSender(calls, http, settings.vk_request_timeout)
     frontend = VkFrontend(advisor, sender)
-    serial: PerKeySerial[Any] = PerKeySerial(frontend.handle, MAX_CONCURRENT_TURNS)
+    serial: PerKeySerial[Any] = PerKeySerial(frontend.handle, MAX_CONCURRENT_PEOPLE)
 
     def submit(update: dict[str, Any], done: Any = None) -> None:
         action = parse_update(update)

@@ -1,10 +1,11 @@
 """Sends planned pieces to a person through the community token, with VK's error rules.
 
-Method calls go through ``advisor.vk.api.VkClient``: vkbottle's API pointed at ``VK_API_URL``,
+Method calls go through ``advisor.vk.api.VkClient`` (vkbottle's API pointed at ``VK_API_URL``,
 paced at VK's 20 requests a second for a community token, with errors 6/9/10 and timeouts
-retried with backoff. Here: 900/901/902 (the person blocked or never allowed the community's
-messages) end the reply with a log line and no retry; any other failure gives the operator a
-log line and the person a short apology.
+retried with backoff), the hot ones joined into ``execute`` batches (``bot.vk.batch``).
+Here: 900/901/902 (the person blocked or never allowed the community's messages) end the
+reply with a log line and no retry; any other failure gives the operator a log line and the
+person a short apology.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 
 from advisor.dialog.types import Image
 from advisor.texts import t
-from advisor.vk.api import VkApiError, VkClient, VkUnavailable
+from advisor.vk.api import VkApiError, VkUnavailable
+from bot.vk.batch import MethodCaller
 from bot.vk.events import EventAnswer
 from bot.vk.outgoing import Piece, random_id
 
@@ -35,15 +37,15 @@ class UploadError(Exception):
 
 
 class VkSender:
-    def __init__(self, client: VkClient, http: aiohttp.ClientSession, timeout: float) -> None:
-        self.client = client
+    def __init__(self, calls: MethodCaller, http: aiohttp.ClientSession, timeout: float) -> None:
+        self.calls = calls
         self.http = http
         self.timeout = aiohttp.ClientTimeout(total=timeout)
 
     async def answer_event(self, answer: EventAnswer) -> None:
         """Stops the pressed callback button's spinner; a failure costs only the spinner."""
         try:
-            await self.client.call(
+            await self.calls.call(
                 "messages.sendMessageEventAnswer",
                 {"event_id": answer.event_id, "user_id": answer.user_id, "peer_id": answer.peer_id},
             )
@@ -53,39 +55,43 @@ class VkSender:
     async def send_pieces(
         self, peer_id: int, event_id: str, pieces: Sequence[Piece], *, first: int = 0
     ) -> bool:
-        """Sends each piece in order; False when the reply could not be delivered whole."""
+        """Sends the pieces in order, in one batch when possible; False when the reply could
+        not be delivered whole."""
+        calls = []
         for offset, piece in enumerate(pieces):
-            index = first + offset
-            try:
-                await self._send_piece(peer_id, random_id(event_id, index), piece)
-            except VkApiError as exc:
-                if exc.vk_code in UNREACHABLE_CODES:
-                    log.info(
-                        "VK: peer %d does not accept the community's messages (error %d)",
-                        peer_id,
-                        exc.vk_code,
-                    )
-                    return False
-                log.error(
-                    "VK: messages.send to peer %d failed for event %s piece %d: %s",
-                    peer_id,
-                    event_id,
-                    index,
-                    exc,
-                )
-                await self.apologize(peer_id, event_id)
-                return False
-            except VkUnavailable as exc:
-                log.error(
-                    "VK: messages.send to peer %d gave up for event %s piece %d: %s",
-                    peer_id,
-                    event_id,
-                    index,
-                    exc.cause,
-                )
-                await self.apologize(peer_id, event_id)
+            rid = random_id(event_id, first + offset)
+            calls.append(("messages.send", await self._piece_params(peer_id, rid, piece)))
+        if not calls:
+            return True
+        outcomes = await self.calls.call_group(calls)
+        for index, outcome in enumerate(outcomes, start=first):
+            if isinstance(outcome, BaseException):
+                await self._failed(peer_id, event_id, index, outcome)
                 return False
         return True
+
+    async def _failed(self, peer_id: int, event_id: str, index: int, exc: BaseException) -> None:
+        if isinstance(exc, VkApiError) and exc.vk_code in UNREACHABLE_CODES:
+            log.info(
+                "VK: peer %d does not accept the community's messages (error %d)",
+                peer_id,
+                exc.vk_code,
+            )
+            return
+        if isinstance(exc, VkApiError):
+            cause = str(exc)
+        elif isinstance(exc, VkUnavailable):
+            cause = f"gave up: {exc.cause}"
+        else:
+            raise exc
+        log.error(
+            "VK: messages.send to peer %d failed for event %s piece %d: %s",
+            peer_id,
+            event_id,
+            index,
+            cause,
+        )
+        await self.apologize(peer_id, event_id)
 
     async def send_text(self, peer_id: int, rid: int, text: str) -> None:
         """A plain message (a progress line); failures are logged, never raised."""
@@ -100,7 +106,8 @@ class VkSender:
         except (VkApiError, VkUnavailable) as exc:
             log.error("VK: the apology to peer %d failed too: %s", peer_id, exc)
 
-    async def _send_piece(self, peer_id: int, rid: int, piece: Piece) -> None:
+    async def _piece_params(self, peer_id: int, rid: int, piece: Piece) -> dict[str, Any]:
+        """messages.send parameters of a piece; its chart is uploaded first."""
         text = piece.text
         attachment = None
         if piece.image is not None:
@@ -114,32 +121,25 @@ class VkSender:
             log.info("VK: document %s not sent to peer %d", piece.document.filename, peer_id)
             note = t("vk.document_unavailable", filename=piece.document.filename)
             text = "\n\n".join(p for p in (text, note) if p)
-        await self._send(peer_id, rid, text, keyboard=piece.keyboard, attachment=attachment)
-
-    async def _send(
-        self,
-        peer_id: int,
-        rid: int,
-        text: str,
-        *,
-        keyboard: str | None = None,
-        attachment: str | None = None,
-    ) -> None:
         params: dict[str, Any] = {"peer_id": peer_id, "random_id": rid, "message": text}
-        if keyboard is not None:
-            params["keyboard"] = keyboard
+        if piece.keyboard is not None:
+            params["keyboard"] = piece.keyboard
         if attachment is not None:
             params["attachment"] = attachment
-        await self.client.call("messages.send", params)
+        return params
+
+    async def _send(self, peer_id: int, rid: int, text: str) -> None:
+        params = {"peer_id": peer_id, "random_id": rid, "message": text}
+        await self.calls.call("messages.send", params)
 
     async def upload_photo(self, peer_id: int, image: Image) -> str:
         """photos.getMessagesUploadServer → upload → photos.saveMessagesPhoto; the attachment."""
-        server = await self.client.call("photos.getMessagesUploadServer", {"peer_id": peer_id})
+        server = await self.calls.call("photos.getMessagesUploadServer", {"peer_id": peer_id})
         url = server.get("upload_url") if isinstance(server, dict) else None
         if not isinstance(url, str):
             raise UploadError("no upload_url")
         uploaded = await self._post_photo(url, image.png)
-        saved = await self.client.call(
+        saved = await self.calls.call(
             "photos.saveMessagesPhoto",
             {key: uploaded[key] for key in ("photo", "server", "hash")},
         )
