@@ -131,7 +131,7 @@ async def test_public_check_from_a_pasted_link_with_the_chart(vk: FakeVK, bot: B
     assert int(owner) == -vk.group_id  # uploaded with the community token
     assert public.spec.name in with_photo.message
     # The public's wall was read with the user token, never the community's.
-    walls = [r for r in vk.requests if r.method in ("wall.get", "execute")]
+    walls = [r for r in vk.requests if r.method == "wall.get" and r.token_type is not None]
     assert walls and all(r.token_type == "user" for r in walls)
 
 
@@ -161,7 +161,11 @@ async def test_vk_errors_retried_refused_or_apologised(vk: FakeVK, bot: BotProce
     await user.say("меню")
     assert "Выберите раздел" in user.text
     await user.press("Подготовить сообщество")
-    assert vk.event_answers[-1].peer_id == user.peer_id
+    await _until(lambda: any(a.peer_id == user.peer_id for a in vk.event_answers))
+    assert [r.error for r in vk.requests if r.method == "messages.sendMessageEventAnswer"][-2:] == [
+        6,
+        None,
+    ]
 
     quiet = VkUser(vk, 1006, bot=bot)
     vk.fail_next("messages.send", 901)  # the person never allowed the community's messages
@@ -174,6 +178,24 @@ async def test_vk_errors_retried_refused_or_apologised(vk: FakeVK, bot: BotProce
     await broken.say("меню")
     assert "Извините, не получилось отправить ответ" in broken.text
     assert "messages.send to peer 1007 failed" in bot.log_text()
+
+
+async def test_a_burst_of_users_is_answered_through_execute_batches(
+    vk: FakeVK, bot: BotProcess
+) -> None:
+    users = [VkUser(vk, 5000 + n, bot=bot) for n in range(40)]
+    executes = vk.count("execute")
+    vk.fail_next("messages.send", 10)  # inside a batch: that call is retried alone
+    for user in users:
+        vk.user_message(user.peer_id, "привет")
+    await asyncio.gather(*(user.reply(within=30) for user in users))
+    for user in users:
+        # A reply's pieces stay in order: the greeting, then the menu with its keyboard.
+        assert [m.message.split()[0] for m in user.last] == ["Здравствуйте!", "Что"]
+    assert vk.count("execute") > executes
+    inner = [r for r in vk.requests if r.inner and r.method == "messages.send"]
+    assert len(inner) >= len(users)
+    assert any(r.error == 10 for r in inner)
 
 
 async def test_a_redelivered_event_is_handled_once(vk: FakeVK, bot: BotProcess) -> None:
