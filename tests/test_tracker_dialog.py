@@ -1,5 +1,5 @@
-"""The tracker through the Advisor facade on a real SQLite file, driven like a person would; VK
-figures from the fake VK API; the export command."""
+"""The tracker through the Advisor facade on real databases (SQLite and PostgreSQL), driven like a
+person would; VK figures from the fake VK API; the export command."""
 
 from __future__ import annotations
 
@@ -38,9 +38,9 @@ from tests.fakes.vk_data import PostSpec, make_public
 MENU_TITLE = "Учёт размещений"
 
 
-def make_settings(tmp_path: Path, **extra: Any) -> Settings:
+def make_settings(database_url: str, **extra: Any) -> Settings:
     values: dict[str, Any] = {
-        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'advisor.db'}",
+        "database_url": database_url,
         "vk_user_token": None,
         "vk_service_token": None,
     }
@@ -48,8 +48,8 @@ def make_settings(tmp_path: Path, **extra: Any) -> Settings:
 
 
 @pytest.fixture
-async def advisor(tmp_path: Path) -> AsyncIterator[Advisor]:
-    opened = await Advisor.open(make_settings(tmp_path))
+async def advisor(database_url: str) -> AsyncIterator[Advisor]:
+    opened = await Advisor.open(make_settings(database_url))
     yield opened
     await opened.close()
 
@@ -377,9 +377,9 @@ async def test_empty_report_and_export(advisor: Advisor) -> None:
 
 
 async def test_reminder_asks_for_numbers_once_and_the_button_opens_the_row(
-    tmp_path: Path,
+    database_url: str,
 ) -> None:
-    settings = make_settings(tmp_path)
+    settings = make_settings(database_url)
     advisor = await Advisor.open(settings)
     user = ChatUser(advisor, "555", channel="telegram")
     await add_by_line(user, "-; Кулинария; админ; видео; 1000; сегодня")
@@ -428,7 +428,7 @@ async def test_reminder_asks_for_numbers_once_and_the_button_opens_the_row(
 
 def vk_settings(tmp_path: Path, vk: FakeVK, **extra: Any) -> Settings:
     return make_settings(
-        tmp_path,
+        f"sqlite+aiosqlite:///{tmp_path / 'advisor.db'}",
         vk_api_url=vk.base_url,
         vk_service_token=vk.service_token,
         vk_service_rate_per_second=vk.service_rate,
@@ -530,7 +530,7 @@ async def test_refresh_without_vk_token_says_so(advisor: Advisor) -> None:
 
 
 def test_export_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
-    settings = make_settings(tmp_path)
+    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'advisor.db'}")
 
     async def prepare() -> None:
         advisor = await Advisor.open(settings)

@@ -1,12 +1,11 @@
-"""Tracker storage on real SQLite files: the migration, per-user isolation, reminders that fire
-once across restarts and replicas."""
+"""Tracker storage on real databases (an SQLite file and PostgreSQL): the migration, per-user
+isolation, reminders that fire once across restarts and replicas."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, insert, inspect, select
@@ -27,19 +26,15 @@ NOW = datetime(2025, 3, 10, 6, 0, tzinfo=UTC)
 DUE = datetime(2025, 3, 13, 7, 0, tzinfo=UTC)
 
 
-def url(path: Path) -> str:
-    return f"sqlite+aiosqlite:///{path}"
-
-
-async def open_db(path: Path) -> AsyncEngine:
-    engine = create_engine(url(path))
+async def open_db(database_url: str) -> AsyncEngine:
+    engine = create_engine(database_url)
     await upgrade(engine)
     return engine
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = await open_db(tmp_path / "tracker.db")
+async def db(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = await open_db(database_url)
     yield engine
     await engine.dispose()
 
@@ -122,8 +117,8 @@ async def test_downgrade_and_upgrade_of_an_empty_tracker(db: AsyncEngine) -> Non
     assert stored.number == 1
 
 
-async def test_fresh_database_gets_the_tables(tmp_path: Path) -> None:
-    engine = await open_db(tmp_path / "fresh.db")
+async def test_fresh_database_gets_the_tables(database_url: str) -> None:
+    engine = await open_db(database_url)
     try:
         assert {"tracker_placements", "tracker_reminders"} <= await _table_names(engine)
     finally:
@@ -220,9 +215,8 @@ def test_reminder_moment() -> None:
     assert reminder_due_at(date(2025, 2, 1), 3, NOW) is None
 
 
-async def test_reminder_fires_once_across_a_restart(tmp_path: Path) -> None:
-    path = tmp_path / "restart.db"
-    engine = await open_db(path)
+async def test_reminder_fires_once_across_a_restart(database_url: str) -> None:
+    engine = await open_db(database_url)
     user = await add_user(engine, "telegram", "555")
     await PlacementRepository(engine).add(user, placement(creative="видео"), NOW)
     sent: list[tuple[str, str, Outgoing]] = []
@@ -236,7 +230,7 @@ async def test_reminder_fires_once_across_a_restart(tmp_path: Path) -> None:
     assert await service.run_once(send, DUE + timedelta(minutes=1)) == 0
     await engine.dispose()
 
-    engine = create_engine(url(path))  # a new process opens the same database
+    engine = create_engine(database_url)  # a new process opens the same database
     try:
         assert await ReminderService(engine).run_once(send, DUE + timedelta(days=30)) == 0
     finally:
@@ -252,9 +246,8 @@ async def test_reminder_fires_once_across_a_restart(tmp_path: Path) -> None:
     assert [[b.payload for b in row] for row in message.buttons] == [["s:tr_update"], ["m"]]
 
 
-async def test_a_crash_after_claiming_retries_only_after_the_lease(tmp_path: Path) -> None:
-    path = tmp_path / "crash.db"
-    engine = await open_db(path)
+async def test_a_crash_after_claiming_retries_only_after_the_lease(database_url: str) -> None:
+    engine = await open_db(database_url)
     user = await add_user(engine, "vk", "9")
     await PlacementRepository(engine).add(user, placement(), NOW)
     lease = timedelta(minutes=10)
@@ -262,7 +255,7 @@ async def test_a_crash_after_claiming_retries_only_after_the_lease(tmp_path: Pat
     assert len(claimed) == 1
     await engine.dispose()  # the sender died before sending
 
-    engine = create_engine(url(path))
+    engine = create_engine(database_url)
     try:
         service = ReminderService(engine, lease=lease)
         assert await service.due_reminders(DUE + timedelta(minutes=5)) == []
@@ -276,10 +269,9 @@ async def test_a_crash_after_claiming_retries_only_after_the_lease(tmp_path: Pat
         await engine.dispose()
 
 
-async def test_two_replicas_never_claim_one_reminder(tmp_path: Path) -> None:
-    path = tmp_path / "replicas.db"
-    first = await open_db(path)
-    second = create_engine(url(path))
+async def test_two_replicas_never_claim_one_reminder(database_url: str) -> None:
+    first = await open_db(database_url)
+    second = create_engine(database_url)
     try:
         user = await add_user(first, "telegram", "1")
         repo = PlacementRepository(first)
