@@ -110,9 +110,7 @@ class PublicResult(_Model):
         if self.error is not None:
             return {"input": self.input, "error": self.error.model_dump()}
         assert self.group is not None and self.metrics is not None and self.fetched_at
-        metrics = self.metrics.model_dump()
-        if metrics["inactive_ci95"] is not None:
-            metrics["inactive_ci95"] = list(metrics["inactive_ci95"])
+        metrics = {name: _round(value) for name, value in self.metrics.model_dump().items()}
         return {
             "input": self.input,
             "group": self.group.model_dump(),
@@ -208,8 +206,13 @@ def check_token(settings: Settings) -> tuple[SecretStr, TokenKind] | None:
     return None
 
 
-def _round(value: float | None, digits: int = 2) -> float | None:
-    return None if value is None else round(value, digits)
+def _round(value: Any, digits: int = 2) -> Any:
+    """Percentages to hundredths for JSON (counts and nulls stay as they are)."""
+    if isinstance(value, float):
+        return round(value, digits)
+    if isinstance(value, tuple | list):
+        return [_round(item, digits) for item in value]
+    return value
 
 
 class PublicChecker:
@@ -438,14 +441,12 @@ class PublicChecker:
             estimate = estimate_inactive(data.member_blocks, population, data.members_whole)
         metrics = MetricsOut(
             posts_analyzed=wall.posts_analyzed,
-            er_percent=_round(wall.er_percent),
-            reach_percent=_round(wall.reach_percent),
+            er_percent=wall.er_percent,
+            reach_percent=wall.reach_percent,
             ad_posts_analyzed=wall.ad_posts_analyzed,
-            ad_reach_percent=_round(wall.ad_reach_percent),
-            inactive_percent=_round(estimate.percent) if estimate else None,
-            inactive_ci95=(
-                (round(estimate.ci95[0], 2), round(estimate.ci95[1], 2)) if estimate else None
-            ),
+            ad_reach_percent=wall.ad_reach_percent,
+            inactive_percent=estimate.percent if estimate else None,
+            inactive_ci95=estimate.ci95 if estimate else None,
             members_sampled=estimate.sampled if estimate else None,
         )
         verdict = judge_public(

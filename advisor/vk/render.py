@@ -15,7 +15,13 @@ MOSCOW = timezone(timedelta(hours=3))
 
 
 def _percent(value: float | None) -> str:
-    return fmt_number(value) if value is not None else ""
+    """A percentage for people: one decimal, two below 1% (so 0.04% does not read as 0%)."""
+    if value is None:
+        return ""
+    if value == 0 or abs(value) >= 1:
+        return fmt_number(value)
+    shown = fmt_number(value, 2)
+    return shown if shown != "0" else "<0,01"
 
 
 def _time(moment: datetime) -> str:
@@ -140,7 +146,7 @@ def comparison_text(results: Sequence[PublicResult]) -> str:
         def shown(value: float | None) -> str:
             if value is None:
                 return t("check.compare.none")
-            return t("check.compare.percent", value=fmt_number(value))
+            return t("check.compare.percent", value=_percent(value))
 
         lines.append(
             t(
@@ -164,7 +170,7 @@ def comparison_text(results: Sequence[PublicResult]) -> str:
     best = next((r for r in ranked if r.error is None), None)
     lines.append("")
     if best is not None and best.group is not None:
-        lines.append(t("check.compare.best", name=best.group.name))
+        lines.append(t(f"check.compare.best_{best.verdict}", name=best.group.name))
     else:
         lines.append(t("check.compare.none_ok"))
     return "\n".join(lines).rstrip()
