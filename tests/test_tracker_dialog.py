@@ -106,6 +106,8 @@ async def test_step_by_step_entry_validates_every_field(advisor: Advisor) -> Non
     await user.say("https://vk.com/wall-123_45")
     assert "В каком паблике" in user.text
     await user.say("Кулинария СПб")
+    assert "Сколько участников в этом паблике?" in user.text
+    await user.say("12,5 тыс")
     assert "Как разместили рекламу" in user.text
     await user.say("биржа")
     assert "Уточните, какая биржа" in user.text
@@ -157,12 +159,13 @@ async def test_step_by_step_entry_validates_every_field(advisor: Advisor) -> Non
         yesterday,
         None,
     )
-    assert (row.views, row.clicks, row.subscribers, row.hides, row.actions) == (
+    assert (row.views, row.clicks, row.subscribers, row.hides, row.actions, row.members) == (
         12000,
         300,
         40,
         1800,
         720,
+        12500,
     )
 
 
@@ -172,6 +175,7 @@ async def test_back_returns_to_the_previous_field_and_skips_work(advisor: Adviso
     await user.press("Добавить по шагам")
     await user.press("Без ссылки")
     await user.say("Мамы Москвы")
+    await user.press("Пропустить")  # the public's size
     await user.press("Напрямую у админа")
     await user.press("Пропустить")  # no creative
     assert "Сколько заплатили" in user.text
@@ -194,6 +198,7 @@ async def test_free_placement_costs_nothing(advisor: Advisor) -> None:
     await user.press("Добавить по шагам")
     await user.press("Без ссылки")
     await user.say("Доска объявлений района")
+    await user.press("Пропустить")
     await user.press("Бесплатно")
     await user.press("Пропустить")
     await user.press("Пропустить")  # budget

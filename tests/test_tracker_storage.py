@@ -6,15 +6,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, insert, inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from advisor.dialog.types import Outgoing
 from advisor.storage.db import create_engine
 from advisor.storage.migrate import current_revision, downgrade, upgrade
-from advisor.storage.tables import users
+from advisor.storage.tables import metadata, users
 from advisor.storage.tracker_tables import tracker_placements, tracker_reminders
 from advisor.tracker.models import Placement, PostRef
 from advisor.tracker.reminders import ReminderService, ReminderUndeliverable
@@ -123,6 +126,15 @@ async def test_fresh_database_gets_the_tables(database_url: str) -> None:
         assert {"tracker_placements", "tracker_reminders"} <= await _table_names(engine)
     finally:
         await engine.dispose()
+
+
+async def test_migration_matches_the_table_definitions(db: AsyncEngine) -> None:
+    def differences(connection: Any) -> list[Any]:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return compare_metadata(context, metadata)
+
+    async with db.connect() as connection:
+        assert await connection.run_sync(differences) == []
 
 
 # --- rows --------------------------------------------------------------------------------------

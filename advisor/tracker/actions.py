@@ -58,6 +58,7 @@ DATA_KEY = "tr"
 STEP_FIELDS = {
     "a_link": "link",
     "a_public": "public",
+    "a_members": "members",
     "a_method": "method",
     "a_creative": "creative",
     "a_budget": "budget",
@@ -70,7 +71,8 @@ STEP_FIELDS = {
 }
 NEXT_STEP: dict[str, str | None] = {
     "a_link": "a_public",
-    "a_public": "a_method",
+    "a_public": "a_members",
+    "a_members": "a_method",
     "a_method": "a_creative",
     "a_creative": "a_budget",
     "a_budget": "a_period",
@@ -245,6 +247,8 @@ class TrackerActions:
         if name == "link" and draft.get("post"):
             notes = await self.fill_from_vk(ctx, draft)
         following = NEXT_STEP[step_id]
+        if following == "a_members" and draft.get("members") is not None:
+            following = NEXT_STEP[following]  # VK has told the public's size already
         if following is None:
             return await self.store_draft(ctx, move=True)
         if following == "a_views" and self.state(ctx).get("vk_views"):
