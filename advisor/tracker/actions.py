@@ -193,17 +193,17 @@ class TrackerActions:
             return ""
         return t("tracker.reminder_set", date=today_in_moscow(due).strftime("%d.%m.%Y"))
 
-    async def fetch_one(self, post_key: str, posts: list[Any]) -> tuple[PostFigures | None, str]:
+    async def fetch_one(self, post: PostRef) -> tuple[PostFigures | None, str]:
         """VK's figures for one post, or the Russian reason there are none."""
         if self.figures is None:
             return None, t("tracker.vk.not_configured")
         try:
-            found = await self.figures.fetch(posts)
+            found = await self.figures.fetch([post])
         except PostFiguresError as exc:
             return None, exc.message
-        figures = found.get(post_key)
+        figures = found.get(post.key)
         if figures is None:
-            return None, t("tracker.vk.not_found", link=posts[0].link)
+            return None, t("tracker.vk.not_found", link=post.link)
         return figures, ""
 
     # --- home and table ------------------------------------------------------------------------
@@ -237,6 +237,8 @@ class TrackerActions:
         except InputProblem as exc:
             return _reply(exc.problem.message)
         draft = self.draft(ctx)
+        if step_id == "a_link":
+            draft.clear()  # the first question starts a new placement
         merged = {k: v for k, v in {**draft, **updates}.items() if v is not None}
         problems = cross_problems(merged)
         if problems:
@@ -263,7 +265,7 @@ class TrackerActions:
         self.state(ctx).pop("vk_views", None)
         if self.figures is None:
             return []
-        figures, problem = await self.fetch_one(post.key, [post])
+        figures, problem = await self.fetch_one(post)
         if figures is None:
             return _reply(problem)
         for name, value in figures.counts().items():
@@ -422,7 +424,7 @@ class TrackerActions:
             return _reply(t("tracker.row_gone"))
         if row.post is None:
             return _reply(t("tracker.vk.no_link", number=row.number))
-        figures, problem = await self.fetch_one(row.post.key, [row.post])
+        figures, problem = await self.fetch_one(row.post)
         if figures is None:
             return _reply(problem)
         updated = await self.repo(ctx).set_post_figures(
