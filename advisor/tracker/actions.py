@@ -101,6 +101,8 @@ def _reply(*texts: str) -> list[Outgoing]:
 
 
 def _problems_text(problems: list[Problem]) -> str:
+    """The Russian text for the person; the log gets which fields failed and why (no values)."""
+    log.info("tracker input refused: %s", ", ".join(f"{p.field}:{p.code}" for p in problems))
     if len(problems) == 1:
         return problems[0].message
     return "\n".join([t("tracker.problems_title"), *(f"• {p.message}" for p in problems)])
@@ -235,7 +237,7 @@ class TrackerActions:
         try:
             updates = parse_field(name, ctx.text, self.today())
         except InputProblem as exc:
-            return _reply(exc.problem.message)
+            return _reply(_problems_text([exc.problem]))
         draft = self.draft(ctx)
         if step_id == "a_link":
             draft.clear()  # the first question starts a new placement
@@ -358,11 +360,11 @@ class TrackerActions:
     async def pick(self, ctx: ActionContext) -> list[Outgoing]:
         match = _ROW_NUMBER.match(ctx.text.strip().lower())
         if match is None:
-            return _reply(Problem("number", "bad_number").message)
+            return _reply(_problems_text([Problem("number", "bad_number")]))
         number = int(match.group(1))
         row = await self.repo(ctx).get(ctx.conversation.user_pk, number)
         if row is None:
-            return _reply(Problem("number", "no_row", {"number": str(number)}).message)
+            return _reply(_problems_text([Problem("number", "no_row", {"number": str(number)})]))
         self.state(ctx)["row"] = number
         return self.advance(ctx, CHANGE_STEP, [self.card(ctx, row)])
 
