@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from advisor.dialog.engine import DialogEngine
 from advisor.dialog.types import Button, Incoming, Outgoing, ProgressCallback
 from advisor.knowledge.loader import load_knowledge
 from advisor.knowledge.models import Knowledge
+from advisor.observability import Metrics
 from advisor.shared_state import SharedState, build_shared_state
 from advisor.storage.db import create_engine, is_sqlite
 from advisor.storage.migrate import ensure_schema
@@ -46,6 +48,13 @@ class ChatPublicCheck:
         results = await self.checker.check(links, progress=progress)
         return chat_messages(results)
 
+    async def health(self) -> dict[str, bool]:
+        """Whether the database (and Redis, when configured) answer right now."""
+        status = {"database": await self.store.ping()}
+        if self.settings.redis_url:
+            status["redis"] = await self.shared.ping()
+        return status
+
     async def close(self) -> None:
         close = getattr(self.checker, "close", None)
         if close is not None:
@@ -66,6 +75,7 @@ class Advisor:
         self.dialog = dialog
         self.public_check = public_check
         self.shared = shared
+        self.metrics = Metrics()
 
     @property
     def store(self) -> ConversationStore:
@@ -126,22 +136,34 @@ class Advisor:
 
         An empty list means the action was dropped (flood limit) and nothing is to be sent.
         """
+        channel = incoming.channel
+        started = time.perf_counter()
         try:
             limited = await self._flooding(incoming)
             if limited is not None:
+                self.metrics.dropped.labels(channel).inc()
                 return limited
-            async with self.shared.lock(f"{incoming.channel}:{incoming.user_id}"):
-                return await self.dialog.handle(incoming, progress)
+            async with self.shared.lock(f"{channel}:{incoming.user_id}"):
+                replies = await self.dialog.handle(incoming, progress)
+            self.metrics.updates.labels(channel).inc()
+            self.metrics.turn_seconds.labels(channel).observe(time.perf_counter() - started)
+            return replies
         except Exception:
-            log.exception(
-                "dialog turn failed: channel=%s user=%s", incoming.channel, incoming.user_id
-            )
+            self.metrics.errors.labels(channel).inc()
+            log.exception("dialog turn failed: channel=%s user=%s", channel, incoming.user_id)
             return [
                 Outgoing(
                     text=t("dialog.error"),
                     buttons=[[Button(label=t("dialog.menu"), payload="m")]],
                 )
             ]
+
+    async def health(self) -> dict[str, bool]:
+        """Whether the database (and Redis, when configured) answer right now."""
+        status = {"database": await self.store.ping()}
+        if self.settings.redis_url:
+            status["redis"] = await self.shared.ping()
+        return status
 
     async def close(self) -> None:
         if self.public_check is not None:

@@ -400,6 +400,15 @@ class ConversationStore:
             rows = (await connection.execute(query)).all()
         return {row.question_id: row.answer for row in rows}
 
+    async def ping(self) -> bool:
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(select(1))
+        except Exception as exc:  # any driver error means "not reachable now"
+            log.warning("database ping failed: %s", type(exc).__name__)
+            return False
+        return True
+
     async def mark_processed(self, channel: str, event_id: str) -> bool:
         """Record an incoming update; False when it was recorded before (a redelivery)."""
         try:
