@@ -67,6 +67,7 @@ async def callback_bot(
             "VK_CALLBACK_PORT": str(port),
             "VK_CALLBACK_CONFIRMATION": CONFIRMATION,
             "VK_CALLBACK_SECRET": SECRET,
+            "VK_GROUP_ID": None,  # read from the token's community (groups.getById)
         },
     )
     await bot.start(wait_for_poll=False)

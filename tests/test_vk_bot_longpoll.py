@@ -8,12 +8,15 @@ test reads the whole log for tokens.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 import pytest_asyncio
+from aiohttp import web
 
 from tests.fakes.vk_api import FakeVK, make_public
 from tests.vk_bot_driver import TEXT_ONLY_CLIENT, BotProcess, VkUser
@@ -134,6 +137,14 @@ async def test_public_check_from_a_pasted_link_with_the_chart(vk: FakeVK, bot: B
     walls = [r for r in vk.requests if r.method == "wall.get" and r.token_type is not None]
     assert walls and all(r.token_type == "user" for r in walls)
 
+    # The chart cannot be saved: the verdict still comes, without the photo, saying so.
+    other = VkUser(vk, 1010, bot=bot)
+    vk.fail_next("photos.saveMessagesPhoto", 121)
+    vk.user_message(other.peer_id, "vk.com/coffee_house")
+    await _until(lambda: any("График загрузить не удалось" in m.message for m in other.messages()))
+    verdict = next(m for m in other.messages() if "График загрузить не удалось" in m.message)
+    assert verdict.attachment is None and public.spec.name in verdict.message
+
 
 async def test_long_poll_failures_1_2_3_are_recovered(vk: FakeVK, bot: BotProcess) -> None:
     user = VkUser(vk, 1004, bot=bot)
@@ -152,6 +163,64 @@ async def test_long_poll_failures_1_2_3_are_recovered(vk: FakeVK, bot: BotProces
     log = bot.log_text()
     for line in ("history outdated", "key expired", "information lost"):
         assert line in log
+
+
+@contextlib.asynccontextmanager
+async def _dropping_proxy(target: str, seconds: float) -> AsyncIterator[str]:
+    """A long poll server in front of the fake's that cuts every connection for ``seconds``
+    from the first request on (by time: aiohttp itself re-sends some idempotent requests)."""
+    window: list[float] = []
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        if not window:
+            window.append(time.monotonic() + seconds)
+        if time.monotonic() < window[0]:
+            assert request.transport is not None
+            request.transport.close()  # the connection dies without an answer
+            return web.Response()
+        async with session.get(target, params=request.query) as answer:
+            body = await answer.read()
+        return web.Response(body=body, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_route("*", "/", handle)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    async with aiohttp.ClientSession() as session:
+        await site.start()
+        port = runner.addresses[0][1]
+        try:
+            yield f"http://127.0.0.1:{port}/"
+        finally:
+            await runner.cleanup()
+
+
+async def test_a_dropped_long_poll_connection_reconnects_with_backoff(
+    vk: FakeVK, bot: BotProcess
+) -> None:
+    user = VkUser(vk, 1009, bot=bot)
+    real = vk.longpoll.server_url
+    problems = bot.log_text().count("connection problem")
+    async with _dropping_proxy(real, seconds=2.5) as proxy:
+        vk.longpoll.server_url = proxy
+        try:
+            await bot.wait_listening()
+            vk.longpoll_fail(2)  # the bot fetches the (proxied) server anew
+            await _until(lambda: bot.log_text().count("connection problem") >= problems + 2)
+            await user.say("меню")  # answered once the connection holds again
+            assert "Выберите раздел" in user.text
+        finally:
+            vk.longpoll.server_url = real
+            polls = vk.longpoll.polls
+            vk.longpoll_fail(2)
+            await _until(lambda: vk.longpoll.polls > polls and vk.longpoll.waiting > 0)
+    delays = [
+        float(line.rsplit("reconnecting in ", 1)[1].split()[0])
+        for line in bot.log_text().splitlines()
+        if "reconnecting in" in line
+    ][problems:]
+    assert len(delays) >= 2 and delays == sorted(delays), delays  # exponential backoff
 
 
 async def test_vk_errors_retried_refused_or_apologised(vk: FakeVK, bot: BotProcess) -> None:

@@ -273,3 +273,24 @@ async def test_batch_script_runs_units_in_order_and_stops_a_unit_after_a_failure
     assert value == [1, 2, False, None, 4]
     assert [e["error_code"] for e in errors] == [914]
     assert [p["message"] for _, p in made] == ["раз", tricky, "сбой", "три"]
+
+
+# --- configuration ----------------------------------------------------------------------------
+
+
+async def test_missing_settings_stop_the_bot_with_a_clear_log_line(caplog, tmp_path) -> None:
+    from pydantic import SecretStr
+
+    from advisor.config import Settings
+    from bot.vk.runner import run_vk, state_path
+
+    database = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
+    assert await run_vk(Settings(database_url=database, vk_group_token=None)) == 2
+    assert "VK_GROUP_TOKEN is not set" in caplog.text
+    half_callback = Settings(
+        database_url=database, vk_group_token=SecretStr("t" * 20), vk_callback_port=8099
+    )
+    assert await run_vk(half_callback) == 2
+    assert "VK_CALLBACK_CONFIRMATION is not" in caplog.text
+    assert state_path(Settings(database_url=database), 5) == tmp_path / "vk-longpoll-5.json"
+    assert state_path(Settings(database_url="sqlite+aiosqlite:///:memory:"), 5) is None

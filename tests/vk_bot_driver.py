@@ -32,7 +32,8 @@ TEXT_ONLY_CLIENT = {
 CALLBACK_CLIENT = DEFAULT_CLIENT_INFO
 
 
-def bot_env(vk: FakeVK, workdir: Path, **extra: str) -> dict[str, str]:
+def bot_env(vk: FakeVK, workdir: Path, **extra: str | None) -> dict[str, str]:
+    """The bot's environment; an ``extra`` value of None removes that variable."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -47,7 +48,11 @@ def bot_env(vk: FakeVK, workdir: Path, **extra: str) -> dict[str, str]:
         VK_USER_TOKEN=vk.user_token,
         VK_REQUEST_TIMEOUT="3",
     )
-    env.update(extra)
+    for key, value in extra.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
     return env
 
 
@@ -57,7 +62,7 @@ class BotProcess:
 
     vk: FakeVK
     workdir: Path
-    extra_env: dict[str, str] = field(default_factory=dict)
+    extra_env: dict[str, str | None] = field(default_factory=dict)
     process: asyncio.subprocess.Process | None = None
     runs: int = 0
 
