@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 import time
 from collections.abc import AsyncIterator
 
@@ -37,7 +38,8 @@ async def vk() -> AsyncIterator[FakeVK]:
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def bot(vk: FakeVK, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[BotProcess]:
-    process = BotProcess(vk, tmp_path_factory.mktemp("vkbot"), {"LOG_LEVEL": "DEBUG"})
+    env = {"LOG_LEVEL": "DEBUG", "HEALTH_PORT": str(_free_port())}
+    process = BotProcess(vk, tmp_path_factory.mktemp("vkbot"), env)
     await process.start()
     yield process
     try:
@@ -278,6 +280,19 @@ async def test_a_redelivered_event_is_handled_once(vk: FakeVK, bot: BotProcess) 
     assert len(user.messages()) == before
 
 
+async def test_health_and_metrics_of_the_vk_bot(vk: FakeVK, bot: BotProcess) -> None:
+    port = bot.extra_env["HEALTH_PORT"]
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+            assert response.status == 200
+            assert (await response.json())["status"] == "ok"
+        async with session.get(f"http://127.0.0.1:{port}/metrics") as response:
+            metrics = await response.text()
+    assert 'promo_advisor_updates_total{channel="vk"}' in metrics
+    assert 'promo_advisor_api_seconds_count{api="vk",method="execute"}' in metrics
+    assert 'promo_advisor_queue_depth{channel="vk"} 0.0' in metrics
+
+
 async def test_no_token_in_the_whole_log(vk: FakeVK, bot: BotProcess) -> None:
     await bot.stop()
     log = bot.log_text()
@@ -286,6 +301,12 @@ async def test_no_token_in_the_whole_log(vk: FakeVK, bot: BotProcess) -> None:
         assert secret not in log
     assert "access_token=" not in log.replace("access_token=***", "")
     assert "Traceback" not in log
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 async def _until(condition, within: float = 10.0) -> None:

@@ -16,6 +16,7 @@ is safe because messages.send carries a random_id.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections import deque
@@ -23,6 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from advisor.observability import Metrics
 from advisor.vk.api import RETRYABLE_VK_CODES, ExecuteResult, VkApiError, VkClient
 
 log = logging.getLogger(__name__)
@@ -108,8 +110,11 @@ def chunk_calls(scripts: Sequence[str]) -> list[tuple[int, int]]:
 class CallBatcher:
     """``call`` like VkClient's; the hot methods are batched, the rest go straight through."""
 
-    def __init__(self, client: VkClient, workers: int = DEFAULT_WORKERS) -> None:
+    def __init__(
+        self, client: VkClient, metrics: Metrics | None = None, workers: int = DEFAULT_WORKERS
+    ) -> None:
         self.client = client
+        self.metrics = metrics
         self.batches = 0
         self._pending: deque[list[_Call]] = deque()  # units: calls that go in order
         self._ready = asyncio.Event()
@@ -123,9 +128,15 @@ class CallBatcher:
             for call in self._pending.popleft():
                 _settle(call.future, error=RuntimeError("the sender is closed"))
 
+    def _timed(self, method: str) -> contextlib.AbstractContextManager[None]:
+        if self.metrics is None:
+            return contextlib.nullcontext()
+        return self.metrics.api_call("vk", method)
+
     async def call(self, method: str, params: Mapping[str, Any]) -> Any:
         if method not in BATCHED_METHODS:
-            return await self.client.call(method, params)
+            with self._timed(method):
+                return await self.client.call(method, params)
         [outcome] = await self.call_group([(method, params)])
         if isinstance(outcome, BaseException):
             raise outcome
@@ -183,7 +194,9 @@ class CallBatcher:
                 _settle(call.future, error=failure)
                 continue
             try:
-                _settle(call.future, await self.client.call(call.method, call.params))
+                with self._timed(call.method):
+                    value = await self.client.call(call.method, call.params)
+                _settle(call.future, value)
             except Exception as exc:
                 failure = exc
                 _settle(call.future, error=exc)
@@ -194,7 +207,8 @@ class CallBatcher:
             return
         self.batches += 1
         try:
-            result = await self.client.execute(batch_script(units))
+            with self._timed("execute"):
+                result = await self.client.execute(batch_script(units))
         except VkApiError as exc:
             if exc.vk_code in SCRIPT_ERRORS:
                 log.warning("VK execute refused a batch (%s); sending one by one", exc)

@@ -91,7 +91,7 @@ class VkFrontend:
         async for attempt in retrying:
             with attempt:
                 async with self.slots:
-                    return await self.advisor.store.mark_processed(CHANNEL, event_id)
+                    return await self.advisor.first_delivery(CHANNEL, event_id)
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
     async def _respond(self, action: VkAction) -> None:

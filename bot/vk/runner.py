@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,11 +21,12 @@ from sqlalchemy.engine import make_url
 from advisor.app import Advisor
 from advisor.config import DEFAULT_DB_PATH, Settings
 from advisor.vk.api import VkApiError, VkClient, VkUnavailable
+from bot.health import start_health_server
 from bot.vk.batch import CallBatcher
 from bot.vk.callback import CallbackServer
 from bot.vk.dispatch import PerKeySerial
-from bot.vk.events import parse_update
-from bot.vk.frontend import VkFrontend
+from bot.vk.events import VkAction, parse_update
+from bot.vk.frontend import CHANNEL, VkFrontend
 from bot.vk.longpoll import HandledTs, LongPoll
 from bot.vk.sender import VkSender
 
@@ -95,101 +97,118 @@ async def run_vk(settings: Settings) -> int:
     advisor = await Advisor.open(settings)
     client = VkClient(settings, settings.vk_group_token, "group")
     http = aiohttp.ClientSession()
+    health = None
     try:
-        return await _serve(settings, advisor, client, http)
+        health = await start_health_server(advisor)
+        try:
+            group_id = settings.vk_group_id or await resolve_group_id(client)
+        except (VkApiError, VkUnavailable, ValueError) as exc:
+            log.error("VK bot not started: set VK_GROUP_ID (cannot read the community id: %s)", exc)
+            return 2
+        calls = CallBatcher(client, advisor.metrics)
+        try:
+            return await VkBot(settings, advisor, client, http, calls, group_id).serve()
+        finally:
+            await calls.close()
     finally:
+        if health is not None:
+            await health.cleanup()
         await http.close()
         await client.close()
         await advisor.close()
 
 
-async def _serve(
-    settings: Settings, advisor: Advisor, client: VkClient, http: aiohttp.ClientSession
-) -> int:
-    try:
-        group_id = settings.vk_group_id or await resolve_group_id(client)
-    except (VkApiError, VkUnavailable, ValueError) as exc:
-        log.error("VK bot not started: set VK_GROUP_ID (could not read the community id: %s)", exc)
-        return 2
-    calls = CallBatcher(client)
-    try:
-        return await _serve_with(settings, advisor, client, http, calls, group_id)
-    finally:
-        await calls.close()
+class VkBot:
+    """Events from long poll or the callback server, one person's in order, to the frontend."""
 
+    def __init__(
+        self,
+        settings: Settings,
+        advisor: Advisor,
+        client: VkClient,
+        http: aiohttp.ClientSession,
+        calls: CallBatcher,
+        group_id: int,
+    ) -> None:
+        self.settings = settings
+        self.advisor = advisor
+        self.client = client
+        self.http = http
+        self.group_id = group_id
+        frontend = VkFrontend(advisor, VkSender(calls, http, settings.vk_request_timeout))
+        self.serial: PerKeySerial[VkAction] = PerKeySerial(frontend.handle, MAX_CONCURRENT_PEOPLE)
+        self.queued = advisor.metrics.queue_depth.labels(CHANNEL)
+        self.stop = asyncio.Event()
+        self.state: HandledTs | None = None
+        self.callback: CallbackServer | None = None
 
-async def _serve_with(
-    settings: Settings,
-    advisor: Advisor,
-    client: VkClient,
-    http: aiohttp.ClientSession,
-    calls: CallBatcher,
-    group_id: int,
-) -> int:
-    sender = VkSender(calls, http, settings.vk_request_timeout)
-    frontend = VkFrontend(advisor, sender)
-    serial: PerKeySerial[Any] = PerKeySerial(frontend.handle, MAX_CONCURRENT_PEOPLE)
-
-    def submit(update: dict[str, Any], done: Any = None) -> None:
+    def submit(self, update: dict[str, Any], done: Callable[[], None] | None = None) -> None:
         action = parse_update(update)
         if action is None:
             log.debug("VK: update of type %r ignored", update.get("type"))
             if done is not None:
                 done()
             return
-        serial.submit(action.peer_id, action, done)
+        self.queued.inc()
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        def handled() -> None:
+            self.queued.dec()
+            if done is not None:
+                done()
 
-    state: HandledTs | None = None
-    callback: CallbackServer | None = None
-    if settings.vk_callback_port is not None:
+        self.serial.submit(action.peer_id, action, handled)
+
+    def _submit_all(self, updates: list[dict[str, Any]], done: Callable[[], None]) -> None:
+        for update in updates:
+            self.submit(update, done)
+
+    async def _start_source(self) -> asyncio.Task[Any]:
+        """The task that receives events: the long poll, or (callback) waiting for the stop."""
+        settings = self.settings
+        if settings.vk_callback_port is None:
+            self.state = HandledTs(state_path(settings, self.group_id))
+            poll = LongPoll(self.client, self.http, self.group_id, self.state)
+            return asyncio.create_task(poll.run(self._submit_all))
         assert settings.vk_callback_confirmation is not None
         if settings.vk_callback_secret is None:
             log.warning("VK_CALLBACK_SECRET is not set: anyone who finds the URL can post events")
-        callback = CallbackServer(
-            submit,
+        self.callback = CallbackServer(
+            self.submit,
             confirmation=settings.vk_callback_confirmation,
             secret=settings.vk_callback_secret,
-            group_id=group_id,
+            group_id=self.group_id,
         )
-        await callback.start(CALLBACK_HOST, settings.vk_callback_port)
-        worker = asyncio.create_task(stop.wait())
-    else:
-        state = HandledTs(state_path(settings, group_id))
-        poll = LongPoll(client, http, group_id, state)
+        await self.callback.start(CALLBACK_HOST, settings.vk_callback_port)
+        return asyncio.create_task(self.stop.wait())
 
-        def sink(updates: list[dict[str, Any]], done: Any) -> None:
-            for update in updates:
-                submit(update, done)
-
-        worker = asyncio.create_task(poll.run(sink))
-    pruner = asyncio.create_task(_prune_dedup(advisor))
-    stopper = asyncio.create_task(stop.wait())
-    code = 0
-    try:
-        await asyncio.wait({worker, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        if worker.done() and not stop.is_set():
-            code = _failure_code(worker)
-        log.info("VK bot stopping")
-    finally:
-        for task in (worker, stopper, pruner):
-            task.cancel()
-        for task in (worker, stopper, pruner):
-            with suppress(asyncio.CancelledError, Exception):
-                await task
-        if callback is not None:
-            await callback.stop()
-        await serial.drain(DRAIN_SECONDS)
-        if state is not None:
-            state.save()
+    async def serve(self) -> int:
+        loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(sig)
-    log.info("VK bot stopped")
-    return code
+            loop.add_signal_handler(sig, self.stop.set)
+        source = await self._start_source()
+        pruner = asyncio.create_task(_prune_dedup(self.advisor))
+        stopper = asyncio.create_task(self.stop.wait())
+        code = 0
+        try:
+            await asyncio.wait({source, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if source.done() and not self.stop.is_set():
+                code = _failure_code(source)
+            log.info("VK bot stopping")
+        finally:
+            for task in (source, stopper, pruner):
+                task.cancel()
+            for task in (source, stopper, pruner):
+                with suppress(asyncio.CancelledError, Exception):
+                    await task
+            if self.callback is not None:
+                await self.callback.stop()
+            await self.serial.drain(DRAIN_SECONDS)
+            if self.state is not None:
+                self.state.save()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+        log.info("VK bot stopped")
+        return code
 
 
 def _failure_code(worker: asyncio.Task[Any]) -> int:
