@@ -60,7 +60,8 @@ def test_vk_start_button_and_foreign_payloads() -> None:
     assert start is not None and start.incoming is not None
     assert start.incoming.text == "/start"
     # A payload this bot did not make: the typed text is what counts.
-    for payload in ('{"button":"1"}', "not json", "[1,2]", '{"p":' + '"x' * 300 + '"}'):
+    too_long = json.dumps({"p": "a:" + "x" * 60})
+    for payload in ('{"button":"1"}', "not json", "[1,2]", '{"p":' + '"x' * 300 + '"}', too_long):
         action = parse_update(_message_new("меню", payload))
         assert action is not None and action.incoming is not None
         assert action.incoming.text == "меню", payload
@@ -294,3 +295,22 @@ async def test_missing_settings_stop_the_bot_with_a_clear_log_line(caplog, tmp_p
     assert "VK_CALLBACK_CONFIRMATION is not" in caplog.text
     assert state_path(Settings(database_url=database), 5) == tmp_path / "vk-longpoll-5.json"
     assert state_path(Settings(database_url="sqlite+aiosqlite:///:memory:"), 5) is None
+
+
+async def test_a_community_id_vk_refuses_stops_the_bot_for_the_operator(
+    fake_vk, tmp_path, caplog
+) -> None:
+    from pydantic import SecretStr
+
+    from advisor.config import Settings
+    from bot.vk.runner import run_vk
+
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}",
+        vk_api_url=fake_vk.base_url,
+        vk_group_token=SecretStr(fake_vk.group_token),
+        vk_group_id=fake_vk.group_id + 1,  # long poll of a community the token does not manage
+    )
+    assert await run_vk(settings) == 2
+    assert "check VK_GROUP_TOKEN, VK_GROUP_ID" in caplog.text
+    assert fake_vk.group_token not in caplog.text

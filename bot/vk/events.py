@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from advisor.dialog.types import Incoming
+from advisor.dialog.types import MAX_PAYLOAD_BYTES, Incoming
 from bot.vk.keyboards import ENGINE_KEY, PAGE_KEY, ClientCaps
 
 CHAT_PEER_START = 2_000_000_000
@@ -72,7 +72,9 @@ def _page(payload: Mapping[str, Any]) -> int | None:
 
 def _engine_payload(payload: Mapping[str, Any]) -> str | None:
     value = payload.get(ENGINE_KEY)
-    return value if isinstance(value, str) and value else None
+    if not isinstance(value, str) or not value or len(value.encode()) > MAX_PAYLOAD_BYTES:
+        return None  # not one of the engine's payloads: never handed to it
+    return value
 
 
 def attachment_links(message: Mapping[str, Any]) -> list[str]:

@@ -7,7 +7,7 @@ is retried with exponential backoff, keeping key and ts so that no event is skip
 
 The ``ts`` up to which every event has been handled is kept in a small file, so a restarted
 process asks VK for what arrived while it was down; a redelivered event is recognised by its
-``event_id`` (``mark_processed``).
+``event_id`` (``Advisor.first_delivery``).
 """
 
 from __future__ import annotations
