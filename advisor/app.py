@@ -104,7 +104,10 @@ class Advisor:
         dialog = DialogEngine(
             knowledge,
             store,
-            {**build_actions(checker, extract_links), **tracker_actions(settings)},
+            {
+                **build_actions(checker, extract_links),
+                **tracker_actions(settings, reminder_days=settings.tracker_reminder_days),
+            },
             find_links=extract_links,
             max_chars=settings.max_message_chars,
         )

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     flood_messages: int = Field(default=30, ge=1, description="messages per window per user")
     flood_window_seconds: float = Field(default=10.0, gt=0)
 
+    # Campaign tracker: ask for fresh numbers this many days after a placement starts.
+    tracker_reminder_days: int = Field(default=3, ge=1, le=60)
+
     # /healthz and /metrics (Prometheus) of a bot process; off when unset.
     health_port: int | None = Field(default=None, ge=1, le=65535)
     health_host: str = "0.0.0.0"

@@ -40,6 +40,10 @@ class ConsoleChat:
                 self.out.write(t("console.image_saved", path=path) + "\n")
                 if message.image.caption:
                     self.out.write(message.image.caption + "\n")
+            if message.document is not None:
+                path = self.image_dir / Path(message.document.filename).name
+                path.write_bytes(message.document.data)
+                self.out.write(t("console.document_saved", path=path) + "\n")
             for row in message.buttons:
                 for button in row:
                     choices.append(button)

@@ -8,6 +8,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+import advisor.storage.tracker_tables  # noqa: F401  (registers the tracker's tables)
 from advisor.storage.tables import metadata
 
 config = context.config

@@ -169,7 +169,8 @@ async def test_public_calculator_validates_numbers(advisor: Advisor) -> None:
 
 async def test_results_evaluator_flags_high_hide_rate(advisor: Advisor) -> None:
     user = ChatUser(advisor)
-    await user.say("/track")
+    await user.say("меню")
+    await user.press("Оценить результаты")
     await user.press("Посчитать размещение")
     for value in ["3 000", "10000", "200", "50", "2500", "100"]:
         await user.say(value)
@@ -180,6 +181,12 @@ async def test_results_evaluator_flags_high_hide_rate(advisor: Advisor) -> None:
     assert "Цена подписчика: 60 ₽" in text
     assert "Доля скрытий: 25%" in text
     assert "плохо" in text
+
+
+async def test_track_command_opens_the_tracker(advisor: Advisor) -> None:
+    user = ChatUser(advisor)
+    await user.say("/track")
+    assert any("размещ" in label.lower() for label in user.labels()), user.labels()
 
 
 async def test_contest_check_in_chat(advisor: Advisor) -> None:

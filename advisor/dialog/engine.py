@@ -53,7 +53,7 @@ _HELP_WORDS = {"/help", "помощь", "help", "справка", "что ты �
 _YES = {"да", "есть", "yes", "ага", "угу", "конечно", "сделано", "готово", "+"}
 _NO = {"нет", "no", "неа", "не сделано", "-"}
 _UNSURE = {"не знаю", "незнаю", "не уверен", "не уверена", "хз", "?"}
-_COMMAND_SCENARIOS = {"/check": "check", "/contest": "contest", "/track": "results"}
+_COMMAND_SCENARIOS = {"/check": "check", "/contest": "contest", "/track": "tracker"}
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]")
 
 
