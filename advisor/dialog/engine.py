@@ -82,6 +82,22 @@ class ActionContext:
     def profile_keys(self) -> list[str]:
         return [k for k in (self.conversation.community_type, self.conversation.goal) if k]
 
+    def move_to(self, step_id: str, *, remember: bool = True) -> None:
+        """Put the conversation on a step of its scenario; «back» returns here if ``remember``."""
+        if remember:
+            push_history(self.conversation)
+        self.conversation.step = step_id
+        self.conversation.data["i"] = 0
+
+
+def push_history(conversation: Conversation) -> None:
+    """Remember the current position for «back» (the newest HISTORY_LIMIT positions)."""
+    if conversation.scenario and conversation.step:
+        history = conversation.data.setdefault("h", [])
+        index = conversation.data.get("i", 0)
+        history.append(f"{conversation.scenario}/{conversation.step}/{index}")
+        del history[:-HISTORY_LIMIT]
+
 
 Action = Callable[[ActionContext], Awaitable[list[Outgoing]]]
 
@@ -372,10 +388,7 @@ class Turn:
         self.conv.data["i"] = index
 
     def push_history(self) -> None:
-        if self.conv.scenario and self.conv.step:
-            history = self.conv.data.setdefault("h", [])
-            history.append(f"{self.conv.scenario}/{self.conv.step}/{self.index}")
-            del history[:-HISTORY_LIMIT]
+        push_history(self.conv)
 
     def leave_scenario(self) -> None:
         self.conv.scenario = None

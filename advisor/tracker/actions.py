@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from advisor.config import Settings
-from advisor.dialog.engine import HISTORY_LIMIT, Action, ActionContext
+from advisor.dialog.engine import Action, ActionContext
 from advisor.dialog.types import Button, Document, Image, Outgoing
 from advisor.numbers import format_number
 from advisor.texts import t
@@ -160,13 +160,7 @@ class TrackerActions:
     @staticmethod
     def move(ctx: ActionContext, step_id: str, *, push: bool = True) -> None:
         """Put the conversation on ``step_id`` of its scenario, remembering where it was."""
-        conv = ctx.conversation
-        if push and conv.scenario and conv.step:
-            history = conv.data.setdefault("h", [])
-            history.append(f"{conv.scenario}/{conv.step}/{conv.data.get('i', 0)}")
-            del history[:-HISTORY_LIMIT]
-        conv.step = step_id
-        conv.data["i"] = 0
+        ctx.move_to(step_id, remember=push)
 
     @staticmethod
     def prompt(ctx: ActionContext, step_id: str) -> Outgoing:
