@@ -126,6 +126,25 @@ def error_result(input_text: str, code: CheckErrorCode, message: str) -> PublicR
     return PublicResult(input=input_text, error=ErrorOut(code=code, message=message))
 
 
+def admin_message(result: PublicResult | None = None) -> str:
+    """What only the admin can tell (unsubscribe dynamics, hide rate, audience statistics) as a
+    message the user can send, and the reminder that the ad must be marked.
+
+    Without a result (several publics) the message names no public, so it fits every admin.
+    """
+    if result is not None and result.group is not None:
+        where = t("check.report.admin_where_named", name=result.group.name)
+    else:
+        where = t("check.report.admin_where_generic")
+    return "\n\n".join(
+        [
+            t("check.report.admin_title"),
+            t("check.report.admin_message", where=where),
+            t("check.report.marking"),
+        ]
+    )
+
+
 # --- ranking ---------------------------------------------------------------------------------
 
 _VERDICT_ORDER: dict[str, int] = {"buy": 0, "caution": 1, "avoid": 2}

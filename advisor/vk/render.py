@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from advisor.dialog.types import Image, Outgoing
 from advisor.texts import t
 from advisor.verdicts import fmt_number
-from advisor.vk.check import PublicResult, rank_results
+from advisor.vk.check import PublicResult, admin_message, rank_results
 
 # Moscow has kept UTC+3 all year since 2014; a fixed offset needs no tz database.
 MOSCOW = timezone(timedelta(hours=3))
@@ -113,24 +113,6 @@ def report_text(result: PublicResult) -> str:
     return "\n\n".join(parts)
 
 
-def admin_text(result: PublicResult | None = None) -> str:
-    """A message the user can send the public's admin, and the reminder to mark the ad.
-
-    Without a result (several publics) the message names no public, so it fits every admin.
-    """
-    if result is not None and result.group is not None:
-        where = t("check.report.admin_where_named", name=result.group.name)
-    else:
-        where = t("check.report.admin_where_generic")
-    return "\n\n".join(
-        [
-            t("check.report.admin_title"),
-            t("check.report.admin_message", where=where),
-            t("check.report.marking"),
-        ]
-    )
-
-
 def comparison_text(results: Sequence[PublicResult]) -> str:
     """Several publics side by side, best first; the ones that failed are listed after."""
     ranked = rank_results(results)
@@ -196,7 +178,7 @@ def chat_messages(results: Sequence[PublicResult], *, charts: bool = True) -> li
             image = Image(png=posts_chart(result), caption=verdict_line(result))
         messages.append(Outgoing(text=report_text(result), image=image))
     if ok:
-        messages.append(Outgoing(text=admin_text(ok[0] if len(ok) == 1 else None)))
+        messages.append(Outgoing(text=admin_message(ok[0] if len(ok) == 1 else None)))
     return messages
 
 
