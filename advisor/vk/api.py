@@ -52,6 +52,7 @@ CheckErrorCode = Literal[
 
 USER_RATE_PER_SECOND = 3.0
 GROUP_RATE_PER_SECOND = 20.0
+RATE_MARGIN = 1.1  # seconds per "second" of VK's limit
 
 RETRYABLE_VK_CODES = frozenset({6, 9, 10})
 MISCONFIGURED_VK_CODES = frozenset({5, 27, 28})
@@ -145,8 +146,9 @@ class VkClient:
         self.requests = 0
         self._max_attempts = settings.vk_max_retries + 1
         rate = rate_for(kind, settings)
-        # A leaky bucket: up to ``rate`` requests at once, then ``rate`` a second, as VK allows.
-        self._limiter = AsyncLimiter(rate, 1.0)
+        # A leaky bucket: up to ``rate`` requests at once, then ``rate`` a second, as VK allows,
+        # stretched by a margin: a request delayed on its way must not arrive too close to the next.
+        self._limiter = AsyncLimiter(rate, RATE_MARGIN)
         timeout = aiohttp.ClientTimeout(total=settings.vk_request_timeout)
         self._http = AiohttpClient(timeout=timeout)
         self._api = API(
