@@ -314,3 +314,34 @@ async def test_a_community_id_vk_refuses_stops_the_bot_for_the_operator(
     assert await run_vk(settings) == 2
     assert "check VK_GROUP_TOKEN, VK_GROUP_ID" in caplog.text
     assert fake_vk.group_token not in caplog.text
+
+
+async def test_sender_against_the_fake_vk_document_note_and_random_id_dedup(fake_vk) -> None:
+    import aiohttp
+    from pydantic import SecretStr
+
+    from advisor.config import Settings
+    from advisor.dialog.types import Document
+    from advisor.vk.api import VkClient
+    from bot.vk.batch import CallBatcher
+    from bot.vk.outgoing import Piece
+    from bot.vk.sender import VkSender
+
+    settings = Settings(vk_api_url=fake_vk.base_url, vk_request_timeout=3)
+    client = VkClient(settings, SecretStr(fake_vk.group_token), "group")
+    calls = CallBatcher(client)
+    fake_vk.allow_messages(77)
+    table = Document(filename="razmeshcheniya.xlsx", data=b"PK\x03\x04", mime="application/zip")
+    pieces = [Piece("Таблица размещений в Excel: строк 3."), Piece("", document=table)]
+    try:
+        async with aiohttp.ClientSession() as http:
+            sender = VkSender(calls, http, 3)
+            assert await sender.send_pieces(77, "event-1", pieces)
+            # The same event again (a redelivery that slipped through): VK drops the copies.
+            assert await sender.send_pieces(77, "event-1", pieces)
+    finally:
+        await calls.close()
+        await client.close()
+    sent = fake_vk.messages_to(77)
+    assert len(sent) == 2
+    assert "razmeshcheniya.xlsx" in sent[1].message and "promo-advisor export" in sent[1].message
