@@ -20,6 +20,10 @@ def _question(text: str) -> int:
     return int(found[-1])
 
 
+def _long_poll_state(folder: Path) -> list[Path]:
+    return list(folder.glob("vk-longpoll-*.json"))
+
+
 async def _press_while_down(user: VkUser, label: str) -> None:
     action, _ = user.button(label)
     user.vk.message_event(user.peer_id, json.loads(action["payload"]))
@@ -44,7 +48,7 @@ async def test_restart_mid_checklist_continues_at_the_same_step(
 
         # A graceful stop (SIGTERM), and a press while nobody listens.
         assert await bot.stop() == 0
-        assert list(tmp_path.glob("vk-longpoll-*.json")), "the long poll position was not kept"
+        assert _long_poll_state(tmp_path), "the long poll position was not kept"
         sent_before = len(user.messages())
         await _press_while_down(user, "Да")
         await bot.start()
