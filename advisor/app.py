@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -25,40 +24,23 @@ from advisor.tracker.actions import tracker_actions
 from advisor.vk.links import extract_links
 
 if TYPE_CHECKING:
-    from advisor.vk.check import CheckCache
+    from advisor.vk.check import CheckCache, PublicChecker
 
 log = logging.getLogger(__name__)
 
 CONVERSATION_CACHE_SIZE = 10_000
 
 
-class ChatPublicCheck:
-    """Adapts the VK public check to the dialog: links in, chat messages out."""
+def _public_checker(
+    settings: Settings, knowledge: Knowledge, cache: CheckCache
+) -> PublicChecker | None:
+    """The VK public check, when a token that can read walls is configured."""
+    if settings.vk_check_token is None:
+        return None
+    # Imported here: the VK client stack is slow to import and only this feature needs it.
+    from advisor.vk.check import PublicChecker
 
-    def __init__(self, settings: Settings, knowledge: Knowledge, cache: CheckCache) -> None:
-        from advisor.vk.check import PublicChecker
-
-        self.checker = PublicChecker(settings, knowledge.norms, cache=cache)
-
-    async def chat_answer(
-        self, links: list[str], progress: Callable[[str], Awaitable[None]] | None
-    ) -> list[Outgoing]:
-        from advisor.vk.render import chat_messages
-
-        results = await self.checker.check(links, progress=progress)
-        return chat_messages(results)
-
-    async def health(self) -> dict[str, bool]:
-        """Whether the database (and Redis, when configured) answer right now."""
-        status = {"database": await self.store.ping()}
-        if self.settings.redis_url:
-            status["redis"] = await self.shared.ping()
-        return status
-
-    async def close(self) -> None:
-        close = getattr(self.checker, "close", None)
-        if close is not None:
-            await close()
+    return PublicChecker(settings, knowledge.norms, cache=cache)
 
 
 class Advisor:
@@ -67,7 +49,7 @@ class Advisor:
         settings: Settings,
         db: AsyncEngine,
         dialog: DialogEngine,
-        public_check: ChatPublicCheck | None,
+        public_check: PublicChecker | None,
         shared: SharedState,
     ) -> None:
         self.settings = settings
@@ -97,9 +79,7 @@ class Advisor:
         cache_size = CONVERSATION_CACHE_SIZE if is_sqlite(settings.database_url) else 0
         store = ConversationStore(db, cache_size=cache_size)
         shared = build_shared_state(settings.redis_url, store)
-        public_check = (
-            ChatPublicCheck(settings, knowledge, shared) if settings.vk_check_token else None
-        )
+        public_check = _public_checker(settings, knowledge, shared)
         checker: PublicCheckPort | None = public_check
         dialog = DialogEngine(
             knowledge,
