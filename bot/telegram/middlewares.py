@@ -9,6 +9,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.types import TelegramObject, Update
+from sqlalchemy.exc import SQLAlchemyError
 
 from advisor.storage.store import ConversationStore
 
@@ -31,7 +32,13 @@ class OncePerUpdate(BaseMiddleware):
             return await handler(event, data)
         bot: Bot = data["bot"]
         # The bot id is part of the key: another bot (a new token) counts its updates anew.
-        if not await self.store.mark_processed(CHANNEL, f"{bot.id}:{event.update_id}"):
+        try:
+            first_time = await self.store.mark_processed(CHANNEL, f"{bot.id}:{event.update_id}")
+        except SQLAlchemyError as error:
+            # Answering twice in a rare redelivery beats not answering: handle it anyway.
+            log.warning("update %s not recorded as handled: %s", event.update_id, error)
+            first_time = True
+        if not first_time:
             log.info("update %s was delivered again; it was handled already", event.update_id)
             return None
         return await handler(event, data)
