@@ -231,7 +231,7 @@ async def test_token_is_masked_when_aiogram_logs_a_request_url(
 
 
 async def test_restart_mid_checklist_continues_at_the_same_step(
-    bot: BotProcess, tg: FakeTelegram
+    bot: BotProcess, tg: FakeTelegram, vk: FakeVK
 ) -> None:
     user = tg.user()
     await open_checklist(user)
@@ -240,8 +240,17 @@ async def test_restart_mid_checklist_continues_at_the_same_step(
     last_handled = user.send_press("Нет")
     await tg.settle(user.id, mark)
     assert "Вопрос 3 из" in user.messages()[-1].text
+
+    # SIGTERM while another person's public check is under way: it still gets its answer.
+    checking = tg.user()
+    vk.add_public(make_public("healthy", id=5550104, screen_name="bakery_spb"))
+    vk.delay_next("execute", 1.5)
+    checking.send_text("vk.com/bakery_spb")
+    await tg.wait_for(lambda: any(o.kind == "send" for o in checking.outputs))
     code = await bot.stop()
     assert code == 0
+    assert photo_outputs(checking.outputs), "the check under way was cut off by the stop"
+
     # While the bot is down the person presses on; Telegram keeps the update, and it also
     # redelivers the last one the stopped process may not have confirmed.
     mark = len(user.outputs)

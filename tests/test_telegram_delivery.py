@@ -10,8 +10,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiogram import Bot
-from aiogram.types import CallbackQuery, Message, User
+from aiogram.types import CallbackQuery, Message, Update, User
 from PIL import Image as PILImage
+from sqlalchemy.exc import OperationalError
 
 from advisor.config import Settings
 from advisor.dialog.types import MAX_PAYLOAD_BYTES, Button, Document, Image, Outgoing
@@ -19,6 +20,7 @@ from advisor.texts import t
 from bot.logs import SecretFilter
 from bot.telegram.delivery import Delivery
 from bot.telegram.keyboards import EnginePress, inline_keyboard
+from bot.telegram.middlewares import OncePerUpdate
 from bot.telegram.session import create_bot
 from tests.fakes.telegram_api import FakeTelegram, TelegramUser, utf16_len
 
@@ -239,3 +241,39 @@ def test_secret_filter_masks_bot_token_in_request_urls() -> None:
     SecretFilter([]).filter(record)
     assert token not in record.getMessage()
     assert "/bot***/getUpdates" in record.getMessage()
+
+
+# --- once per update -------------------------------------------------------------------------
+
+
+class _Store:
+    def __init__(self, answer: bool | Exception) -> None:
+        self.answer = answer
+        self.keys: list[tuple[str, str]] = []
+
+    async def mark_processed(self, channel: str, event_id: str) -> bool:
+        self.keys.append((channel, event_id))
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+@pytest.mark.parametrize(
+    ("answer", "handled"),
+    [(True, True), (False, False), (OperationalError("INSERT", {}, Exception("locked")), True)],
+)
+async def test_update_is_handled_once_and_a_storage_failure_does_not_drop_it(
+    answer: bool | Exception, handled: bool
+) -> None:
+    store = _Store(answer)
+    calls: list[int] = []
+
+    async def handler(event: Update, data: dict[str, object]) -> str:
+        calls.append(event.update_id)
+        return "done"
+
+    bot = Bot("42:" + "A" * 35)
+    result = await OncePerUpdate(store)(handler, Update(update_id=7), {"bot": bot})
+    assert store.keys == [("telegram", "42:7")]
+    assert calls == ([7] if handled else [])
+    assert result == ("done" if handled else None)

@@ -204,6 +204,7 @@ class ApiCall:
     at: float
     status: int = 0  # 0 while the call is being answered
     response: dict[str, Any] = field(default_factory=dict)
+    answered_at: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -296,6 +297,7 @@ class FakeTelegram:
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._file_ids = itertools.count(1)
         self._changed = asyncio.Condition()
+        self._chat_changed: dict[int, asyncio.Event] = {}
         self._poller: asyncio.Future[None] | None = None
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -346,6 +348,7 @@ class FakeTelegram:
         }
         self.chats.setdefault(user_id, [])
         self.outputs.setdefault(user_id, [])
+        self._chat_changed.setdefault(user_id, asyncio.Event())
         return TelegramUser(self, user_id)
 
     def _chat(self, user_id: int) -> dict[str, Any]:
@@ -488,6 +491,8 @@ class FakeTelegram:
     ) -> list[Output]:
         """Outputs in a chat after ``mark`` once ``until`` holds and the bot went quiet."""
         outputs = self.outputs[chat_id]
+        # One event per chat, not the global condition: a bench has hundreds of waiting users.
+        changed = self._chat_changed[chat_id]
 
         def ready() -> bool:
             new = outputs[mark:]
@@ -495,7 +500,12 @@ class FakeTelegram:
                 return until(new)
             return any(o.kind != "action" for o in new)
 
-        await self.wait_for(ready, seconds)
+        async with asyncio.timeout(seconds):
+            while True:
+                changed.clear()
+                if ready():
+                    break
+                await changed.wait()
         while True:
             seen = len(outputs)
             await asyncio.sleep(quiet)
@@ -559,6 +569,7 @@ class FakeTelegram:
             call.status, body = error.code, error.body()
         call.status = call.status or 200
         call.response = body
+        call.answered_at = time.monotonic()
         await self._notify()
         return web.json_response(body, status=call.status)
 
@@ -691,6 +702,12 @@ class FakeTelegram:
         self, kind: str, message: BotMessage | None, chat_id: int, method: str
     ) -> None:
         self.outputs.setdefault(chat_id, []).append(Output(kind, message, time.monotonic(), method))
+        self._touch(chat_id)
+
+    def _touch(self, chat_id: int) -> None:
+        event = self._chat_changed.get(chat_id)
+        if event is not None:
+            event.set()
 
     def _new_message(self, chat_id: int, **fields: Any) -> BotMessage:
         message = BotMessage(
@@ -877,6 +894,7 @@ class FakeTelegram:
             raise bad_request("MESSAGE_TOO_LONG")
         query["answered"] = True
         query["text"] = params.get("text")
+        self._touch(query["user"])
         return True
 
     async def _send_media(self, params: dict[str, Any], files: dict[str, bytes], kind: str) -> Any:
