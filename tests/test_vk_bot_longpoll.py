@@ -244,6 +244,13 @@ async def test_vk_errors_retried_refused_or_apologised(vk: FakeVK, bot: BotProce
     await _until(lambda: "does not accept the community's messages" in bot.log_text())
     assert quiet.messages() == []
 
+    slow = VkUser(vk, 1011, bot=bot)
+    vk.delay_next("messages.send", 3.5)  # longer than VK_REQUEST_TIMEOUT: a timeout, a retry
+    await slow.say("меню")
+    await asyncio.sleep(1.0)  # the late first attempt lands too, with the same random_id
+    assert len(slow.messages()) == 1 and "Выберите раздел" in slow.text
+    assert "retry 1 after TimeoutError" in bot.log_text()
+
     broken = VkUser(vk, 1007, bot=bot)
     vk.fail_next("messages.send", 914)  # message too long: not retried, an apology instead
     await broken.say("меню")
