@@ -1,0 +1,112 @@
+"""The readiness score out of 100 and the to-do list ordered by impact (pure functions).
+
+score = 100 × Σ credit(item) × points(item) / Σ points(item), over the items that apply to the
+community type; credit is 1 for a done item, ``rules.score.unknown_credit`` for one VK does not
+show, 0 for a missing one. A missing item that is mandatory for the type caps the score at
+``rules.score.mandatory_missing_cap``. The points are in ``advisor/audit/rules.yaml``.
+
+An item's impact is the score it would add once done: points × (1 − credit) / Σ points × 100.
+The to-do list holds the missing and the not-visible items: mandatory missing ones first, then by
+impact, then in checklist order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+
+from advisor.audit.readiness import Status
+from advisor.audit.rules import AuditRules
+from advisor.knowledge.models import ChecklistItem
+
+
+def is_mandatory(
+    item: ChecklistItem, community_type: str | None, all_types: Collection[str]
+) -> bool:
+    """Mandatory for the type; with the type unknown, only what is mandatory for every type."""
+    if community_type:
+        return community_type in item.mandatory_for
+    return bool(all_types) and set(all_types) <= set(item.mandatory_for)
+
+
+def credit(status: Status, rules: AuditRules) -> float:
+    if status == "ok":
+        return 1.0
+    return rules.score.unknown_credit if status == "unknown" else 0.0
+
+
+def total_points(items: Sequence[ChecklistItem], rules: AuditRules) -> int:
+    return sum(rules.item(item.id).points for item in items)
+
+
+@dataclass(frozen=True)
+class Score:
+    value: int
+    uncapped: int
+    blocked: bool
+    """A mandatory item is missing: the score is held at most at the cap."""
+
+
+def compute_score(
+    items: Sequence[ChecklistItem],
+    statuses: Mapping[str, Status],
+    rules: AuditRules,
+    *,
+    community_type: str | None,
+    all_types: Collection[str],
+) -> Score:
+    total = total_points(items, rules)
+    if total == 0:
+        return Score(0, 0, blocked=False)
+    earned = sum(rules.item(i.id).points * credit(statuses[i.id], rules) for i in items)
+    raw = round(100 * earned / total)
+    cap = rules.score.mandatory_missing_cap
+    blocked = any(
+        statuses[i.id] == "missing" and is_mandatory(i, community_type, all_types) for i in items
+    )
+    value = min(raw, cap) if blocked else raw
+    return Score(value=value, uncapped=raw, blocked=blocked)
+
+
+def impact(item: ChecklistItem, status: Status, rules: AuditRules, total: int) -> float:
+    if total == 0:
+        return 0.0
+    return rules.item(item.id).points * (1.0 - credit(status, rules)) / total * 100
+
+
+@dataclass(frozen=True)
+class TodoEntry:
+    item: ChecklistItem
+    status: Status
+    gain: float
+    mandatory: bool
+
+
+def todo_list(
+    items: Sequence[ChecklistItem],
+    statuses: Mapping[str, Status],
+    rules: AuditRules,
+    *,
+    community_type: str | None,
+    all_types: Collection[str],
+) -> list[TodoEntry]:
+    total = total_points(items, rules)
+    entries = [
+        TodoEntry(
+            item=item,
+            status=statuses[item.id],
+            gain=impact(item, statuses[item.id], rules, total),
+            mandatory=is_mandatory(item, community_type, all_types),
+        )
+        for item in items
+        if statuses[item.id] != "ok"
+    ]
+    order = {item.id: n for n, item in enumerate(items)}
+    entries.sort(
+        key=lambda e: (
+            not (e.mandatory and e.status == "missing"),
+            -round(e.gain, 6),
+            order[e.item.id],
+        )
+    )
+    return entries[: rules.score.todo_limit]

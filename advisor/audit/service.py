@@ -1,0 +1,325 @@
+"""«Проверь мою группу»: a link in, an ``AuditResult`` out. Nothing raises; errors are results.
+
+``Auditor.audit`` parses the link (``advisor.vk.links``), reads the community with the public
+check's VK client and error codes (``fetch``), and judges it (``readiness``, ``search``,
+``content``, ``score``). Results are not cached: an owner fixes the group and asks again, and
+must see the fix at once. Each audit opens its own client, as the tracker's VK lookups do.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import UTC, datetime
+
+from advisor.audit.content import ContentFindings, analyse_content
+from advisor.audit.fetch import CollectError, CommunityData, VkUnavailable, fetch_community
+from advisor.audit.readiness import Facts, Seen, judge, merge_answers
+from advisor.audit.result import (
+    AuditResult,
+    ContentOut,
+    FormatOut,
+    GroupOut,
+    ItemOut,
+    SearchOut,
+    SuggestionOut,
+    TodoOut,
+    error_result,
+)
+from advisor.audit.rules import AuditRules, checklist_items, load_rules
+from advisor.audit.score import compute_score, is_mandatory, todo_list
+from advisor.audit.search import analyse_search, hashtags_for
+from advisor.config import Settings
+from advisor.knowledge.loader import load_knowledge
+from advisor.knowledge.models import Knowledge
+from advisor.texts import t
+from advisor.vk.links import LinkError, PublicRef, parse_link
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], Awaitable[None]]
+
+
+def display(ref: PublicRef) -> str:
+    if ref.screen_name is not None:
+        return f"vk.com/{ref.screen_name}"
+    return f"vk.com/club{ref.group_id}"
+
+
+def error_message(code: str, problem: str | None, what: str) -> str:
+    if code == "not_a_community":
+        return t(f"audit.errors.{problem if problem in ('person', 'app') else 'person'}")
+    if problem == "deleted":
+        return t("audit.errors.deleted", what=what)
+    return t(f"audit.errors.{code}", what=what)
+
+
+def tailored_advice(knowledge: Knowledge, topic_id: str, keys: Sequence[str]) -> str | None:
+    topic = knowledge.topic(topic_id)
+    lines = [topic.tailored[key] for key in keys if key in topic.tailored]
+    return " ".join(lines) or None
+
+
+def content_suggestions(
+    content: ContentFindings, knowledge: Knowledge, rules: AuditRules, keys: Sequence[str]
+) -> list[SuggestionOut]:
+    cr = rules.content
+    out: list[SuggestionOut] = []
+    if content.stale and content.days_since_last_post is not None:
+        days = round(content.days_since_last_post)
+        text = t("audit.content.stale", days=days)
+        out.append(SuggestionOut(id="stale", text=text, section=cr.stale_section))
+    if content.best_format is not None:
+        out.append(
+            SuggestionOut(
+                id="best_format",
+                text=t("audit.content.best", format=t(f"audit.formats.{content.best_format}")),
+                section=cr.best_format_section,
+            )
+        )
+
+    def from_topic(suggestion_id: str, lead: str, topic_id: str) -> SuggestionOut:
+        topic = knowledge.topic(topic_id)
+        extra = tailored_advice(knowledge, topic_id, keys)
+        text = " ".join(part for part in (lead, topic.summary, extra) if part)
+        return SuggestionOut(id=suggestion_id, text=text, section=topic.section)
+
+    for absent in cr.when_absent:
+        if absent.format in content.absent:
+            lead = t("audit.content.absent", format=t(f"audit.formats.{absent.format}"))
+            out.append(from_topic(f"no_{absent.format}", lead, absent.topic))
+    for topic_id in cr.always_topics:
+        out.append(from_topic(topic_id, t(f"audit.content.always.{topic_id}"), topic_id))
+    return out
+
+
+def evaluate(
+    data: CommunityData,
+    *,
+    input_text: str,
+    knowledge: Knowledge,
+    rules: AuditRules,
+    community_type: str | None = None,
+    goal: str | None = None,
+    phrases: Sequence[str] = (),
+    city: str | None = None,
+    answers: Mapping[str, str] | None = None,
+) -> AuditResult:
+    """Judge collected data: pure, so tests can feed it any community."""
+    group = data.group
+    content = analyse_content(
+        data.posts,
+        owner_id=group.owner_id,
+        members=group.members_count,
+        fetched_at=data.fetched_at,
+        rules=rules.content,
+    )
+    search = analyse_search(
+        group.name,
+        data.description,
+        city=city or data.city,
+        owner_phrases=phrases,
+        activity=data.activity,
+        rules=rules.search,
+    )
+    tags = hashtags_for(
+        group.screen_name,
+        community_type,
+        [tag for post in data.posts for tag in post.hashtags],
+        rules.hashtags,
+    )
+    facts = Facts(data=data, content=content, search=search, rules=rules, norms=knowledge.norms)
+    checklist = knowledge.checklist(rules.checklist)
+    items = checklist_items(checklist, community_type)
+    seen: dict[str, Seen] = merge_answers(
+        {item.id: judge(item.id, facts) for item in items}, answers or {}
+    )
+    statuses = {item_id: found.status for item_id, found in seen.items()}
+    all_types = [kind.id for kind in knowledge.community_types]
+    score = compute_score(
+        items, statuses, rules, community_type=community_type, all_types=all_types
+    )
+    keys = [key for key in (community_type, goal) if key]
+    item_outs = []
+    for item in items:
+        found = seen[item.id]
+        rule = rules.item(item.id)
+        item_outs.append(
+            ItemOut(
+                id=item.id,
+                title=item.title,
+                status=found.status,
+                evidence=found.evidence,
+                source=found.source,
+                advice=None if found.status == "ok" else item.advice,
+                question=item.question if found.status == "unknown" else None,
+                tailored=(
+                    None if found.status == "ok" else tailored_advice(knowledge, rule.topic, keys)
+                ),
+                points=rule.points,
+                mandatory=is_mandatory(item, community_type, all_types),
+            )
+        )
+    todo = [
+        TodoOut(
+            id=entry.item.id,
+            title=entry.item.title,
+            status=entry.status,
+            advice=entry.item.advice,
+            gain=entry.gain,
+            mandatory=entry.mandatory,
+        )
+        for entry in todo_list(
+            items, statuses, rules, community_type=community_type, all_types=all_types
+        )
+    ]
+    return AuditResult(
+        input=input_text,
+        group=GroupOut(
+            id=group.id,
+            screen_name=group.screen_name,
+            name=group.name,
+            members_count=group.members_count,
+            city=data.city,
+            activity=data.activity,
+        ),
+        community_type=community_type,
+        goal=goal,
+        score=score.value,
+        score_cap=rules.score.mandatory_missing_cap if score.blocked else None,
+        items=item_outs,
+        search=SearchOut(
+            phrases=search.phrases,
+            phrase_source=search.phrase_source,
+            city=search.city,
+            name_has_phrase=search.name_has_phrase,
+            name_has_city=search.name_has_city,
+            name_has_person=search.name_has_person,
+            description_has_phrase=search.description_has_phrase,
+            description_has_city=search.description_has_city,
+            suggested_names=search.suggested_names,
+            hashtag=tags.main,
+            hashtag_alternatives=tags.alternatives,
+            hashtags_in_use=tags.in_use,
+            general_hashtags=tags.general,
+            default_address=tags.default_address,
+        ),
+        content=ContentOut(
+            posts_analyzed=content.posts_analyzed,
+            formats=[
+                FormatOut(
+                    format=s.format,
+                    posts=s.posts,
+                    share_percent=s.share_percent,
+                    mean_activities=s.mean_activities,
+                    er_percent=s.er_percent,
+                )
+                for s in content.formats
+            ],
+            posts_per_week=content.posts_per_week,
+            days_since_last_post=content.days_since_last_post,
+            best_format=content.best_format,
+            suggestions=content_suggestions(content, knowledge, rules, keys),
+        ),
+        todo=todo,
+        vk_requests=data.requests,
+        fetched_at=datetime.fromtimestamp(data.fetched_at, UTC),
+        description=data.description,
+    )
+
+
+class Auditor:
+    """Audits communities with the VK token the public check uses (user, else service)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        knowledge: Knowledge | None = None,
+        rules: AuditRules | None = None,
+    ) -> None:
+        from advisor.vk.check import check_token
+
+        self.settings = settings
+        self.knowledge = knowledge or load_knowledge()
+        self.rules = rules or load_rules()
+        self.token = check_token(settings)
+
+    @property
+    def configured(self) -> bool:
+        return self.token is not None
+
+    async def audit(
+        self,
+        text: str,
+        *,
+        community_type: str | None = None,
+        goal: str | None = None,
+        phrases: Sequence[str] = (),
+        city: str | None = None,
+        answers: Mapping[str, str] | None = None,
+        progress: Progress | None = None,
+    ) -> AuditResult:
+        try:
+            ref = parse_link(text)
+        except LinkError as exc:
+            log.info("audit: %s for input %r", exc.problem, text[:100])
+            # A person's or an app's page gets the audit's words; the other link problems say
+            # what to paste, which is the same for any community.
+            message = exc.message
+            if exc.code == "not_a_community":
+                message = error_message(exc.code, exc.problem, "")
+            return error_result(text, exc.code, message)
+        if self.token is None:
+            log.error("audit: no VK token configured (VK_USER_TOKEN or VK_SERVICE_TOKEN)")
+            return error_result(text, "misconfigured", t("audit.errors.no_token"))
+        what = display(ref)
+        await _say(progress, t("audit.progress", what=what))
+        from advisor.vk.api import VkClient
+
+        started = time.perf_counter()
+        try:
+            async with VkClient(self.settings, *self.token) as client:
+                data = await fetch_community(client, ref, self.rules.thresholds.recent_posts)
+        except CollectError as exc:
+            log.info("audit: %s → %s (%s)", ref.key, exc.code, exc.detail)
+            return error_result(text, exc.code, error_message(exc.code, exc.problem, what))
+        except VkUnavailable as exc:
+            log.warning("audit: VK unavailable for %s (%s)", ref.key, exc.cause)
+            message = error_message("vk_unavailable", None, what)
+            return error_result(text, "vk_unavailable", message)
+        except Exception:
+            log.exception("audit: unexpected failure for %s", ref.key)
+            return error_result(text, "vk_unavailable", t("audit.errors.internal", what=what))
+        try:
+            result = evaluate(
+                data,
+                input_text=text,
+                knowledge=self.knowledge,
+                rules=self.rules,
+                community_type=community_type,
+                goal=goal,
+                phrases=phrases,
+                city=city,
+                answers=answers,
+            )
+        except Exception:
+            log.exception("audit: judging %s failed", ref.key)
+            return error_result(text, "vk_unavailable", t("audit.errors.internal", what=what))
+        log.info(
+            "audit: %s → score %s in %.2fs, %d VK requests",
+            ref.key,
+            result.score,
+            time.perf_counter() - started,
+            data.requests,
+        )
+        return result
+
+
+async def _say(progress: Progress | None, text: str) -> None:
+    if progress is None:
+        return
+    try:
+        await progress(text)
+    except Exception:  # a progress line is a courtesy; it never stops the audit
+        log.warning("audit: progress callback failed", exc_info=True)
