@@ -34,8 +34,13 @@ from vkbottle import API
 from vkbottle.api.request_rescheduler import ABCRequestRescheduler
 from vkbottle.exception_factory import VKAPIError
 from vkbottle.http import AiohttpClient
+from vkbottle.modules import logger as _vkbottle_logger  # noqa: F401  (installs its handler)
 
 from advisor.config import Settings
+
+# vkbottle gives its logger its own stderr handler on import, which would bypass the secret
+# filter of the root handler: its records go through the root handler only.
+logging.getLogger("vkbottle").handlers.clear()
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +195,8 @@ class VkClient:
     @staticmethod
     def _log_retry(state: RetryCallState) -> None:
         cause = state.outcome.exception() if state.outcome else None
-        method = state.args[1] if len(state.args) > 1 else "?"
+        # _attempt(method, params, tally): log the method name, never the params (message texts).
+        method = state.args[0] if state.args else "?"
         log.info(
             "VK %s: retry %d after %s",
             method,
