@@ -121,3 +121,13 @@ async def test_migrations_down_and_up_keep_schema_usable(tmp_path: Path) -> None
             assert count.scalar() == 1
     finally:
         await engine.dispose()
+
+
+async def test_a_burst_of_updates_is_deduplicated_in_one_go(engine) -> None:
+    store = ConversationStore(engine)
+    ids = [str(i % 50) for i in range(200)]
+    results = await asyncio.gather(*(store.mark_processed("telegram", i) for i in ids))
+    assert sum(results) == 50
+    firsts = {i: r for i, r in zip(ids, results, strict=True) if r}
+    assert sorted(firsts, key=int) == [str(i) for i in range(50)]
+    assert await store.mark_processed("telegram", "7") is False

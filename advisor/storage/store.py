@@ -139,6 +139,8 @@ class ConversationStore:
         self._cache_size = cache_size
         self._queue: list[_Pending] = []
         self._writer: asyncio.Task[None] | None = None
+        self._seen_queue: list[tuple[tuple[str, str], asyncio.Future[bool]]] = []
+        self._seen_writer: asyncio.Task[None] | None = None
 
     # --- loading -------------------------------------------------------------------------------
 
@@ -372,6 +374,9 @@ class ConversationStore:
 
     async def close(self) -> None:
         """Wait for queued saves to be written."""
+        if self._seen_writer is not None:
+            with contextlib.suppress(Exception):
+                await self._seen_writer
         if self._writer is not None:
             with contextlib.suppress(Exception):
                 await self._writer
@@ -410,17 +415,49 @@ class ConversationStore:
         return True
 
     async def mark_processed(self, channel: str, event_id: str) -> bool:
-        """Record an incoming update; False when it was recorded before (a redelivery)."""
-        try:
-            async with self.engine.begin() as connection:
-                await connection.execute(
-                    insert(processed_events).values(
-                        channel=channel, event_id=event_id[:96], processed_at=_now()
-                    )
-                )
-        except IntegrityError:
-            return False
-        return True
+        """Record an incoming update; False when it was recorded before (a redelivery).
+
+        Group-committed like saves: a burst of updates costs one write transaction.
+        """
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._seen_queue.append(((channel, event_id[:96]), done))
+        if self._seen_writer is None or self._seen_writer.done():
+            self._seen_writer = asyncio.create_task(self._seen_loop())
+        return await done
+
+    async def _seen_loop(self) -> None:
+        while self._seen_queue:
+            batch, self._seen_queue = self._seen_queue, []
+            try:
+                inserted = await self._insert_seen([key for key, _ in batch])
+            except Exception as exc:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for key, done in batch:
+                # The same id twice in one batch: the first is new, the second a redelivery.
+                if key in inserted:
+                    inserted.discard(key)
+                    done.set_result(True)
+                else:
+                    done.set_result(False)
+
+    async def _insert_seen(self, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        module = postgresql if self._dialect.name == "postgresql" else sqlite
+        stmt = (
+            module.insert(processed_events)
+            .on_conflict_do_nothing()
+            .returning(processed_events.c.channel, processed_events.c.event_id)
+        )
+        now = _now()
+        rows = [
+            {"channel": channel, "event_id": event_id, "processed_at": now}
+            for channel, event_id in dict.fromkeys(keys)
+        ]
+        async with self.engine.begin() as connection:
+            result = await connection.execute(stmt, rows)
+            return {(row.channel, row.event_id) for row in result}
 
     async def forget_processed_before(self, moment: datetime) -> int:
         async with self.engine.begin() as connection:
