@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from advisor.audit.actions import audit_actions
 from advisor.config import Settings, get_settings
 from advisor.dialog.actions import PublicCheckPort, build_actions
 from advisor.dialog.engine import DialogEngine
@@ -87,6 +88,7 @@ class Advisor:
             {
                 **build_actions(checker, extract_links),
                 **tracker_actions(settings, reminder_days=settings.tracker_reminder_days),
+                **audit_actions(settings),
             },
             find_links=extract_links,
             max_chars=settings.max_message_chars,
