@@ -3,7 +3,11 @@
 ``Auditor.audit`` parses the link (``advisor.vk.links``), reads the community with the public
 check's VK client and error codes (``fetch``), and judges it (``readiness``, ``search``,
 ``content``, ``score``). Results are not cached: an owner fixes the group and asks again, and
-must see the fix at once. Each audit opens its own client, as the tracker's VK lookups do.
+must see the fix at once.
+
+One ``Auditor`` keeps one VK client, so every audit of the process shares its rate limiter. The
+client's HTTP session is closed whenever no audit is running (vkbottle opens a new one on the next
+request): nothing is left open for a shutdown to forget.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from advisor.audit.content import ContentFindings, analyse_content
 from advisor.audit.fetch import CollectError, CommunityData, VkUnavailable, fetch_community
@@ -35,6 +40,9 @@ from advisor.knowledge.loader import load_knowledge
 from advisor.knowledge.models import Knowledge
 from advisor.texts import t
 from advisor.vk.links import LinkError, PublicRef, parse_link
+
+if TYPE_CHECKING:
+    from advisor.vk.api import VkClient
 
 log = logging.getLogger(__name__)
 
@@ -244,10 +252,30 @@ class Auditor:
         self.knowledge = knowledge or load_knowledge()
         self.rules = rules or load_rules()
         self.token = check_token(settings)
+        self._client: VkClient | None = None
+        self._running = 0
 
     @property
     def configured(self) -> bool:
         return self.token is not None
+
+    def _vk(self) -> VkClient:
+        if self._client is None:
+            from advisor.vk.api import VkClient
+
+            assert self.token is not None
+            self._client = VkClient(self.settings, *self.token)
+        return self._client
+
+    async def _fetch(self, ref: PublicRef) -> CommunityData:
+        client = self._vk()
+        self._running += 1
+        try:
+            return await fetch_community(client, ref, self.rules.thresholds.recent_posts)
+        finally:
+            self._running -= 1
+            if self._running == 0:
+                await client.close()
 
     async def audit(
         self,
@@ -275,12 +303,9 @@ class Auditor:
             return error_result(text, "misconfigured", t("audit.errors.no_token"))
         what = display(ref)
         await _say(progress, t("audit.progress", what=what))
-        from advisor.vk.api import VkClient
-
         started = time.perf_counter()
         try:
-            async with VkClient(self.settings, *self.token) as client:
-                data = await fetch_community(client, ref, self.rules.thresholds.recent_posts)
+            data = await self._fetch(ref)
         except CollectError as exc:
             log.info("audit: %s → %s (%s)", ref.key, exc.code, exc.detail)
             return error_result(text, exc.code, error_message(exc.code, exc.problem, what))
