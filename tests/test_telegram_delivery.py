@@ -3,10 +3,13 @@ callback data, splitting, captions, files, HTML escaping, edits in place, 429 an
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
+import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from aiogram import Bot
@@ -14,9 +17,10 @@ from aiogram.types import CallbackQuery, Message, Update, User
 from PIL import Image as PILImage
 from sqlalchemy.exc import OperationalError
 
-from advisor.config import Settings
+from advisor.config import Settings, get_settings
 from advisor.dialog.types import MAX_PAYLOAD_BYTES, Button, Document, Image, Outgoing
 from advisor.texts import t
+from bot.cli import main as cli_main
 from bot.logs import SecretFilter
 from bot.telegram.delivery import Delivery
 from bot.telegram.keyboards import EnginePress, inline_keyboard
@@ -277,3 +281,51 @@ async def test_update_is_handled_once_and_a_storage_failure_does_not_drop_it(
     assert store.keys == [("telegram", "42:7")]
     assert calls == ([7] if handled else [])
     assert result == ("done" if handled else None)
+
+
+# --- start-up errors -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fake_in_thread() -> Iterator[FakeTelegram]:
+    """The fake on its own loop, for code that runs ``asyncio.run`` itself (the CLI)."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    fake = FakeTelegram()
+    asyncio.run_coroutine_threadsafe(fake.__aenter__(), loop).result(10)
+    try:
+        yield fake
+    finally:
+        asyncio.run_coroutine_threadsafe(fake.__aexit__(None, None, None), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+
+
+@pytest.mark.parametrize(
+    ("token", "code", "text"),
+    [
+        ("7000000001:" + "B" * 35, 2, "telegram.unauthorized"),  # well-formed, refused by the API
+        ("not-a-token", 2, "telegram.bad_token"),
+    ],
+)
+def test_cli_explains_a_refused_token(
+    fake_in_thread: FakeTelegram,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    token: str,
+    code: int,
+    text: str,
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", token)
+    monkeypatch.setenv("TELEGRAM_API_URL", fake_in_thread.base_url)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    monkeypatch.setattr("bot.cli.telegram.setup_logging", lambda *args, **kwargs: None)
+    get_settings.cache_clear()
+    try:
+        assert cli_main(["telegram"]) == code
+    finally:
+        get_settings.cache_clear()
+    assert t(text) in capsys.readouterr().err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from urllib.parse import urlsplit
 
@@ -11,6 +12,8 @@ from advisor.config import get_settings
 from advisor.storage.migrate import SchemaOutdatedError
 from advisor.texts import t
 from bot.logs import setup_logging
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
     from aiogram.utils.token import TokenValidationError, validate_token
 
     from bot.telegram.runner import run_telegram
@@ -45,5 +49,13 @@ def run(args: argparse.Namespace) -> int:
     except SchemaOutdatedError as exc:
         print(t("console.schema_outdated", details=exc), file=sys.stderr)
         return 2
+    except TelegramUnauthorizedError:
+        print(t("telegram.unauthorized"), file=sys.stderr)
+        return 2
+    except TelegramAPIError as exc:  # network errors included
+        # The details go through the log, whose filter masks the token in request URLs.
+        log.error("Telegram Bot API failed at start-up: %s: %s", type(exc).__name__, exc)
+        print(t("telegram.api_unreachable", url=settings.telegram_api_url), file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130

@@ -51,6 +51,9 @@ class TurnProgress:
             self._typing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._typing
+        if self.message_id is not None:
+            # The status line must not keep saying "checking…" once the answer is there.
+            await self._show(t("telegram.progress_done"))
 
     async def _keep_typing(self) -> None:
         with contextlib.suppress(TimeoutError):
@@ -65,7 +68,10 @@ class TurnProgress:
 
     async def __call__(self, status: str) -> None:
         self._now.set()
-        text = as_html(t("telegram.progress", status=status))
+        await self._show(t("telegram.progress", status=status))
+
+    async def _show(self, line: str) -> None:
+        text = as_html(line)
         if text == self.shown:
             return
         try:

@@ -253,12 +253,17 @@ class BotMessage:
 
 @dataclass
 class Output:
-    """One thing the bot did in a chat, in order: ``send``, ``edit`` or ``action``."""
+    """One thing the bot did in a chat, in order: ``send``, ``edit`` or ``action``.
+
+    ``message`` is the message as it is now (later edits included); ``text`` is what it showed
+    right after this output.
+    """
 
     kind: str
     message: BotMessage | None
     at: float
     method: str
+    text: str = ""
 
 
 @dataclass
@@ -701,7 +706,10 @@ class FakeTelegram:
     def _record_output(
         self, kind: str, message: BotMessage | None, chat_id: int, method: str
     ) -> None:
-        self.outputs.setdefault(chat_id, []).append(Output(kind, message, time.monotonic(), method))
+        shown = message.shown_text if message is not None else ""
+        self.outputs.setdefault(chat_id, []).append(
+            Output(kind, message, time.monotonic(), method, shown)
+        )
         self._touch(chat_id)
 
     def _touch(self, chat_id: int) -> None:
@@ -1046,8 +1054,8 @@ class TelegramUser:
 
     @property
     def text(self) -> str:
-        """What the last action changed on screen, as the user reads it."""
-        return "\n".join(o.message.shown_text for o in self.last if o.message is not None)
+        """What the last action showed, as the user read it."""
+        return "\n".join(o.text for o in self.last if o.message is not None)
 
     def labels(self) -> list[str]:
         return [label for o in self.last if o.message for label in o.message.labels]
