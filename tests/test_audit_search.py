@@ -84,6 +84,15 @@ def test_vk_category_confirms_but_never_refutes() -> None:
     assert generic.phrases == [] and generic.name_status == "unknown"
     event = search("Концерт Тверь", activity="23 марта 2025 в 19:00")
     assert event.phrases == []
+    several = search("Мода Тверь", activity="Красота, мода", city="Тверь")
+    assert several.phrases == ["Красота", "мода"] and several.name_status == "ok"
+
+
+def test_names_come_from_the_owners_phrases_only() -> None:
+    # A VK category is no search query: «Красота, мода Тверь» is not a name to suggest.
+    assert search("Лилия", activity="Красота, мода", city="Тверь").suggested_names == []
+    owner = search("Лилия", activity="Красота, мода", city="Тверь", phrases=["стрижки"])
+    assert owner.suggested_names[0] == "Стрижки Тверь"
 
 
 def test_description_phrase_and_city() -> None:

@@ -116,7 +116,7 @@ def names_line(result: AuditResult) -> str:
     assert s is not None
     if s.suggested_names:
         return _r("names_title", names=", ".join(f"«{n}»" for n in s.suggested_names))
-    if not s.phrases:
+    if s.phrase_source != "owner":
         return _r("names_need_phrase")
     if not s.city and not s.name_has_person:
         return _r("names_need_city")

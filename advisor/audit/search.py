@@ -97,13 +97,16 @@ def split_phrases(text: str) -> list[str]:
     return phrases[:MAX_PHRASES]
 
 
-def niche_from_activity(activity: str, rules: SearchRules) -> str | None:
-    """A community's VK category («Салон красоты») as a search phrase; None if it says nothing."""
+def niche_from_activity(activity: str, rules: SearchRules) -> list[str]:
+    """A community's VK category («Салон красоты», «Красота, мода») as phrases to look for.
+
+    Empty when it says nothing of the niche: a group's «Открытая группа», an event's date.
+    """
     text = activity.strip()
     if not text or any(ch.isdigit() for ch in text):  # an event's activity is its date
-        return None
+        return []
     generic = {g.casefold() for g in rules.generic_activities}
-    return None if text.casefold() in generic else text
+    return [] if text.casefold() in generic else split_phrases(text)
 
 
 def city_words(city: str, rules: SearchRules) -> list[set[str]]:
@@ -234,7 +237,7 @@ def analyse_search(
     if not phrases:
         niche = niche_from_activity(activity, rules)
         if niche:
-            phrases, source = [niche], "activity"
+            phrases, source = niche, "activity"
     name_words = analyse(name)
     name_lemmas = {w.lemma for w in name_words}
     description_words = analyse(description)
@@ -262,5 +265,11 @@ def analyse_search(
             if description.strip()
             else False
         ),
-        suggested_names=suggest_names(name, phrases, city, person, brand_in(name), rules),
+        # Names come from the owner's phrases only: a VK category is no search query («Красота,
+        # мода Тверь»); the guide takes the phrases from what clients type into the search.
+        suggested_names=(
+            suggest_names(name, phrases, city, person, brand_in(name), rules)
+            if source == "owner"
+            else []
+        ),
     )
