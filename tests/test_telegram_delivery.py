@@ -277,7 +277,7 @@ async def test_update_is_handled_once_and_a_storage_failure_does_not_drop_it(
         return "done"
 
     bot = Bot("42:" + "A" * 35)
-    result = await OncePerUpdate(store)(handler, Update(update_id=7), {"bot": bot})
+    result = await OncePerUpdate(store.mark_processed)(handler, Update(update_id=7), {"bot": bot})
     assert store.keys == [("telegram", "42:7")]
     assert calls == ([7] if handled else [])
     assert result == ("done" if handled else None)

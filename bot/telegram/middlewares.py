@@ -11,8 +11,6 @@ from aiogram import BaseMiddleware, Bot
 from aiogram.types import TelegramObject, Update
 from sqlalchemy.exc import SQLAlchemyError
 
-from advisor.storage.store import ConversationStore
-
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
@@ -22,10 +20,11 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 class OncePerUpdate(BaseMiddleware):
     """Skips an update whose id was handled before: Telegram redelivers after timeouts and
-    restarts. The ids are kept in the database, so a restarted process knows them too."""
+    restarts. The ids are kept in the database (or Redis), so a restarted process knows them."""
 
-    def __init__(self, store: ConversationStore) -> None:
-        self.store = store
+    def __init__(self, first_delivery: Callable[[str, str], Awaitable[bool]]) -> None:
+        # Advisor.first_delivery: Redis when replicas share it, else the database.
+        self.first_delivery = first_delivery
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         if not isinstance(event, Update):
@@ -33,7 +32,7 @@ class OncePerUpdate(BaseMiddleware):
         bot: Bot = data["bot"]
         # The bot id is part of the key: another bot (a new token) counts its updates anew.
         try:
-            first_time = await self.store.mark_processed(CHANNEL, f"{bot.id}:{event.update_id}")
+            first_time = await self.first_delivery(CHANNEL, f"{bot.id}:{event.update_id}")
         except SQLAlchemyError as error:
             # Answering twice in a rare redelivery beats not answering: handle it anyway.
             log.warning("update %s not recorded as handled: %s", event.update_id, error)

@@ -46,7 +46,7 @@ def build_dispatcher(advisor: Advisor, bot: Bot) -> tuple[Dispatcher, InFlight]:
     )
     in_flight = InFlight()
     dispatcher.update.outer_middleware(in_flight)
-    dispatcher.update.outer_middleware(OncePerUpdate(advisor.store))
+    dispatcher.update.outer_middleware(OncePerUpdate(advisor.first_delivery))
     dispatcher.include_router(build_router())
     return dispatcher, in_flight
 
