@@ -141,6 +141,9 @@ class ConversationStore:
         self._writer: asyncio.Task[None] | None = None
         self._seen_queue: list[tuple[tuple[str, str], asyncio.Future[bool]]] = []
         self._seen_writer: asyncio.Task[None] | None = None
+        # SQLite has one writer at a time and makes a waiting one sleep in growing steps; taking
+        # turns here instead keeps the two batch writers from ever waiting on each other there.
+        self._write_turn = asyncio.Lock() if self._dialect.name == "sqlite" else None
 
     # --- loading -------------------------------------------------------------------------------
 
@@ -182,7 +185,7 @@ class ConversationStore:
     async def _create(self, channel: str, external_id: str) -> Conversation:
         now = _now()
         try:
-            async with self.engine.begin() as connection:
+            async with self._writer_turn(), self.engine.begin() as connection:
                 result = await connection.execute(
                     insert(users).values(channel=channel, external_id=external_id, created_at=now)
                 )
@@ -211,6 +214,9 @@ class ConversationStore:
         self._cache.pop((channel, external_id), None)
 
     # --- saving (group commit) -----------------------------------------------------------------
+
+    def _writer_turn(self) -> contextlib.AbstractAsyncContextManager[object]:
+        return self._write_turn if self._write_turn is not None else contextlib.nullcontext()
 
     async def save(self, conversation: Conversation, data_json: str | None = None) -> None:
         """Commit the conversation; raises ConcurrentUpdateError if it changed meanwhile.
@@ -291,7 +297,7 @@ class ConversationStore:
             }
             for item in batch
         ]
-        async with self.engine.begin() as connection:
+        async with self._writer_turn(), self.engine.begin() as connection:
             if self._dialect.supports_sane_multi_rowcount or len(rows) == 1:
                 result = await connection.execute(_UPDATE_CONVERSATION, rows)
                 updated = result.rowcount
@@ -455,7 +461,7 @@ class ConversationStore:
             {"channel": channel, "event_id": event_id, "processed_at": now}
             for channel, event_id in dict.fromkeys(keys)
         ]
-        async with self.engine.begin() as connection:
+        async with self._writer_turn(), self.engine.begin() as connection:
             result = await connection.execute(stmt, rows)
             return {(row.channel, row.event_id) for row in result}
 
