@@ -21,13 +21,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from advisor.vk.api import RequestTally, VkApiError, VkClient, VkUnavailable
-from advisor.vk.collect import CollectError, GroupInfo
 
-# These three are private in advisor.vk.collect; imported, not copied, so both checks agree on
-# what a deleted/closed community or a person's page is (asked the lead to make them public).
-from advisor.vk.collect import _check_group as check_group
-from advisor.vk.collect import _explain_resolved as explain_resolved
-from advisor.vk.collect import _first_group as first_group
+# Shared with the public check, so both agree on what a deleted or closed community is.
+from advisor.vk.collect import (
+    CollectError,
+    GroupInfo,
+    check_group,
+    explain_resolved,
+    first_group,
+)
 from advisor.vk.links import PublicRef
 from advisor.vk.metrics import WallPost
 

@@ -231,7 +231,7 @@ def pack(refs: Sequence[PublicRef]) -> list[list[PublicRef]]:
 # --- shared steps ---------------------------------------------------------------------------
 
 
-def _check_group(group: GroupInfo) -> None:
+def check_group(group: GroupInfo) -> None:
     if group.deactivated == "deleted":
         raise CollectError("not_found", "deleted", f"club{group.id} is deleted")
     if group.deactivated:
@@ -240,7 +240,7 @@ def _check_group(group: GroupInfo) -> None:
         raise CollectError("closed", "closed", f"club{group.id} is_closed={group.is_closed}")
 
 
-def _first_group(answer: Any) -> Mapping[str, Any] | None:
+def first_group(answer: Any) -> Mapping[str, Any] | None:
     groups = answer.get("groups") if isinstance(answer, Mapping) else answer
     if isinstance(groups, list) and groups and isinstance(groups[0], Mapping):
         return groups[0]
@@ -290,10 +290,10 @@ async def _explain_missing(client: VkClient, ref: PublicRef, tally: RequestTally
         resolved = await client.call(
             "utils.resolveScreenName", {"screen_name": ref.screen_name}, tally
         )
-    _explain_resolved(ref, resolved)
+    explain_resolved(ref, resolved)
 
 
-def _explain_resolved(ref: PublicRef, resolved: Any) -> NoReturn:
+def explain_resolved(ref: PublicRef, resolved: Any) -> NoReturn:
     kind = resolved.get("type") if isinstance(resolved, Mapping) else None
     if kind == "user":
         raise CollectError("not_a_community", "person", f"{ref.key} is a user")
@@ -325,15 +325,15 @@ class _Job:
 
 
 def _read_public(job: _Job, answer: Mapping[str, Any], getbyid_error: int | None) -> None:
-    item = _first_group(answer.get("info"))
+    item = first_group(answer.get("info"))
     if item is None:
         code = getbyid_error if getbyid_error is not None else 100
         check_code = VkApiError("groups.getById", code).check_code
         if check_code != "not_found":
             raise CollectError(check_code, None, f"groups.getById: VK error {code}")
-        _explain_resolved(job.ref, answer.get("resolved"))
+        explain_resolved(job.ref, answer.get("resolved"))
     job.group = GroupInfo.from_vk(item)
-    _check_group(job.group)
+    check_group(job.group)
     job.posts = _posts(answer.get("wall") or [])
 
 
@@ -357,7 +357,7 @@ async def _first_round(client: VkClient, jobs: Sequence[_Job], options: CollectO
     for index, job in enumerate(jobs):
         job.rounds += tally.count
         answer = publics[index] if index < len(publics) else {}
-        failed = not isinstance(answer, Mapping) or _first_group(answer.get("info")) is None
+        failed = not isinstance(answer, Mapping) or first_group(answer.get("info")) is None
         try:
             _read_public(
                 job,
@@ -483,11 +483,11 @@ async def collect_with_calls(
             await _explain_missing(client, ref, tally)
         _raise_group_error(exc, ref)
         raise
-    item = _first_group(answer)
+    item = first_group(answer)
     if item is None:
         await _explain_missing(client, ref, tally)
     group = GroupInfo.from_vk(item)
-    _check_group(group)
+    check_group(group)
     data = PublicData(group=group, fetched_at=fetched_at)
     members = _Members(options, fetched_at)
     plan = plan_sample(group.members_count, options.member_budget, options.rng)
