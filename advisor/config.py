@@ -52,6 +52,8 @@ class Settings(BaseSettings):
 
     # Campaign tracker: ask for fresh numbers this many days after a placement starts.
     tracker_reminder_days: int = Field(default=3, ge=1, le=60)
+    # How often each bot process looks for due reminders (claims are safe across replicas).
+    reminder_poll_seconds: float = Field(default=60, gt=0)
 
     # /healthz and /metrics (Prometheus) of a bot process; off when unset.
     health_port: int | None = Field(default=None, ge=1, le=65535)
