@@ -307,3 +307,21 @@ async def test_every_scenario_step_renders(advisor: Advisor) -> None:
                 await user.payload(f"g:{scenario.id}:{step.id}")
                 topic = load_knowledge().topic(step.topics[0])
                 assert topic.title.upper() in user.text, (scenario.id, step.id)
+
+
+async def test_link_with_my_goes_to_the_audit_and_others_to_the_public_check(
+    advisor: Advisor,
+) -> None:
+    user = ChatUser(advisor)
+    await user.say("Проверь мою группу vk.com/club1")
+    audit_reply = user.text
+    await user.say("меню")
+    await user.say("стоит ли брать рекламу в vk.com/club1?")
+    check_reply = user.text
+    assert "Проверка пабликов по ссылке сейчас не настроена" in check_reply
+    assert audit_reply != check_reply
+    await user.say("/audit vk.com/club1")
+    assert user.text == audit_reply
+    await user.say("меню")
+    await user.say("/check vk.com/club1")
+    assert user.text == check_reply

@@ -53,7 +53,12 @@ _HELP_WORDS = {"/help", "помощь", "help", "справка", "что ты �
 _YES = {"да", "есть", "yes", "ага", "угу", "конечно", "сделано", "готово", "+"}
 _NO = {"нет", "no", "неа", "не сделано", "-"}
 _UNSURE = {"не знаю", "незнаю", "не уверен", "не уверена", "хз", "?"}
-_COMMAND_SCENARIOS = {"/check": "check", "/contest": "contest", "/track": "tracker"}
+_COMMAND_SCENARIOS = {
+    "/check": "check",
+    "/contest": "contest",
+    "/track": "tracker",
+    "/audit": "audit",
+}
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]")
 
 
@@ -133,6 +138,7 @@ class DialogEngine:
         self.link_action = link_action
         self.max_chars = max_chars
         self.router = KeywordRouter(knowledge.scenarios)
+        self.link_router = KeywordRouter(knowledge.scenarios, links=True)
         self._scenarios = {s.id: s for s in knowledge.scenarios}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._check_actions()
@@ -279,13 +285,14 @@ class Turn:
         if lowered in _HELP_WORDS or command == "/help":
             self.show_help()
             return
-        if command in _COMMAND_SCENARIOS:
-            scenario_id = _COMMAND_SCENARIOS[command]
-            original_argument = _command_word(text)[1]
-            if scenario_id == "check" and original_argument:
-                await self.run_action(self.engine.link_action, text=original_argument)
+        if command in _COMMAND_SCENARIOS and self.engine.scenario(_COMMAND_SCENARIOS[command]):
+            scenario = self.engine.scenario(_COMMAND_SCENARIOS[command])
+            assert scenario is not None
+            argument = _command_word(text)[1]
+            if argument and scenario.link_step:
+                await self.enter_link_step(scenario, argument)
             else:
-                await self.start_scenario(scenario_id)
+                await self.start_scenario(scenario.id)
             return
         step = self.current_step()
         if isinstance(step, InputStep):
@@ -295,7 +302,12 @@ class Turn:
             await self.answer_question(step, text)
             return
         if self.engine.find_links(text):
-            await self.run_action(self.engine.link_action, text=text)
+            routed = self.engine.link_router.route(text)
+            scenario = self.engine.scenario(routed) if routed else None
+            if scenario is not None and scenario.link_step:
+                await self.enter_link_step(scenario, text)
+            else:
+                await self.run_action(self.engine.link_action, text=text)
             return
         if step is not None and await self.answer(text, typed=True):
             return
@@ -719,6 +731,14 @@ class Turn:
             self.set_position(self.conv.scenario, step.id, 0)
             self.out[-1] = self.out[-1].model_copy(update={"buttons": self.step_buttons(step)})
         return True
+
+    async def enter_link_step(self, scenario: Scenario, text: str) -> None:
+        """Open the scenario at the step that takes a link, and hand it this message."""
+        step = scenario.step(scenario.link_step or "")
+        assert isinstance(step, InputStep)
+        self.leave_scenario()
+        self.set_position(scenario.id, step.id)
+        await self.run_action(step.action, text=text)
 
     async def run_action(self, name: str, *, text: str) -> None:
         produced = await self.engine.actions[name](

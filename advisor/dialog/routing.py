@@ -12,10 +12,13 @@ _SCAN_CHARS = 400
 
 
 class KeywordRouter:
-    def __init__(self, scenarios: Iterable[Scenario]) -> None:
+    def __init__(self, scenarios: Iterable[Scenario], *, links: bool = False) -> None:
+        """Routes by ``keywords``; with ``links``, by the ``link_words`` of scenarios that take
+        a message with a link."""
         self._by_lemma: dict[str, list[str]] = {}
         for scenario in scenarios:
-            for keyword in scenario.keywords:
+            words = scenario.link_words if links else scenario.keywords
+            for keyword in words:
                 self._by_lemma.setdefault(lemma(keyword), []).append(scenario.id)
 
     def route(self, text: str) -> str | None:

@@ -111,6 +111,14 @@ class Scenario(_Strict):
     keywords: list[str] = Field(
         default=[], description="lemmas that route a free-text message to this scenario"
     )
+    link_step: str | None = Field(
+        default=None, description="the input step that takes a message with a VK link"
+    )
+    link_words: list[str] = Field(
+        default=[],
+        description="lemmas that, beside a VK link, send the message to link_step "
+        "instead of the public check (e.g. «мой» in «проверь мою группу vk.com/…»)",
+    )
 
     @model_validator(mode="after")
     def _graph(self) -> Scenario:
@@ -120,6 +128,10 @@ class Scenario(_Strict):
         known = set(ids)
         if self.start not in known:
             raise ValueError(f"scenario {self.id}: start step {self.start!r} does not exist")
+        if self.link_step is not None and not isinstance(
+            next((s for s in self.steps if s.id == self.link_step), None), InputStep
+        ):
+            raise ValueError(f"scenario {self.id}: link_step must name an input step")
         for step in self.steps:
             targets = [b.goto for b in step.buttons if b.goto]
             following = getattr(step, "next", None)
