@@ -6,7 +6,7 @@ from aiogram.types import BotCommand
 
 from advisor.texts import t
 
-COMMANDS = ("start", "menu", "help", "check", "contest", "track")
+COMMANDS = ("start", "menu", "help", "check", "audit", "contest", "track")
 
 
 def bot_commands() -> list[BotCommand]:
