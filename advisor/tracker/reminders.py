@@ -86,8 +86,11 @@ class ReminderService:
         self.lease = lease
         self.max_attempts = max_attempts
 
-    async def due_reminders(self, now: datetime, limit: int = 50) -> list[DueReminder]:
-        """Claim up to ``limit`` due reminders for this caller and build their messages."""
+    async def due_reminders(
+        self, now: datetime, limit: int = 50, *, channel: str | None = None
+    ) -> list[DueReminder]:
+        """Claim up to ``limit`` due reminders for this caller and build their messages; with
+        ``channel``, only that channel's (a front-end must not claim what it cannot send)."""
         free = and_(
             reminders.c.sent_at.is_(None),
             reminders.c.failed_at.is_(None),
@@ -112,6 +115,8 @@ class ReminderService:
             .order_by(reminders.c.due_at, reminders.c.id)
             .limit(limit)
         )
+        if channel is not None:
+            query = query.where(users.c.channel == channel)
         async with self.engine.connect() as connection:
             candidates = (await connection.execute(query)).all()
         claimed: list[DueReminder] = []
@@ -193,11 +198,14 @@ class ReminderService:
                 permanent,
             )
 
-    async def run_once(self, send: Send, now: datetime | None = None) -> int:
-        """One scheduler tick: claim, send and record every due reminder; the number sent."""
+    async def run_once(
+        self, send: Send, now: datetime | None = None, *, channel: str | None = None
+    ) -> int:
+        """One scheduler tick: claim, send and record every due reminder (of ``channel``, when
+        given); the number sent."""
         moment = now or datetime.now(UTC)
         sent = 0
-        for reminder in await self.due_reminders(moment):
+        for reminder in await self.due_reminders(moment, channel=channel):
             try:
                 await send(reminder.channel, reminder.user_id, reminder.message)
             except ReminderUndeliverable:
