@@ -49,12 +49,6 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str], Awaitable[None]]
 
 
-def display(ref: PublicRef) -> str:
-    if ref.screen_name is not None:
-        return f"vk.com/{ref.screen_name}"
-    return f"vk.com/club{ref.group_id}"
-
-
 def error_message(code: str, problem: str | None, what: str) -> str:
     if code == "not_a_community":
         return t(f"audit.errors.{problem if problem in ('person', 'app') else 'person'}")
@@ -301,7 +295,7 @@ class Auditor:
         if self.token is None:
             log.error("audit: no VK token configured (VK_USER_TOKEN or VK_SERVICE_TOKEN)")
             return error_result(text, "misconfigured", t("audit.errors.no_token"))
-        what = display(ref)
+        what = ref.display
         await _say(progress, t("audit.progress", what=what))
         started = time.perf_counter()
         try:

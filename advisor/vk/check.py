@@ -383,7 +383,7 @@ class PublicChecker:
         self, refs: list[PublicRef], limit: int, say: _SafeProgress, many: bool
     ) -> dict[str, PublicResult]:
         assert self._client is not None
-        first = _display(refs[0]) if refs else ""
+        first = refs[0].display if refs else ""
 
         async def stage(name: str) -> None:
             if many:
@@ -403,7 +403,7 @@ class PublicChecker:
             log.exception("public check: unexpected failure for %s", [r.key for r in refs])
             return {
                 ref.key: error_result(
-                    ref.key, "vk_unavailable", t("check.errors.internal", what=_display(ref))
+                    ref.key, "vk_unavailable", t("check.errors.internal", what=ref.display)
                 )
                 for ref in refs
             }
@@ -416,7 +416,7 @@ class PublicChecker:
     async def _result(
         self, ref: PublicRef, outcome: PublicData | Exception, limit: int, elapsed: float
     ) -> PublicResult:
-        what = _display(ref)
+        what = ref.display
         if isinstance(outcome, CollectError):
             log.info("public check: %s → %s (%s)", ref.key, outcome.code, outcome.detail)
             message = _error_message(outcome.code, outcome.problem, what)
@@ -517,12 +517,6 @@ class PublicChecker:
             members_hidden=data.members_hidden,
             chart=chart,
         )
-
-
-def _display(ref: PublicRef) -> str:
-    if ref.screen_name is not None:
-        return f"vk.com/{ref.screen_name}"
-    return f"vk.com/club{ref.group_id}"
 
 
 def _error_message(code: CheckErrorCode, problem: str | None, what: str) -> str:

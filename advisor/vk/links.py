@@ -101,6 +101,13 @@ class PublicRef:
         return f"id{self.group_id}" if self.group_id is not None else f"@{self.screen_name}"
 
     @property
+    def display(self) -> str:
+        """How the community is named back to the user: its short link."""
+        if self.screen_name is not None:
+            return f"vk.com/{self.screen_name}"
+        return f"vk.com/club{self.group_id}"
+
+    @property
     def api_id(self) -> str:
         """The value for ``groups.getById(group_id=...)``: a number or a screen name."""
         return str(self.group_id) if self.group_id is not None else str(self.screen_name)
