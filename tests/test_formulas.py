@@ -263,8 +263,8 @@ def test_norms_file_holds_the_guide_numbers(norms: Norms) -> None:
     assert (exchange.services_to_test_min, exchange.services_to_test_max) == (3, 5)
     assert (norms.readiness_posts.min_count, norms.readiness_posts.max_count) == (3, 5)
     assert (norms.mutual_pr_partners.min_count, norms.mutual_pr_partners.max_count) == (1, 2)
-    assert norms.free_board_start_subscribers == 100
-    assert norms.mailing_free_days == 3
+    assert norms.free_board_start_subscribers.value == 100
+    assert norms.mailing_free_days.value == 3
 
 
 def test_cited_sections_are_guide_headings(norms: Norms) -> None:

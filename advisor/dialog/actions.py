@@ -208,16 +208,16 @@ async def free_plan(ctx: ActionContext) -> list[Outgoing]:
     norms = ctx.knowledge.norms
     conv = ctx.conversation
     steps: list[str] = []
-    if subscribers < norms.free_board_start_subscribers:
+    if subscribers < norms.free_board_start_subscribers.value:
         steps.append(t("plan.starter_posts"))
-        steps.append(t("plan.empty_group", start=norms.free_board_start_subscribers))
+        steps.append(t("plan.empty_group", start=norms.free_board_start_subscribers.value))
     local = conv.goal == "local_subscribers" or conv.community_type == "events"
     steps.append(t("plan.name_keywords") if local else t("plan.name_brand"))
     if conv.goal == "sales_any_region" or conv.community_type == "commercial":
         steps.append(t("plan.search_posts"))
     steps.append(t("plan.mailing"))
     steps.append(t("plan.comments"))
-    if subscribers >= norms.free_board_start_subscribers:
+    if subscribers >= norms.free_board_start_subscribers.value:
         steps.append(t("plan.mutual_pr", subscribers=format_number(subscribers)))
         steps.append(t("plan.joint_contest"))
     steps.append(t("plan.stories_clips"))

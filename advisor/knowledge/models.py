@@ -196,6 +196,10 @@ class CountRangeNorm(Cited):
     max_count: int = Field(gt=0)
 
 
+class CountNorm(Cited):
+    value: int = Field(gt=0)
+
+
 class Norms(Strict):
     engagement: EngagementNorm
     padding: PaddingNorm
@@ -208,8 +212,8 @@ class Norms(Strict):
     exchange: ExchangeNorm
     readiness_posts: CountRangeNorm
     mutual_pr_partners: CountRangeNorm
-    free_board_start_subscribers: int = Field(gt=0)
-    mailing_free_days: int = Field(gt=0)
+    free_board_start_subscribers: CountNorm
+    mailing_free_days: CountNorm
 
 
 # --- The whole knowledge base ------------------------------------------------------------------
