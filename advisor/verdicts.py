@@ -137,10 +137,13 @@ class PlacementStats(_Frozen):
 def _shown(value: float, *limits: float) -> str:
     """``value`` with enough decimals (up to 3) not to print like a different limit beside it.
 
-    Without this, 9.96% against a 10% norm would read «ниже нормы: 10% < 10%».
+    Without this, 9.96% against a 10% norm would read «ниже нормы: 10% < 10%»; and a small
+    non-zero value such as 0.0125% keeps its first significant digit instead of reading «0%».
     """
-    for digits in (1, 2, 3):
+    for digits in (1, 2, 3, 4):
         text = fmt_number(value, digits)
+        if value and text in ("0", "-0"):
+            continue
         if all(text != fmt_number(limit, digits) for limit in limits if limit != value):
             return text
     return text
