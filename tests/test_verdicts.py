@@ -659,7 +659,8 @@ def test_every_rule_is_covered_and_cites_a_guide_heading(norms: Norms, headings:
 
 
 def test_small_non_zero_shares_do_not_read_as_zero() -> None:
-    assert v._shown(0.0125) == "0,0125"
+    assert v._shown(0.0125) == "0,01"
+    assert v._shown(0.0004) == "0,0004"
     assert v._shown(0.02) == "0,02"
     assert v._shown(0.0) == "0"
     assert v._shown(12.34) == "12,3"
