@@ -58,9 +58,16 @@ class Delivery:
         self._blocked: set[int] = set()
 
     async def send(
-        self, chat_id: int, replies: list[Outgoing], *, edit: Message | None = None
+        self,
+        chat_id: int,
+        replies: list[Outgoing],
+        *,
+        edit: Message | None = None,
+        raise_refused: bool = False,
     ) -> None:
-        """Deliver ``replies``; when they are one plain text, edit ``edit`` in place instead."""
+        """Deliver ``replies``; when they are one plain text, edit ``edit`` in place instead.
+        A chat that refuses messages is logged once, or with ``raise_refused`` the
+        ``TelegramForbiddenError`` is left to the caller (a reminder is then dropped)."""
         try:
             if (
                 edit is not None
@@ -72,6 +79,8 @@ class Delivery:
             for reply in replies:
                 await self._send_reply(chat_id, reply)
         except TelegramForbiddenError as error:
+            if raise_refused:
+                raise
             # The user blocked the bot (or left): retrying cannot help, and one line says it.
             if chat_id not in self._blocked:
                 self._blocked.add(chat_id)

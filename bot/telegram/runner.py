@@ -11,21 +11,25 @@ import gc
 import logging
 import secrets
 import signal
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramForbiddenError
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
 from advisor.app import Advisor
 from advisor.config import Settings
+from advisor.dialog.types import Outgoing
 from advisor.storage.store import ConversationStore
+from advisor.tracker.reminders import ReminderService, ReminderUndeliverable
 from bot.telegram.commands import bot_commands
 from bot.telegram.delivery import Delivery
 from bot.telegram.handlers import build_router
-from bot.telegram.middlewares import InFlight, OncePerUpdate
+from bot.telegram.middlewares import CHANNEL, InFlight, OncePerUpdate
 from bot.telegram.session import create_bot
 
 log = logging.getLogger(__name__)
@@ -61,6 +65,24 @@ async def _forget_old_updates(store: ConversationStore) -> None:
         await asyncio.sleep(FORGET_EVERY_SECONDS)
 
 
+async def _send_reminders(
+    service: ReminderService,
+    send: Callable[[str, str, Outgoing], Awaitable[None]],
+    every: float,
+    stop: asyncio.Event,
+) -> None:
+    """A tick every ``every`` seconds until ``stop``; a tick once begun is never cut short."""
+    while not stop.is_set():
+        try:
+            sent = await service.run_once(send, channel=CHANNEL)
+            if sent:
+                log.info("sent %d reminders", sent)
+        except Exception:
+            log.exception("the reminder tick failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+
+
 def webhook_secret(settings: Settings) -> str:
     """The configured secret, or a fresh one: Telegram learns it from setWebhook either way."""
     if settings.telegram_webhook_secret is not None:
@@ -77,16 +99,49 @@ class TelegramBot:
         self.advisor = advisor
         self.bot = bot
         self.dispatcher, self.in_flight = build_dispatcher(advisor, bot)
+        self.delivery: Delivery = self.dispatcher["delivery"]
         self._pruning: asyncio.Task[None] | None = None
+        self._reminding: asyncio.Task[None] | None = None
+        self._stop_reminding = asyncio.Event()
         self.dispatcher.startup.register(self._on_startup)
         self.dispatcher.shutdown.register(self._on_shutdown)
 
     async def _on_startup(self) -> None:
         await self.bot.set_my_commands(bot_commands())
         self._pruning = asyncio.create_task(_forget_old_updates(self.advisor.store))
+        self._reminding = asyncio.create_task(
+            _send_reminders(
+                ReminderService(self.advisor.db),
+                self.send_reminder,
+                self.settings.reminder_poll_seconds,
+                self._stop_reminding,
+            )
+        )
+
+    async def send_reminder(self, channel: str, user_id: str, message: Outgoing) -> None:
+        """The tracker's reminder to a chat, through the usual delivery."""
+        try:
+            await self.delivery.send(int(user_id), [message], raise_refused=True)
+        except TelegramForbiddenError as error:
+            raise ReminderUndeliverable(error.message) from error
+
+    async def _finish_reminders(self) -> None:
+        self._stop_reminding.set()
+        if self._reminding is None:
+            return
+        done, _ = await asyncio.wait({self._reminding}, timeout=DRAIN_SECONDS)
+        if not done:
+            # Its claims expire after the service's lease and are sent again then.
+            log.warning("stopping in the middle of sending reminders")
+            self._reminding.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reminding
 
     async def _on_shutdown(self) -> None:
-        if not await self.in_flight.drain(DRAIN_SECONDS):
+        drained, _ = await asyncio.gather(
+            self.in_flight.drain(DRAIN_SECONDS), self._finish_reminders()
+        )
+        if not drained:
             log.warning("stopping with %d updates still being handled", self.in_flight.count)
         if self._pruning is not None:
             self._pruning.cancel()
