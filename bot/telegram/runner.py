@@ -26,6 +26,7 @@ from advisor.config import Settings
 from advisor.dialog.types import Outgoing
 from advisor.storage.store import ConversationStore
 from advisor.tracker.reminders import ReminderService, ReminderUndeliverable
+from bot.health import start_health_server
 from bot.telegram.commands import bot_commands
 from bot.telegram.delivery import Delivery
 from bot.telegram.handlers import build_router
@@ -209,7 +210,9 @@ async def run_telegram(settings: Settings) -> int:
     except BaseException:
         await bot.session.close()
         raise
+    health = None
     try:
+        health = await start_health_server(advisor)
         telegram = TelegramBot(settings, advisor, bot)
         # What is loaded by now (aiogram's types, the knowledge, dictionaries) lives as long as
         # the process: keep it out of garbage collection, whose full passes over it stalled
@@ -220,6 +223,8 @@ async def run_telegram(settings: Settings) -> int:
         else:
             await telegram.poll()
     finally:
+        if health is not None:
+            await health.cleanup()
         await bot.session.close()
         await advisor.close()
     return 0
