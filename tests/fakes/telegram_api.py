@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import random
 import re
 import secrets
 import time
@@ -308,6 +309,14 @@ class FakeTelegram:
         self._runner: web.AppRunner | None = None
         self._delivery: asyncio.Task[None] | None = None
         self._in_delivery: set[int] = set()
+        self._delivery_wake = asyncio.Event()
+        # Webhook delivery: Telegram waits about a minute for an answer, then retries.
+        self.webhook_timeout = 60.0
+        self.webhook_retry_seconds = 0.5
+        self.webhook_targets: list[str] = []
+        self.webhook_duplicates = 0.0
+        self.webhook_log: list[WebhookDelivery] = []
+        self._rng = random.Random(0)
         self.base_url = ""
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -326,6 +335,7 @@ class FakeTelegram:
 
     async def __aexit__(self, *exc: object) -> None:
         self._closing = True
+        self._delivery_wake.set()
         await self._notify()
         if self._poller is not None and not self._poller.done():
             self._poller.set_result(None)
@@ -413,6 +423,7 @@ class FakeTelegram:
         }
 
     def _wake(self) -> None:
+        self._delivery_wake.set()
         if self._poller is not None and not self._poller.done():
             self._poller.set_result(None)
         if self.webhook is not None:
@@ -948,51 +959,139 @@ class FakeTelegram:
 
     # --- webhook delivery ----------------------------------------------------------------------
 
+    def spread_webhooks(self, urls: list[str], *, duplicates: float = 0.0, seed: int = 0) -> None:
+        """Deliver webhook updates to these servers instead of the registered URL, as a reverse
+        proxy in front of several bot replicas does: each delivery goes to a server picked at
+        random (a failed one is retried on a new pick), and a ``duplicates`` share of the
+        updates is posted to two servers at the same moment. An update counts as delivered when
+        any server answered 2xx."""
+        self.webhook_targets = list(urls)
+        self.webhook_duplicates = duplicates
+        self._rng = random.Random(seed)
+
     def _ensure_delivery(self) -> None:
         if self._delivery is None or self._delivery.done():
             self._delivery = asyncio.get_running_loop().create_task(self._deliver_forever())
 
-    async def _deliver_forever(self) -> None:
-        async with ClientSession(timeout=ClientTimeout(total=10)) as http:
-            while not self._closing and self.webhook is not None:
-                batch = [u for u in self.pending if u["update_id"] not in self._in_delivery]
-                if not batch:
-                    await self.wait_for(
-                        lambda: (
-                            self._closing
-                            or self.webhook is None
-                            or any(u["update_id"] not in self._in_delivery for u in self.pending)
-                        ),
-                        seconds=3600,
-                    )
-                    continue
-                # Updates go one at a time, in order, like Telegram does for a single chat.
-                for update in batch:
-                    await self._post_update(http, update)
+    def _startable(self, busy: set[object]) -> list[tuple[object, dict[str, Any]]]:
+        """The oldest pending update of every chat that has none in delivery."""
+        seen: set[object] = set()
+        ready = []
+        for update in self.pending:
+            chat = webhook_chat(update)
+            if chat in seen:
+                continue
+            seen.add(chat)
+            if chat not in busy and update["update_id"] not in self._in_delivery:
+                ready.append((chat, update))
+        return ready
 
-    async def _post_update(self, http: ClientSession, update: dict[str, Any]) -> None:
+    async def _deliver_forever(self) -> None:
+        # Like Telegram: one chat's updates one at a time and in order, the next only after the
+        # previous one was answered 2xx; different chats at once, up to max_connections.
+        busy: set[object] = set()
+        tasks: set[asyncio.Task[None]] = set()
+        timeout = ClientTimeout(total=self.webhook_timeout)
+        async with ClientSession(timeout=timeout) as http:
+            try:
+                while not self._closing and self.webhook is not None:
+                    self._delivery_wake.clear()
+                    room = self.webhook["max_connections"] - len(tasks)
+                    for chat, update in self._startable(busy)[: max(room, 0)]:
+                        busy.add(chat)
+                        task = asyncio.create_task(self._deliver_chat(http, chat, update, busy))
+                        tasks.add(task)
+                        task.add_done_callback(tasks.discard)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._delivery_wake.wait(), 1.0)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _deliver_chat(
+        self, http: ClientSession, chat: object, update: dict[str, Any], busy: set[object]
+    ) -> None:
+        try:
+            status = await self._post_update(http, update)
+            if not 200 <= status < 300:
+                # The chat's later updates wait behind the failed one, as at Telegram.
+                await asyncio.sleep(self.webhook_retry_seconds)
+        finally:
+            busy.discard(chat)
+            self._delivery_wake.set()
+
+    def _targets(self, registered: str) -> list[str]:
+        if not self.webhook_targets:
+            return [registered]
+        first = self._rng.choice(self.webhook_targets)
+        others = [url for url in self.webhook_targets if url != first]
+        if others and self._rng.random() < self.webhook_duplicates:
+            return [first, self._rng.choice(others)]
+        return [first]
+
+    async def _post_once(
+        self, http: ClientSession, url: str, body: str, headers: dict[str, str]
+    ) -> int:
+        try:
+            async with http.post(url, data=body, headers=headers) as resp:
+                await resp.read()
+                return resp.status
+        except Exception:  # any failure means "deliver again later"
+            return 0
+
+    async def _post_update(self, http: ClientSession, update: dict[str, Any]) -> int:
         webhook = self.webhook
         if webhook is None:
-            return
+            return 0
         headers = {"Content-Type": "application/json"}
         if webhook["secret_token"]:
             headers["X-Telegram-Bot-Api-Secret-Token"] = webhook["secret_token"]
+        targets = self._targets(webhook["url"])
+        body = json.dumps(update)
         self._in_delivery.add(update["update_id"])
         try:
-            async with http.post(webhook["url"], data=json.dumps(update), headers=headers) as resp:
-                status = resp.status
-                await resp.read()
-        except Exception:  # any failure means "deliver again later"
-            status = 0
+            statuses = await asyncio.gather(
+                *(self._post_once(http, url, body, headers) for url in targets)
+            )
         finally:
             self._in_delivery.discard(update["update_id"])
+        status = next((s for s in statuses if 200 <= s < 300), statuses[0])
+        now = time.monotonic()
+        for url, each in zip(targets, statuses, strict=True):
+            self.webhook_log.append(WebhookDelivery(update["update_id"], url, each, now))
         self.webhook_deliveries.append((update["update_id"], status))
         if 200 <= status < 300:
             with contextlib.suppress(ValueError):
                 self.pending.remove(update)
-        else:
-            await asyncio.sleep(0.5)
         await self._notify()
+        return status
+
+
+def webhook_chat(update: dict[str, Any]) -> object:
+    """The chat an update belongs to (Telegram orders deliveries per chat); an update that
+    names none is a chat of its own."""
+    for kind in ("message", "edited_message", "callback_query"):
+        body = update.get(kind)
+        if not isinstance(body, dict):
+            continue
+        chat = body.get("chat")
+        if kind == "callback_query":
+            message = body.get("message")
+            chat = message.get("chat") if isinstance(message, dict) else body.get("from")
+        if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+            return chat["id"]
+    return ("update", repr(update.get("update_id")))
+
+
+@dataclass
+class WebhookDelivery:
+    """One POST of an update to a webhook server."""
+
+    update_id: int
+    url: str
+    status: int  # 0: no answer (connection refused or reset, timeout)
+    at: float
 
 
 def _png_size(data: bytes) -> tuple[int, int]:

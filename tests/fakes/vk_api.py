@@ -30,6 +30,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .vk_callback import CallbackDelivery
 from .vk_data import (
     AppSpec,
     Community,
@@ -248,6 +249,7 @@ class FakeVK:
         self.upload_server_id = UPLOAD_SERVER_ID
 
         self.longpoll = LongPoll("")
+        self.callback: CallbackDelivery | None = None
         self._stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
@@ -282,6 +284,8 @@ class FakeVK:
     async def stop(self) -> None:
         self._stopping.set()
         self.longpoll.close()
+        if self.callback is not None:
+            await self.callback.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -498,6 +502,14 @@ class FakeVK:
         answer = await self.longpoll.poll(params.get("key"), params.get("ts"), wait)
         return web.json_response(answer, dumps=_dumps)
 
+    def serve_callback(
+        self, urls: list[str], *, secret: str | None, duplicates: float = 0.0, seed: int = 0
+    ) -> CallbackDelivery:
+        """From now on events are POSTed to these Callback API servers instead of waiting in
+        the long poll (see vk_callback.py)."""
+        self.callback = CallbackDelivery(urls, secret=secret, duplicates=duplicates, seed=seed)
+        return self.callback
+
     def longpoll_fail(self, code: int) -> None:
         """The next (or the waiting) long poll answers {"failed": code} (1, 2 or 3)."""
         self.longpoll.fail(code)
@@ -520,7 +532,10 @@ class FakeVK:
             "object": object,
         }
         self._record_violations(self.schema.validate_event(event))
-        self.longpoll.push(event)
+        if self.callback is not None:
+            self.callback.push(event)
+        else:
+            self.longpoll.push(event)
         return event
 
     def _next_message_ids(self, peer_id: int) -> tuple[int, int]:
