@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +20,8 @@ from sqlalchemy.engine import make_url
 
 from advisor.app import Advisor
 from advisor.config import DEFAULT_DB_PATH, Settings
+from advisor.dialog.types import Outgoing
+from advisor.tracker.reminders import ReminderService, ReminderUndeliverable
 from advisor.vk.api import VkApiError, VkClient, VkUnavailable
 from bot.health import start_health_server
 from bot.vk.batch import CallBatcher
@@ -27,8 +29,10 @@ from bot.vk.callback import CallbackServer
 from bot.vk.dispatch import PerKeySerial
 from bot.vk.events import VkAction, parse_update
 from bot.vk.frontend import CHANNEL, VkFrontend
+from bot.vk.keyboards import KeyboardMode
 from bot.vk.longpoll import HandledTs, LongPoll
-from bot.vk.sender import VkSender
+from bot.vk.outgoing import plan_reply
+from bot.vk.sender import UNREACHABLE_CODES, VkSender
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +43,9 @@ CALLBACK_HOST = "0.0.0.0"
 # VK retries a callback for minutes and long poll keeps hours of history: a day covers both.
 DEDUP_KEEP = timedelta(days=1)
 DEDUP_PRUNE_EVERY = 6 * 3600.0
+# A reminder answers no event, so the person's client is unknown: an inline keyboard of text
+# buttons is shown by every client that has inline keyboards, and a press arrives as message_new.
+REMINDER_KEYBOARD = KeyboardMode.INLINE_TEXT
 
 
 def route_vkbottle_logs() -> None:
@@ -78,6 +85,24 @@ async def _prune_dedup(advisor: Advisor) -> None:
         except Exception:
             log.warning("VK: pruning handled event ids failed", exc_info=True)
         await asyncio.sleep(DEDUP_PRUNE_EVERY)
+
+
+async def _send_reminders(
+    service: ReminderService,
+    send: Callable[[str, str, Outgoing], Awaitable[None]],
+    every: float,
+    stop: asyncio.Event,
+) -> None:
+    """A tick every ``every`` seconds until ``stop``; a tick once begun is never cut short."""
+    while not stop.is_set():
+        try:
+            sent = await service.run_once(send, channel=CHANNEL)
+            if sent:
+                log.info("VK: sent %d reminders", sent)
+        except Exception:
+            log.exception("VK: the reminder tick failed")
+        with suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
 
 
 def _config_problem(settings: Settings) -> str | None:
@@ -135,7 +160,8 @@ class VkBot:
         self.client = client
         self.http = http
         self.group_id = group_id
-        frontend = VkFrontend(advisor, VkSender(calls, http, settings.vk_request_timeout))
+        self.sender = VkSender(calls, http, settings.vk_request_timeout)
+        frontend = VkFrontend(advisor, self.sender)
         self.serial: PerKeySerial[VkAction] = PerKeySerial(frontend.handle, MAX_CONCURRENT_PEOPLE)
         self.queued = advisor.metrics.queue_depth.labels(CHANNEL)
         self.stop = asyncio.Event()
@@ -181,12 +207,41 @@ class VkBot:
         await self.callback.start(CALLBACK_HOST, settings.vk_callback_port)
         return asyncio.create_task(self.stop.wait())
 
+    async def send_reminder(self, channel: str, user_id: str, message: Outgoing) -> None:
+        """The tracker's reminder to a person. Its random_ids come from the person and the text,
+        so a send repeated after a lost answer (this tick or a later one) is not shown twice."""
+        peer_id = int(user_id)
+        pieces = plan_reply([message], REMINDER_KEYBOARD)
+        try:
+            await self.sender.send_or_raise(peer_id, f"reminder:{peer_id}:{message.text}", pieces)
+        except VkApiError as exc:
+            if exc.vk_code in UNREACHABLE_CODES:
+                raise ReminderUndeliverable(f"VK error {exc.vk_code}") from exc
+            raise
+
+    async def _finish_reminders(self, reminding: asyncio.Task[None]) -> None:
+        done, _ = await asyncio.wait({reminding}, timeout=DRAIN_SECONDS)
+        if not done:
+            # Its claims expire after the service's lease and are sent again then.
+            log.warning("VK: stopping in the middle of sending reminders")
+            reminding.cancel()
+            with suppress(asyncio.CancelledError):
+                await reminding
+
     async def serve(self) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop.set)
         source = await self._start_source()
         pruner = asyncio.create_task(_prune_dedup(self.advisor))
+        reminding = asyncio.create_task(
+            _send_reminders(
+                ReminderService(self.advisor.db),
+                self.send_reminder,
+                self.settings.reminder_poll_seconds,
+                self.stop,
+            )
+        )
         stopper = asyncio.create_task(self.stop.wait())
         code = 0
         try:
@@ -195,6 +250,7 @@ class VkBot:
                 code = _failure_code(source)
             log.info("VK bot stopping")
         finally:
+            self.stop.set()  # the reminder loop ends after the tick in hand
             for task in (source, stopper, pruner):
                 task.cancel()
             for task in (source, stopper, pruner):
@@ -202,7 +258,9 @@ class VkBot:
                     await task
             if self.callback is not None:
                 await self.callback.stop()
-            await self.serial.drain(DRAIN_SECONDS)
+            await asyncio.gather(
+                self.serial.drain(DRAIN_SECONDS), self._finish_reminders(reminding)
+            )
             if self.state is not None:
                 self.state.save()
             for sig in (signal.SIGTERM, signal.SIGINT):

@@ -70,6 +70,17 @@ class VkSender:
                 return False
         return True
 
+    async def send_or_raise(self, peer_id: int, key: str, pieces: Sequence[Piece]) -> None:
+        """Sends the pieces in order with random_ids derived from ``key``, so sending them again
+        shows nothing twice; the first failure is raised, with no apology (the caller retries)."""
+        calls = [
+            ("messages.send", await self._piece_params(peer_id, random_id(key, index), piece))
+            for index, piece in enumerate(pieces)
+        ]
+        for outcome in await self.calls.call_group(calls) if calls else []:
+            if isinstance(outcome, BaseException):
+                raise outcome
+
     async def _failed(self, peer_id: int, event_id: str, index: int, exc: BaseException) -> None:
         if isinstance(exc, VkApiError) and exc.vk_code in UNREACHABLE_CODES:
             log.info(
