@@ -27,7 +27,7 @@ from tests.telegram_driver import BotProcess
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-POLL_SECONDS = 0.2
+POLL_SECONDS = 0.1
 REMINDER = "Пора обновить цифры по размещению"
 BUTTON = "Обновить цифры"
 
