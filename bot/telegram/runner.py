@@ -160,7 +160,13 @@ class TelegramBot:
         app = web.Application()
         # Dispatcher shutdown first (it drains updates in flight), the Bot session after it.
         setup_application(app, self.dispatcher, bot=self.bot)
-        handler = SimpleRequestHandler(self.dispatcher, self.bot, secret_token=secret)
+        # Answered after the turn, not on arrival: Telegram sends a chat's next update only
+        # once this one is answered, so with several replicas one person's updates are still
+        # handled in order, and an update a dying replica never finished is delivered again.
+        # (aiogram answers anyway after 55 s and finishes the turn in the background.)
+        handler = SimpleRequestHandler(
+            self.dispatcher, self.bot, handle_in_background=False, secret_token=secret
+        )
         handler.register(app, path=urlsplit(url).path or "/")
 
         async def register_webhook(_: web.Application) -> None:

@@ -1,0 +1,189 @@
+"""Two real `promo-advisor telegram` replicas (webhook mode) on one PostgreSQL and one Redis.
+
+The fake Bot API delivers updates the way Telegram and a reverse proxy in front of the replicas
+do: a chat's updates one at a time and in order, chats at once, each delivery to a replica
+picked at random, some updates posted to both replicas at the same moment. Every person must see
+every answer exactly once and in order; a replica killed with SIGKILL loses nothing that was
+confirmed; PostgreSQL restarted under load costs an apology, not the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import select
+
+from advisor.storage.db import create_engine
+from advisor.storage.tables import checklist_answers, users
+from bot.telegram.keyboards import EnginePress
+from tests.fakes.telegram_api import BotMessage, FakeTelegram, TelegramUser
+from tests.replicas import (
+    TelegramReplica,
+    backing_env,
+    health,
+    log_problems,
+    migrate,
+    start_all,
+    stop_all,
+)
+from tests.services import RedisServer
+
+# The presses after /start: a section, the profile, the checklist and four answers. Each one
+# is only valid in the state the one before leaves, so a press handled out of order, twice or
+# not at all shows up as a different answer.
+PRESSES = [
+    "s:prepare",
+    "a:profile:type:0:commercial",
+    "a:profile:goal:0:sales_any_region",
+    "g:prepare:checklist",
+    "a:prepare:checklist:0:y",
+    "a:prepare:checklist:1:n",
+    "a:prepare:checklist:2:u",
+    "a:prepare:checklist:3:y",
+]
+# What the four answers store (the checklist's first items of a commercial community).
+EXPECTED_ANSWERS = {"starter_posts": "yes", "cover": "no", "info_block": "unsure", "goods": "yes"}
+SEND_METHODS = ("sendMessage", "editMessageText", "sendPhoto", "sendDocument")
+
+
+@pytest.fixture
+async def redis_url(redis_service: RedisServer) -> str:
+    """The session's Redis, emptied: update ids of the fakes repeat from test to test."""
+    client = Redis.from_url(redis_service.url)
+    try:
+        await client.flushdb()
+    finally:
+        await client.aclose()
+    return redis_service.url
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+def press_update(tg: FakeTelegram, user: TelegramUser, message: BotMessage, payload: str) -> Any:
+    data = EnginePress(payload=payload).pack()
+    return tg.enqueue(tg.callback_update(user.id, message, data))
+
+
+def answers_of(tg: FakeTelegram, chat_id: int) -> list[tuple[str, str]]:
+    """What the person saw, in order: sends and edits with the text they showed."""
+    return [(o.kind, o.text) for o in tg.outputs[chat_id] if o.kind != "action"]
+
+
+def send_calls(tg: FakeTelegram, chat_id: int) -> int:
+    """Every attempt to show something in the chat, refused ones included."""
+    return sum(len(tg.calls_to(method, chat_id)) for method in SEND_METHODS)
+
+
+async def greet(tg: FakeTelegram, user: TelegramUser) -> BotMessage:
+    await user.say("/start", seconds=60)
+    assert "Здравствуйте" in user.text, user.text
+    return user.messages()[-1]
+
+
+async def play_control(tg: FakeTelegram, user: TelegramUser) -> None:
+    """The reference: one press at a time, each after the previous answer arrived."""
+    menu = await greet(tg, user)
+    for payload in PRESSES:
+        mark = len(user.outputs)
+        press_update(tg, user, menu, payload)
+        await tg.settle(user.id, mark, seconds=60)
+
+
+async def play_burst(tg: FakeTelegram, user: TelegramUser) -> None:
+    """All presses at once, as a person tapping fast (or a slow network) would send them."""
+    menu = await greet(tg, user)
+    for payload in PRESSES:
+        press_update(tg, user, menu, payload)
+
+
+async def wait_delivered(tg: FakeTelegram, people: list[TelegramUser], expected: int) -> None:
+    deadline = time.monotonic() + 120
+    while tg.pending or any(len(answers_of(tg, p.id)) < expected for p in people):
+        assert time.monotonic() < deadline, (
+            f"{len(tg.pending)} updates undelivered; answers: "
+            f"{sorted(len(answers_of(tg, p.id)) for p in people)[:10]} of {expected}"
+        )
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(1.0)  # anything doubled would arrive now
+
+
+async def stored_answers(database_url: str, chat_ids: list[int]) -> dict[str, dict[str, str]]:
+    engine = create_engine(database_url)
+    query = (
+        select(users.c.external_id, checklist_answers.c.item_id, checklist_answers.c.answer)
+        .select_from(users.join(checklist_answers, checklist_answers.c.user_id == users.c.id))
+        .where(users.c.channel == "telegram")
+    )
+    try:
+        async with engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+    finally:
+        await engine.dispose()
+    stored: dict[str, dict[str, str]] = {str(chat): {} for chat in chat_ids}
+    for row in rows:
+        stored.setdefault(row.external_id, {})[row.item_id] = row.answer
+    return stored
+
+
+def replicas_of(tg: FakeTelegram, root: Path, env: dict[str, str]) -> list[TelegramReplica]:
+    return [TelegramReplica(tg, root / f"replica-{n}", env) for n in (1, 2)]
+
+
+def check_logs(replicas: list[TelegramReplica], allowed: tuple[str, ...] = ()) -> None:
+    for replica in replicas:
+        log = replica.log_text()
+        assert log_problems(log, allowed) == [], log[-4000:]
+        assert TelegramReplica.__name__ and replica.tg.token not in log
+
+
+async def test_every_answer_once_and_in_order_across_two_replicas(
+    tg: FakeTelegram, postgres_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    await migrate(postgres_url)
+    replicas = replicas_of(tg, tmp_path, backing_env(postgres_url, redis_url))
+    await start_all(replicas)
+    try:
+        tg.spread_webhooks([r.url for r in replicas], duplicates=0.3, seed=8)
+        for replica in replicas:
+            assert await health(replica.health_port) == (
+                200,
+                {"status": "ok", "database": True, "redis": True},
+            )
+
+        control = tg.user()
+        await play_control(tg, control)
+        expected = answers_of(tg, control.id)
+        assert len(expected) >= len(PRESSES) + 1
+        assert "Вопрос 5 из" in expected[-1][1]
+
+        people = [tg.user() for _ in range(40)]
+        await asyncio.gather(*(play_burst(tg, person) for person in people))
+        await wait_delivered(tg, people, len(expected))
+
+        for person in people:
+            assert answers_of(tg, person.id) == expected, person.id
+            assert send_calls(tg, person.id) == send_calls(tg, control.id), person.id
+        assert tg.unanswered_callbacks() == []
+        stored = await stored_answers(postgres_url, [p.id for p in [control, *people]])
+        assert all(answers == EXPECTED_ANSWERS for answers in stored.values()), stored
+
+        # Both replicas did part of the work, and some updates reached both of them.
+        served = {d.url for d in tg.webhook_log if d.status == 200}
+        assert served == {r.url for r in replicas}
+        doubled = {d.update_id for d in tg.webhook_log if d.status == 200}
+        posts = [d.update_id for d in tg.webhook_log]
+        assert len(posts) > len(doubled) + 20, "too few updates were posted twice"
+    finally:
+        codes = await stop_all(replicas)
+    assert codes == [0, 0]
+    check_logs(replicas)
