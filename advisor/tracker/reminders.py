@@ -17,6 +17,8 @@ only then can another replica send it again. Keep ``lease`` well above the time 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -197,6 +199,21 @@ class ReminderService:
                 attempts,
                 permanent,
             )
+
+    async def run_every(
+        self, send: Send, every: float, stop: asyncio.Event, *, channel: str | None = None
+    ) -> None:
+        """A front-end's scheduler: a tick every ``every`` seconds until ``stop`` is set; a tick
+        once begun is never cut short, so no send is abandoned half-way."""
+        while not stop.is_set():
+            try:
+                sent = await self.run_once(send, channel=channel)
+                if sent:
+                    log.info("sent %d %s reminders", sent, channel or "")
+            except Exception:
+                log.exception("the %s reminder tick failed", channel or "")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every)
 
     async def run_once(
         self, send: Send, now: datetime | None = None, *, channel: str | None = None

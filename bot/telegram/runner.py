@@ -11,7 +11,6 @@ import gc
 import logging
 import secrets
 import signal
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -66,24 +65,6 @@ async def _forget_old_updates(store: ConversationStore) -> None:
         await asyncio.sleep(FORGET_EVERY_SECONDS)
 
 
-async def _send_reminders(
-    service: ReminderService,
-    send: Callable[[str, str, Outgoing], Awaitable[None]],
-    every: float,
-    stop: asyncio.Event,
-) -> None:
-    """A tick every ``every`` seconds until ``stop``; a tick once begun is never cut short."""
-    while not stop.is_set():
-        try:
-            sent = await service.run_once(send, channel=CHANNEL)
-            if sent:
-                log.info("sent %d reminders", sent)
-        except Exception:
-            log.exception("the reminder tick failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), every)
-
-
 def webhook_secret(settings: Settings) -> str:
     """The configured secret, or a fresh one: Telegram learns it from setWebhook either way."""
     if settings.telegram_webhook_secret is not None:
@@ -111,11 +92,11 @@ class TelegramBot:
         await self.bot.set_my_commands(bot_commands())
         self._pruning = asyncio.create_task(_forget_old_updates(self.advisor.store))
         self._reminding = asyncio.create_task(
-            _send_reminders(
-                ReminderService(self.advisor.db),
+            ReminderService(self.advisor.db).run_every(
                 self.send_reminder,
                 self.settings.reminder_poll_seconds,
                 self._stop_reminding,
+                channel=CHANNEL,
             )
         )
 

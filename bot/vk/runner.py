@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -85,24 +85,6 @@ async def _prune_dedup(advisor: Advisor) -> None:
         except Exception:
             log.warning("VK: pruning handled event ids failed", exc_info=True)
         await asyncio.sleep(DEDUP_PRUNE_EVERY)
-
-
-async def _send_reminders(
-    service: ReminderService,
-    send: Callable[[str, str, Outgoing], Awaitable[None]],
-    every: float,
-    stop: asyncio.Event,
-) -> None:
-    """A tick every ``every`` seconds until ``stop``; a tick once begun is never cut short."""
-    while not stop.is_set():
-        try:
-            sent = await service.run_once(send, channel=CHANNEL)
-            if sent:
-                log.info("VK: sent %d reminders", sent)
-        except Exception:
-            log.exception("VK: the reminder tick failed")
-        with suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), every)
 
 
 def _config_problem(settings: Settings) -> str | None:
@@ -235,11 +217,11 @@ class VkBot:
         source = await self._start_source()
         pruner = asyncio.create_task(_prune_dedup(self.advisor))
         reminding = asyncio.create_task(
-            _send_reminders(
-                ReminderService(self.advisor.db),
+            ReminderService(self.advisor.db).run_every(
                 self.send_reminder,
                 self.settings.reminder_poll_seconds,
                 self.stop,
+                channel=CHANNEL,
             )
         )
         stopper = asyncio.create_task(self.stop.wait())
