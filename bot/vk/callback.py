@@ -2,12 +2,17 @@
 
 ``confirmation`` is answered with ``VK_CALLBACK_CONFIRMATION``; a request whose ``secret`` is not
 ``VK_CALLBACK_SECRET`` (or names another community) is refused with 403. Any other event is
-answered "ok" at once and handled afterwards; VK retries an event it got no "ok" for, and the
+answered "ok" once it has been handled (the person answered), or after ANSWER_WITHIN seconds,
+whichever comes first; the turn then goes on. Answering after the turn keeps one person's events
+in order when several replicas share the traffic: the next event is sent after this "ok", so it
+cannot overtake this one on another replica. VK retries an event it got no "ok" for, and the
 retry is recognised by its ``event_id`` when it is handled.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import json
 import logging
@@ -19,8 +24,12 @@ from pydantic import SecretStr
 
 log = logging.getLogger(__name__)
 
-EventSink = Callable[[dict[str, Any]], None]
+EventSink = Callable[[dict[str, Any], Callable[[], None]], None]
+"""Takes an event and a callback to call once the event is handled."""
 MAX_BODY_BYTES = 256 * 1024
+# VK stops posting to a server whose answers keep failing, and a slow answer is a failure; a
+# slow turn (a public check) is answered "ok" after this long and carries on.
+ANSWER_WITHIN = 5.0
 
 
 class CallbackServer:
@@ -73,7 +82,15 @@ class CallbackServer:
             log.info("VK callback: confirmation requested")
             return web.Response(text=self.confirmation.get_secret_value())
         body.pop("secret", None)
-        self.sink(body)
+        handled = asyncio.get_running_loop().create_future()
+
+        def done() -> None:
+            if not handled.done():
+                handled.set_result(None)
+
+        self.sink(body, done)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(handled), ANSWER_WITHIN)
         return web.Response(text="ok")
 
     async def start(self, host: str, port: int) -> None:

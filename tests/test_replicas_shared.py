@@ -1,0 +1,121 @@
+"""What replicas share besides conversations: the pace of one token's API calls (Redis), and
+the Callback API's "ok" that waits for the turn (so a person's next event cannot overtake it)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from pydantic import SecretStr
+
+from advisor.config import Settings
+from advisor.shared_state import LocalState, RedisState, ResilientState
+from advisor.storage.db import create_engine
+from advisor.storage.migrate import upgrade
+from advisor.storage.store import ConversationStore
+from advisor.vk.api import VkClient
+from bot.vk import callback as callback_module
+from bot.vk.callback import CallbackServer
+from tests.fakes.vk_api import FakeVK
+from tests.services import RedisServer, free_port, redis_server
+
+
+async def test_two_replicas_share_one_tokens_pace(redis_service: RedisServer) -> None:
+    prefix = f"t{uuid.uuid4().hex[:8]}:"
+    first, second = RedisState(redis_service.url, prefix), RedisState(redis_service.url, prefix)
+    try:
+        waits = await asyncio.gather(
+            *(state.pace("vk:group:abc", 0.05) for _ in range(10) for state in (first, second))
+        )
+        # Twenty reservations, one per 50 ms whoever made them: 0, 0.05, ..., 0.95 s ahead.
+        assert sorted(round(w / 0.05) for w in waits) == list(range(20))
+        assert await first.pace("vk:group:other", 0.05) == 0.0
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_replicas_with_one_token_stay_within_vks_rate(redis_service: RedisServer) -> None:
+    """Two processes' clients with the same community token: VK answers no error 6."""
+    prefix = f"t{uuid.uuid4().hex[:8]}:"
+    async with FakeVK() as vk:
+        settings = Settings(vk_api_url=vk.base_url, vk_max_retries=0)
+        states = [RedisState(redis_service.url, prefix) for _ in range(2)]
+        token = SecretStr(vk.group_token)
+        clients = [VkClient(settings, token, "group", pacer=state.pace) for state in states]
+        try:
+            started = time.monotonic()
+            await asyncio.gather(
+                *(client.call("groups.getById", {}) for _ in range(25) for client in clients)
+            )
+            took = time.monotonic() - started
+        finally:
+            for client in clients:
+                await client.close()
+            for state in states:
+                await state.close()
+        assert [r.error for r in vk.requests] == [None] * 50
+        assert took > 2.0  # 50 calls at VK's 20 a second (with the client's 10% margin)
+        assert vk.problems == []
+
+
+async def test_pace_without_redis_falls_back_to_the_process(tmp_path: Path, caplog: Any) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 's.db'}")
+    await upgrade(engine)
+    (tmp_path / "redis").mkdir()
+    with redis_server(tmp_path / "redis") as server:
+        state = ResilientState(RedisState(server.url), LocalState(ConversationStore(engine)))
+        assert await state.pace("k", 1.0) == 0.0
+        assert await state.pace("k", 1.0) > 0.9
+        server.stop()
+        with caplog.at_level(logging.WARNING):
+            assert await state.pace("k", 1.0) == 0.0
+        assert "Redis is unavailable" in caplog.text
+        await state.close()
+    await engine.dispose()
+
+
+async def _post(url: str, body: dict[str, Any]) -> tuple[str, float]:
+    started = time.monotonic()
+    async with aiohttp.ClientSession() as http, http.post(url, json=body) as response:
+        return await response.text(), time.monotonic() - started
+
+
+@pytest.mark.parametrize("turn_seconds", [0.2, 5.0])
+async def test_callback_answers_ok_after_the_turn_or_in_time(
+    turn_seconds: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(callback_module, "ANSWER_WITHIN", 0.6)
+    finished: list[float] = []
+
+    def sink(event: dict[str, Any], done: Any) -> None:
+        async def turn() -> None:
+            await asyncio.sleep(turn_seconds)
+            finished.append(time.monotonic())
+            done()
+
+        tasks.append(asyncio.create_task(turn()))
+
+    tasks: list[asyncio.Task[None]] = []
+    server = CallbackServer(sink, confirmation=SecretStr("c0nf"), secret=None, group_id=1)
+    port = free_port()
+    await server.start("127.0.0.1", port)
+    try:
+        text, took = await _post(
+            f"http://127.0.0.1:{port}/", {"type": "message_new", "group_id": 1}
+        )
+    finally:
+        await server.stop()
+    assert text == "ok"
+    if turn_seconds < 0.6:
+        assert finished and took >= turn_seconds  # after the turn
+    else:
+        assert not finished and 0.6 <= took < 1.5  # a slow turn does not hold VK up
+    for task in tasks:
+        task.cancel()
