@@ -1,5 +1,5 @@
 """Short-lived state that replicas must share: seen update ids, per-conversation locks, the
-public-check cache and per-user flood counters.
+public-check cache, per-user flood counters and the pace of calls made with one API token.
 
 ``LocalState`` keeps it in this process (and seen ids in the database, so they survive a restart);
 ``RedisState`` keeps it in Redis for several replicas. ``ResilientState`` uses Redis while it
@@ -39,6 +39,10 @@ class SharedState(Protocol):
 
     async def hit(self, key: str, window_seconds: float) -> int:
         """Counts a message in the current window; returns the count so far."""
+
+    async def pace(self, key: str, interval: float) -> float:
+        """Reserves the next moment to make a call, at least ``interval`` after the previous
+        reservation of ``key`` by anyone; the seconds to wait for it (0 when unshared)."""
 
     async def get(self, key: str) -> str | None: ...
 
@@ -84,6 +88,9 @@ class LocalState:
             self._windows = {k: v for k, v in self._windows.items() if now - v[0] < window_seconds}
         return count
 
+    async def pace(self, key: str, interval: float) -> float:
+        return 0.0  # one process: the API client's own limiter paces it
+
     async def get(self, key: str) -> str | None:
         entry = self._cache.get(key)
         if entry is None:
@@ -107,12 +114,27 @@ class LocalState:
         return None
 
 
+# Calls spaced exactly ``interval`` apart across every process (GCRA with no burst): each caller
+# takes the next free moment; Redis's clock is the one clock all replicas share.
+_PACE_SCRIPT = """
+local now = redis.call('TIME')
+local t = tonumber(now[1]) + tonumber(now[2]) / 1000000
+local interval = tonumber(ARGV[1])
+local slot = tonumber(redis.call('GET', KEYS[1]) or '0')
+if slot < t then slot = t end
+local ttl = math.ceil((slot + interval - t) * 1000) + 1000
+redis.call('SET', KEYS[1], string.format('%.6f', slot + interval), 'PX', ttl)
+return string.format('%.6f', slot - t)
+"""
+
+
 class RedisState:
     def __init__(self, url: str, prefix: str = "promo-advisor:") -> None:
         self.redis = Redis.from_url(
             url, socket_timeout=2.0, socket_connect_timeout=2.0, decode_responses=True
         )
         self.prefix = prefix
+        self._pace = self.redis.register_script(_PACE_SCRIPT)
 
     async def first_time(self, channel: str, event_id: str) -> bool:
         key = f"{self.prefix}seen:{channel}:{event_id}"
@@ -140,6 +162,10 @@ class RedisState:
             pipe.expire(name, max(1, int(window_seconds)), nx=True)
             count, _ = await pipe.execute()
         return int(count)
+
+    async def pace(self, key: str, interval: float) -> float:
+        wait = await self._pace(keys=[f"{self.prefix}pace:{key}"], args=[interval])
+        return max(0.0, float(wait))
 
     async def get(self, key: str) -> str | None:
         return await self.redis.get(f"{self.prefix}cache:{key}")
@@ -220,6 +246,17 @@ class ResilientState:
                 self._recovered()
                 return result
         return await self.fallback.hit(key, window_seconds)
+
+    async def pace(self, key: str, interval: float) -> float:
+        if self._use_primary():
+            try:
+                result = await self.primary.pace(key, interval)
+            except (RedisError, OSError) as exc:
+                self._failed(exc)
+            else:
+                self._recovered()
+                return result
+        return await self.fallback.pace(key, interval)
 
     async def get(self, key: str) -> str | None:
         if self._use_primary():

@@ -9,13 +9,16 @@
   log gets a line naming the setting, never the token.
 * Requests go through an aiolimiter limiter for the token's kind: VK allows 3 requests a second
   with a user token, 20 with a community token, and ``settings.vk_service_rate_per_second`` with
-  a service token.
+  a service token. VK counts per token, so replicas sharing a token share its rate: with a
+  ``pacer`` (``SharedState.pace``, Redis across replicas) calls are also spaced across processes.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -135,6 +138,10 @@ class ExecuteResult:
     """``execute_errors``: the failed API calls inside the script, in VK's order."""
 
 
+Pacer = Callable[[str, float], Awaitable[float]]
+"""(key, interval) -> seconds to wait: ``SharedState.pace``."""
+
+
 def rate_for(kind: TokenKind, settings: Settings) -> float:
     if kind == "user":
         return USER_RATE_PER_SECOND
@@ -146,11 +153,18 @@ def rate_for(kind: TokenKind, settings: Settings) -> float:
 class VkClient:
     """One token's client. Use as an async context manager, or call ``close()``."""
 
-    def __init__(self, settings: Settings, token: SecretStr, kind: TokenKind) -> None:
+    def __init__(
+        self, settings: Settings, token: SecretStr, kind: TokenKind, pacer: Pacer | None = None
+    ) -> None:
         self.kind: TokenKind = kind
         self.requests = 0
         self._max_attempts = settings.vk_max_retries + 1
         rate = rate_for(kind, settings)
+        self._pacer = pacer
+        self._interval = RATE_MARGIN / rate
+        # Names the token in the shared state without storing it there.
+        digest = hashlib.sha256(token.get_secret_value().encode()).hexdigest()[:16]
+        self._pace_key = f"vk:{kind}:{digest}"
         # A leaky bucket: up to ``rate`` requests at once, then ``rate`` a second, as VK allows,
         # stretched by a margin: a request delayed on its way must not arrive too close to the next.
         self._limiter = AsyncLimiter(rate, RATE_MARGIN)
@@ -177,6 +191,10 @@ class VkClient:
     async def _attempt(
         self, method: str, params: dict[str, Any], tally: RequestTally | None
     ) -> Any:
+        if self._pacer is not None:
+            wait = await self._pacer(self._pace_key, self._interval)
+            if wait > 0:
+                await asyncio.sleep(wait)
         async with self._limiter:
             self.requests += 1
             if tally is not None:

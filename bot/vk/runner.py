@@ -102,7 +102,8 @@ async def run_vk(settings: Settings) -> int:
         return 2
     assert settings.vk_group_token is not None
     advisor = await Advisor.open(settings)
-    client = VkClient(settings, settings.vk_group_token, "group")
+    # Replicas share the community token, so they share its rate too (through Redis).
+    client = VkClient(settings, settings.vk_group_token, "group", pacer=advisor.shared.pace)
     http = aiohttp.ClientSession()
     health = None
     try:
