@@ -25,7 +25,7 @@ from advisor.tracker.actions import tracker_actions
 from advisor.vk.links import extract_links
 
 if TYPE_CHECKING:
-    from advisor.vk.check import CheckCache, PublicChecker
+    from advisor.vk.check import PublicChecker
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ CONVERSATION_CACHE_SIZE = 10_000
 
 
 def _public_checker(
-    settings: Settings, knowledge: Knowledge, cache: CheckCache
+    settings: Settings, knowledge: Knowledge, shared: SharedState
 ) -> PublicChecker | None:
     """The VK public check, when a token that can read walls is configured."""
     if settings.vk_check_token is None:
@@ -41,7 +41,7 @@ def _public_checker(
     # Imported here: the VK client stack is slow to import and only this feature needs it.
     from advisor.vk.check import PublicChecker
 
-    return PublicChecker(settings, knowledge.norms, cache=cache)
+    return PublicChecker(settings, knowledge.norms, cache=shared, pacer=shared.pace)
 
 
 class Advisor:

@@ -25,7 +25,7 @@ from advisor.formulas import engagement_norm_percent
 from advisor.knowledge.models import Norms
 from advisor.texts import t
 from advisor.verdicts import PublicMetrics, Reason, judge_public
-from advisor.vk.api import CheckErrorCode, TokenKind, VkClient, VkUnavailable
+from advisor.vk.api import CheckErrorCode, Pacer, TokenKind, VkClient, VkUnavailable
 from advisor.vk.collect import CollectError, CollectOptions, PublicData, collect_publics
 from advisor.vk.links import LinkError, PublicRef, parse_link
 from advisor.vk.metrics import post_er_percent, post_reach_percent, wall_metrics
@@ -244,13 +244,15 @@ class PublicChecker:
         cache: CheckCache | None = None,
         *,
         rng: random.Random | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self.settings = settings
         self.norms = norms
         self.cache: CheckCache = cache if cache is not None else MemoryCache()
         self._rng = rng or random.Random()
         token = check_token(settings)
-        self._client = VkClient(settings, token[0], token[1]) if token else None
+        # ``pacer``: replicas checking with one token share its rate (SharedState.pace).
+        self._client = VkClient(settings, token[0], token[1], pacer) if token else None
         # Publics being fetched right now, so concurrent checks of one public share the work.
         self._inflight: dict[str, asyncio.Future[PublicResult]] = {}
 
