@@ -96,8 +96,17 @@ class Advisor:
         return cls(settings, db, dialog, public_check, shared)
 
     async def first_delivery(self, channel: str, event_id: str) -> bool:
-        """True the first time a platform delivers this update or event; False for a retry."""
+        """True the first time a platform delivers this update or event; False for a retry.
+
+        With Redis a True is a claim: call ``delivered`` when the turn is over. Meanwhile
+        another replica given the same id waits here for that outcome.
+        """
         return await self.shared.first_time(channel, event_id)
+
+    async def delivered(self, channel: str, event_id: str, *, handled: bool = True) -> None:
+        """The turn of an update ``first_delivery`` gave is over (``handled=False``: given up,
+        so that a redelivery is handled afresh)."""
+        await self.shared.finished(channel, event_id, handled=handled)
 
     async def _flooding(self, incoming: Incoming) -> list[Outgoing] | None:
         """None when the user is within the rate; else one polite notice, then silence."""

@@ -2,9 +2,14 @@
 public-check cache, per-user flood counters and the pace of calls made with one API token.
 
 ``LocalState`` keeps it in this process (and seen ids in the database, so they survive a restart);
-``RedisState`` keeps it in Redis for several replicas. ``ResilientState`` uses Redis while it
-answers and falls back to the local state with a warning when it does not, so a Redis outage
-degrades the bot to per-process behaviour instead of stopping it.
+``RedisState`` keeps it in Redis for several replicas. There a seen id is first *claimed* by the
+replica handling it and marked done when the turn ends (``finished``); a replica given the same id
+meanwhile waits for that outcome. Claims and conversation locks are leases the holder renews while
+it works, so those of a replica that died (SIGKILL, lost host) lapse within LEASE_SECONDS and the
+platform's redelivery is handled by another replica instead of being taken for a repeat.
+``ResilientState`` uses Redis while it answers and falls back to the local state with a warning
+when it does not, so a Redis outage degrades the bot to per-process behaviour instead of stopping
+it.
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol
 
 from redis.asyncio import Redis
@@ -24,15 +30,24 @@ from advisor.storage.store import ConversationStore
 
 log = logging.getLogger(__name__)
 
-LOCK_TIMEOUT_SECONDS = 60
+LEASE_SECONDS = 10
+RENEW_EVERY_SECONDS = 3.0
+# Renewals stop after this: no turn takes so long, and a stuck one must not hold a key forever.
+MAX_HOLD_SECONDS = 600.0
+CLAIM_POLL_SECONDS = 0.1
 LOCK_WAIT_SECONDS = 60
 SEEN_TTL_SECONDS = 7 * 24 * 3600
 RETRY_REDIS_AFTER_SECONDS = 5.0
+DONE = "done"
 
 
 class SharedState(Protocol):
     async def first_time(self, channel: str, event_id: str) -> bool:
         """True the first time an update or event id is seen, False for a redelivery."""
+
+    async def finished(self, channel: str, event_id: str, *, handled: bool = True) -> None:
+        """The turn of an id ``first_time`` gave is over: handled (its repeats are skipped), or
+        not (given up, e.g. on shutdown: a redelivery is handled afresh)."""
 
     def lock(self, key: str) -> contextlib.AbstractAsyncContextManager[None]:
         """Serialises the handling of one conversation."""
@@ -65,6 +80,9 @@ class LocalState:
 
     async def first_time(self, channel: str, event_id: str) -> bool:
         return await self.store.mark_processed(channel, event_id)
+
+    async def finished(self, channel: str, event_id: str, *, handled: bool = True) -> None:
+        return None  # the database row written on arrival stays either way
 
     @contextlib.asynccontextmanager
     async def lock(self, key: str) -> AsyncIterator[None]:
@@ -128,6 +146,27 @@ return string.format('%.6f', slot - t)
 """
 
 
+# A claim is renewed, or released, only by the replica holding it (its value names the holder).
+_RENEW_CLAIM = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+_RELEASE_CLAIM = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+async def _keep_renewing(renew: Callable[[], Awaitable[object]], what: str) -> None:
+    started = time.monotonic()
+    while time.monotonic() - started < MAX_HOLD_SECONDS:
+        await asyncio.sleep(RENEW_EVERY_SECONDS)
+        try:
+            await renew()
+        except (RedisError, LockError, OSError) as exc:
+            log.debug("could not renew %s: %s", what, exc)
+
+
 class RedisState:
     def __init__(self, url: str, prefix: str = "promo-advisor:") -> None:
         self.redis = Redis.from_url(
@@ -135,23 +174,58 @@ class RedisState:
         )
         self.prefix = prefix
         self._pace = self.redis.register_script(_PACE_SCRIPT)
+        self._renew_claim = self.redis.register_script(_RENEW_CLAIM)
+        self._release_claim = self.redis.register_script(_RELEASE_CLAIM)
+        self._claims: dict[str, tuple[str, asyncio.Task[None]]] = {}
+
+    def _seen_key(self, channel: str, event_id: str) -> str:
+        return f"{self.prefix}seen:{channel}:{event_id}"
 
     async def first_time(self, channel: str, event_id: str) -> bool:
-        key = f"{self.prefix}seen:{channel}:{event_id}"
-        return bool(await self.redis.set(key, "1", nx=True, ex=SEEN_TTL_SECONDS))
+        key = self._seen_key(channel, event_id)
+        holder = f"busy:{uuid.uuid4().hex}"
+        lease_ms = LEASE_SECONDS * 1000
+        while True:
+            if await self.redis.set(key, holder, nx=True, px=lease_ms):
+                renewing = asyncio.create_task(
+                    _keep_renewing(
+                        lambda: self._renew_claim(keys=[key], args=[holder, lease_ms]), key
+                    )
+                )
+                self._claims[key] = (holder, renewing)
+                return True
+            value = await self.redis.get(key)
+            if value is None:
+                continue  # its holder's lease ran out this moment: claim it
+            if not value.startswith("busy:"):
+                return False  # handled already
+            # Another replica has it in hand: its outcome decides (done, or lapsed if it died).
+            await asyncio.sleep(CLAIM_POLL_SECONDS)
+
+    async def finished(self, channel: str, event_id: str, *, handled: bool = True) -> None:
+        key = self._seen_key(channel, event_id)
+        holder, renewing = self._claims.pop(key, (None, None))
+        if renewing is not None:
+            renewing.cancel()
+        if handled:
+            await self.redis.set(key, DONE, ex=SEEN_TTL_SECONDS)
+        elif holder is not None:
+            await self._release_claim(keys=[key], args=[holder])
 
     @contextlib.asynccontextmanager
     async def lock(self, key: str) -> AsyncIterator[None]:
         lock = self.redis.lock(
             f"{self.prefix}lock:{key}",
-            timeout=LOCK_TIMEOUT_SECONDS,
+            timeout=LEASE_SECONDS,
             blocking_timeout=LOCK_WAIT_SECONDS,
         )
         if not await lock.acquire():
             raise LockError(f"could not lock {key} in {LOCK_WAIT_SECONDS} s")
+        renewing = asyncio.create_task(_keep_renewing(lock.reacquire, f"the lock of {key}"))
         try:
             yield
         finally:
+            renewing.cancel()
             with contextlib.suppress(LockError, RedisError):
                 await lock.release()
 
@@ -177,6 +251,9 @@ class RedisState:
         return bool(await self.redis.ping())
 
     async def close(self) -> None:
+        for _, renewing in self._claims.values():
+            renewing.cancel()
+        self._claims.clear()
         await self.redis.aclose()
 
 
@@ -213,6 +290,13 @@ class ResilientState:
                 self._recovered()
                 return result
         return await self.fallback.first_time(channel, event_id)
+
+    async def finished(self, channel: str, event_id: str, *, handled: bool = True) -> None:
+        try:
+            await self.primary.finished(channel, event_id, handled=handled)
+        except (RedisError, OSError) as exc:
+            # Redis went away during the turn; the claim lapses on its own.
+            self._failed(exc)
 
     @contextlib.asynccontextmanager
     async def lock(self, key: str) -> AsyncIterator[None]:

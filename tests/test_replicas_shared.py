@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 from pydantic import SecretStr
 
+from advisor import shared_state
 from advisor.config import Settings
 from advisor.shared_state import LocalState, RedisState, ResilientState
 from advisor.storage.db import create_engine
@@ -119,3 +120,82 @@ async def test_callback_answers_ok_after_the_turn_or_in_time(
         assert not finished and 0.6 <= took < 1.5  # a slow turn does not hold VK up
     for task in tasks:
         task.cancel()
+
+
+async def test_a_claimed_update_waits_for_its_holders_outcome(redis_service: RedisServer) -> None:
+    prefix = f"t{uuid.uuid4().hex[:8]}:"
+    first, second = RedisState(redis_service.url, prefix), RedisState(redis_service.url, prefix)
+    try:
+        # Handled by the first replica: the second, given it meanwhile, waits and skips it.
+        assert await first.first_time("telegram", "1") is True
+        waiting = asyncio.create_task(second.first_time("telegram", "1"))
+        await asyncio.sleep(0.3)
+        assert not waiting.done()
+        await first.finished("telegram", "1")
+        assert await asyncio.wait_for(waiting, 2) is False
+
+        # Given up (shutdown): the redelivery is handled afresh.
+        assert await first.first_time("vk", "e") is True
+        waiting = asyncio.create_task(second.first_time("vk", "e"))
+        await first.finished("vk", "e", handled=False)
+        assert await asyncio.wait_for(waiting, 2) is True
+        await second.finished("vk", "e")
+        assert await first.first_time("vk", "e") is False
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_the_claim_of_a_dead_replica_lapses(
+    redis_service: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shared_state, "LEASE_SECONDS", 1)
+    monkeypatch.setattr(shared_state, "RENEW_EVERY_SECONDS", 0.3)
+    prefix = f"t{uuid.uuid4().hex[:8]}:"
+    dead, alive = RedisState(redis_service.url, prefix), RedisState(redis_service.url, prefix)
+    try:
+        assert await dead.first_time("telegram", "7") is True
+        # While the holder lives, it renews the lease well past LEASE_SECONDS.
+        waiting = asyncio.create_task(alive.first_time("telegram", "7"))
+        await asyncio.sleep(1.8)
+        assert not waiting.done()
+        await dead.close()  # SIGKILL: no renewal, no outcome
+        started = time.monotonic()
+        assert await asyncio.wait_for(waiting, 3) is True
+        assert time.monotonic() - started < 1.5
+        await alive.finished("telegram", "7")
+    finally:
+        await alive.close()
+
+
+async def test_a_conversation_lock_outlives_its_lease_while_held_and_lapses_after_death(
+    redis_service: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shared_state, "LEASE_SECONDS", 1)
+    monkeypatch.setattr(shared_state, "RENEW_EVERY_SECONDS", 0.3)
+    prefix = f"t{uuid.uuid4().hex[:8]}:"
+    first, second = RedisState(redis_service.url, prefix), RedisState(redis_service.url, prefix)
+    order: list[str] = []
+
+    async def hold(state: RedisState, name: str, seconds: float, key: str = "telegram:1") -> None:
+        async with state.lock(key):
+            order.append(f"{name}+")
+            await asyncio.sleep(seconds)
+            order.append(f"{name}-")
+
+    try:
+        long_turn = asyncio.create_task(hold(first, "a", 2.0))
+        await asyncio.sleep(0.1)
+        await hold(second, "b", 0.0)
+        await long_turn
+        assert order == ["a+", "a-", "b+", "b-"]  # a 2 s turn kept its 1 s lease
+
+        # A replica killed mid-turn leaves its lock unrenewed: it is free within a lease.
+        dead = first.redis.lock(f"{prefix}lock:telegram:2", timeout=shared_state.LEASE_SECONDS)
+        assert await dead.acquire()
+        started = time.monotonic()
+        await hold(second, "d", 0.0, "telegram:2")
+        assert 0.5 < time.monotonic() - started < 2.0
+    finally:
+        await first.close()
+        await second.close()

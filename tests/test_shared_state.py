@@ -36,6 +36,7 @@ async def test_redis_dedup_across_two_replicas(redis_service: RedisServer) -> No
     first, second = RedisState(redis_service.url, prefix), RedisState(redis_service.url, prefix)
     try:
         assert await first.first_time("telegram", "1") is True
+        await first.finished("telegram", "1")
         assert await second.first_time("telegram", "1") is False
         assert await second.first_time("vk", "1") is True
     finally:

@@ -22,9 +22,14 @@ class OncePerUpdate(BaseMiddleware):
     """Skips an update whose id was handled before: Telegram redelivers after timeouts and
     restarts. The ids are kept in the database (or Redis), so a restarted process knows them."""
 
-    def __init__(self, first_delivery: Callable[[str, str], Awaitable[bool]]) -> None:
-        # Advisor.first_delivery: Redis when replicas share it, else the database.
+    def __init__(
+        self,
+        first_delivery: Callable[[str, str], Awaitable[bool]],
+        delivered: Callable[..., Awaitable[None]] | None = None,
+    ) -> None:
+        # Advisor.first_delivery and .delivered: Redis when replicas share it, else the database.
         self.first_delivery = first_delivery
+        self.delivered = delivered
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         if not isinstance(event, Update):
@@ -40,7 +45,25 @@ class OncePerUpdate(BaseMiddleware):
         if not first_time:
             log.info("update %s was delivered again; it was handled already", event.update_id)
             return None
-        return await handler(event, data)
+        key = f"{bot.id}:{event.update_id}"
+        try:
+            result = await handler(event, data)
+        except asyncio.CancelledError:
+            await self._delivered(key, handled=False)
+            raise
+        except BaseException:
+            await self._delivered(key)
+            raise
+        await self._delivered(key)
+        return result
+
+    async def _delivered(self, key: str, *, handled: bool = True) -> None:
+        if self.delivered is None:
+            return
+        try:
+            await self.delivered(CHANNEL, key, handled=handled)
+        except Exception as error:  # the claim then lapses by itself
+            log.warning("update %s not marked as handled: %s", key, error)
 
 
 class InFlight(BaseMiddleware):

@@ -50,7 +50,7 @@ def build_dispatcher(advisor: Advisor, bot: Bot) -> tuple[Dispatcher, InFlight]:
     )
     in_flight = InFlight()
     dispatcher.update.outer_middleware(in_flight)
-    dispatcher.update.outer_middleware(OncePerUpdate(advisor.first_delivery))
+    dispatcher.update.outer_middleware(OncePerUpdate(advisor.first_delivery, advisor.delivered))
     dispatcher.include_router(build_router())
     return dispatcher, in_flight
 

@@ -67,17 +67,26 @@ class VkFrontend:
         if not await self._first_delivery(action.event_id):
             log.info("VK: event %s was delivered again; already handled", action.event_id)
             return
-        # The button's spinner is stopped while the turn runs, not after it.
-        answering = (
-            asyncio.create_task(self.sender.answer_event(action.answer))
-            if action.answer is not None
-            else None
-        )
+        handled = False
         try:
-            await self._respond(action)
+            # The button's spinner is stopped while the turn runs, not after it.
+            answering = (
+                asyncio.create_task(self.sender.answer_event(action.answer))
+                if action.answer is not None
+                else None
+            )
+            try:
+                await self._respond(action)
+            finally:
+                if answering is not None:
+                    await answering
+            handled = True
+        except Exception:
+            handled = True  # answered with an apology by ``handle``
+            raise
         finally:
-            if answering is not None:
-                await answering
+            # Not handled only when cancelled (shutdown): a redelivery is then handled afresh.
+            await self._delivered(action.event_id, handled)
 
     async def _first_delivery(self, event_id: str) -> bool:
         """Records the event; False for a redelivery. A busy database (SQLite's write lock
@@ -93,6 +102,12 @@ class VkFrontend:
                 async with self.slots:
                     return await self.advisor.first_delivery(CHANNEL, event_id)
         raise AssertionError("unreachable: tenacity re-raises the last error")
+
+    async def _delivered(self, event_id: str, handled: bool) -> None:
+        try:
+            await self.advisor.delivered(CHANNEL, event_id, handled=handled)
+        except Exception as exc:  # the claim then lapses by itself
+            log.warning("VK: event %s not marked as handled: %s", event_id, exc)
 
     async def _respond(self, action: VkAction) -> None:
         mode = action.caps.mode
