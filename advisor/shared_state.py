@@ -288,8 +288,20 @@ class ResilientState:
                 self._failed(exc)
             else:
                 self._recovered()
+                if result and await self._committed(channel, event_id):
+                    # A replica committed this turn and died before it could say so (or Redis
+                    # was restarted since): it is done, whatever the claim says.
+                    await self.finished(channel, event_id)
+                    return False
                 return result
         return await self.fallback.first_time(channel, event_id)
+
+    async def _committed(self, channel: str, event_id: str) -> bool:
+        try:
+            return await self.fallback.store.was_processed(channel, event_id)
+        except Exception as exc:  # the database is down: the turn itself will say so
+            log.warning("could not look up update %s: %s", event_id, type(exc).__name__)
+            return False
 
     async def finished(self, channel: str, event_id: str, *, handled: bool = True) -> None:
         try:

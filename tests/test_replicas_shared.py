@@ -199,3 +199,26 @@ async def test_a_conversation_lock_outlives_its_lease_while_held_and_lapses_afte
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_turn_committed_by_a_replica_that_died_is_not_handled_again(
+    tmp_path: Path, redis_service: RedisServer
+) -> None:
+    """The update id is stored with the turn's state; a claim Redis grants later (the dead
+    holder's lapsed, or Redis restarted) is checked against it."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 's.db'}")
+    await upgrade(engine)
+    store = ConversationStore(engine)
+    state = ResilientState(
+        RedisState(redis_service.url, f"t{uuid.uuid4().hex[:8]}:"), LocalState(store)
+    )
+    try:
+        conversation = await store.load("telegram", "5")
+        conversation.step = "somewhere"
+        await store.save(conversation, event=("telegram", "42:7"))
+        assert await state.first_time("telegram", "42:7") is False
+        assert await state.first_time("telegram", "42:8") is True
+        await state.finished("telegram", "42:8")
+    finally:
+        await state.close()
+        await engine.dispose()

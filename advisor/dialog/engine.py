@@ -170,8 +170,9 @@ class DialogEngine:
                     data_json = dumps(conversation.data)
                     if _snapshot(conversation, data_json) == before:
                         return replies
+                    event = (incoming.channel, incoming.event_id) if incoming.event_id else None
                     try:
-                        await self.store.save(conversation, data_json)
+                        await self.store.save(conversation, data_json, event=event)
                     except ConcurrentUpdateError:
                         log.warning("conversation %s changed concurrently, retry %d", key, attempt)
                         continue

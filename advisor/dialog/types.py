@@ -57,6 +57,9 @@ class Incoming(BaseModel):
     user_id: str = Field(min_length=1, max_length=64)
     text: str | None = None
     payload: str | None = None
+    # The platform's id of the update or event, when there is one: it is stored with the turn's
+    # state, so a redelivery after a replica died mid-turn is known to be handled already.
+    event_id: str | None = Field(default=None, max_length=96)
 
 
 ProgressCallback = Callable[[str], Awaitable[None]]

@@ -111,6 +111,7 @@ class _Pending:
     conversation: Conversation
     data: str
     done: asyncio.Future[None]
+    event: tuple[str, str] | None = None
 
 
 _UPDATE_CONVERSATION = (
@@ -218,14 +219,21 @@ class ConversationStore:
     def _writer_turn(self) -> contextlib.AbstractAsyncContextManager[object]:
         return self._write_turn if self._write_turn is not None else contextlib.nullcontext()
 
-    async def save(self, conversation: Conversation, data_json: str | None = None) -> None:
+    async def save(
+        self,
+        conversation: Conversation,
+        data_json: str | None = None,
+        *,
+        event: tuple[str, str] | None = None,
+    ) -> None:
         """Commit the conversation; raises ConcurrentUpdateError if it changed meanwhile.
 
         ``data_json`` is ``conversation.data`` already serialised, when the caller has it.
+        ``event`` (channel, update id) is recorded as processed in the same transaction.
         """
         data = data_json if data_json is not None else dumps(conversation.data)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(conversation, data, done))
+        self._queue.append(_Pending(conversation, data, done, event))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_loop())
         try:
@@ -316,6 +324,15 @@ class ConversationStore:
                         .values(dict(zip(PROFILE_FIELDS, conversation.profile(), strict=True)))
                     )
             await self._write_answers(connection, [item.conversation for item in batch], now)
+            events = {item.event for item in batch if item.event is not None}
+            if events:
+                await connection.execute(
+                    self._insert_seen_statement().on_conflict_do_nothing(),
+                    [
+                        {"channel": channel, "event_id": event_id[:96], "processed_at": now}
+                        for channel, event_id in events
+                    ],
+                )
 
     def _upsert(self, table: Any, keys: list[str], update_cols: list[str]) -> Any:
         module = postgresql if self._dialect.name == "postgresql" else sqlite
@@ -449,10 +466,24 @@ class ConversationStore:
                 else:
                     done.set_result(False)
 
-    async def _insert_seen(self, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    def _insert_seen_statement(self) -> Any:
         module = postgresql if self._dialect.name == "postgresql" else sqlite
+        return module.insert(processed_events)
+
+    async def was_processed(self, channel: str, event_id: str) -> bool:
+        """Whether a turn for this update was committed (or, without Redis, it arrived)."""
+        query = select(processed_events.c.event_id).where(
+            and_(
+                processed_events.c.channel == channel,
+                processed_events.c.event_id == event_id[:96],
+            )
+        )
+        async with self.engine.connect() as connection:
+            return (await connection.execute(query)).first() is not None
+
+    async def _insert_seen(self, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
         stmt = (
-            module.insert(processed_events)
+            self._insert_seen_statement()
             .on_conflict_do_nothing()
             .returning(processed_events.c.channel, processed_events.c.event_id)
         )

@@ -7,14 +7,14 @@ from contextlib import suppress
 
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import CallbackQuery, ErrorEvent, Message
+from aiogram.types import CallbackQuery, ErrorEvent, Message, Update
 
 from advisor.app import Advisor
 from advisor.dialog.types import Incoming
 from advisor.texts import t
 from bot.telegram.delivery import Delivery
 from bot.telegram.keyboards import EnginePress
-from bot.telegram.middlewares import CHANNEL
+from bot.telegram.middlewares import CHANNEL, update_key
 from bot.telegram.progress import TurnProgress
 
 log = logging.getLogger(__name__)
@@ -36,13 +36,20 @@ async def _turn(
     await delivery.send(chat_id, replies, edit=edit)
 
 
-async def on_message(message: Message, bot: Bot, advisor: Advisor, delivery: Delivery) -> None:
+async def on_message(
+    message: Message, bot: Bot, advisor: Advisor, delivery: Delivery, event_update: Update
+) -> None:
     text = message.text if message.text is not None else message.caption
     chat_id = message.chat.id
     if text is None:
         await delivery.notice(chat_id, t("telegram.text_only"))
         return
-    incoming = Incoming(channel=CHANNEL, user_id=str(chat_id), text=text)
+    incoming = Incoming(
+        channel=CHANNEL,
+        user_id=str(chat_id),
+        text=text,
+        event_id=update_key(bot, event_update.update_id),
+    )
     await _turn(incoming, chat_id, bot, advisor, delivery)
 
 
@@ -67,10 +74,16 @@ async def on_press(
     bot: Bot,
     advisor: Advisor,
     delivery: Delivery,
+    event_update: Update,
 ) -> None:
     await _acknowledge(query)
     chat_id, message = _press_target(query)
-    incoming = Incoming(channel=CHANNEL, user_id=str(chat_id), payload=callback_data.payload)
+    incoming = Incoming(
+        channel=CHANNEL,
+        user_id=str(chat_id),
+        payload=callback_data.payload,
+        event_id=update_key(bot, event_update.update_id),
+    )
     await _turn(incoming, chat_id, bot, advisor, delivery, edit=message)
 
 

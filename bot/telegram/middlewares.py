@@ -18,6 +18,12 @@ CHANNEL = "telegram"
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
+def update_key(bot: Bot, update_id: int) -> str:
+    """An update's id for deduplication. The bot id is part of it: another bot (a new token)
+    counts its updates anew."""
+    return f"{bot.id}:{update_id}"
+
+
 class OncePerUpdate(BaseMiddleware):
     """Skips an update whose id was handled before: Telegram redelivers after timeouts and
     restarts. The ids are kept in the database (or Redis), so a restarted process knows them."""
@@ -35,9 +41,9 @@ class OncePerUpdate(BaseMiddleware):
         if not isinstance(event, Update):
             return await handler(event, data)
         bot: Bot = data["bot"]
-        # The bot id is part of the key: another bot (a new token) counts its updates anew.
+        key = update_key(bot, event.update_id)
         try:
-            first_time = await self.first_delivery(CHANNEL, f"{bot.id}:{event.update_id}")
+            first_time = await self.first_delivery(CHANNEL, key)
         except SQLAlchemyError as error:
             # Answering twice in a rare redelivery beats not answering: handle it anyway.
             log.warning("update %s not recorded as handled: %s", event.update_id, error)
@@ -45,7 +51,6 @@ class OncePerUpdate(BaseMiddleware):
         if not first_time:
             log.info("update %s was delivered again; it was handled already", event.update_id)
             return None
-        key = f"{bot.id}:{event.update_id}"
         try:
             result = await handler(event, data)
         except asyncio.CancelledError:

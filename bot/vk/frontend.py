@@ -116,8 +116,10 @@ class VkFrontend:
             return
         if action.incoming is None:
             return
+        # The event id goes with the turn's state: a redelivery after a crash is known by it.
+        incoming = action.incoming.model_copy(update={"event_id": action.event_id[:96]})
         async with self.slots:
-            replies = await self.advisor.handle(action.incoming, Progress(self.sender, action))
+            replies = await self.advisor.handle(incoming, Progress(self.sender, action))
         await self.sender.send_pieces(action.peer_id, action.event_id, plan_reply(replies, mode))
 
     async def _page(self, action: VkAction, mode: KeyboardMode) -> None:
