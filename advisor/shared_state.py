@@ -24,6 +24,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import LockError, RedisError
 
 from advisor.storage.store import ConversationStore
@@ -170,7 +173,15 @@ async def _keep_renewing(renew: Callable[[], Awaitable[object]], what: str) -> N
 class RedisState:
     def __init__(self, url: str, prefix: str = "promo-advisor:") -> None:
         self.redis = Redis.from_url(
-            url, socket_timeout=2.0, socket_connect_timeout=2.0, decode_responses=True
+            url,
+            socket_timeout=2.0,
+            socket_connect_timeout=2.0,
+            decode_responses=True,
+            # A pooled connection that Redis closed (a restart) fails once; the second try on a
+            # new one must not make a healthy Redis look down: a replica working per process
+            # while the others share keeps its own seen ids, and an update could be doubled.
+            retry=Retry(NoBackoff(), 1),
+            retry_on_error=[RedisConnectionError],
         )
         self.prefix = prefix
         self._pace = self.redis.register_script(_PACE_SCRIPT)

@@ -167,9 +167,7 @@ def backing_env(database_url: str, redis_url: str | None, **extra: str) -> dict[
 
 
 async def start_all(replicas: Sequence[TelegramReplica | VkReplica]) -> None:
-    # One after another: each start loads the knowledge and imports the stack (CPU-bound).
-    for replica in replicas:
-        await replica.start()
+    await asyncio.gather(*(replica.start() for replica in replicas))
 
 
 async def stop_all(replicas: Sequence[TelegramReplica | VkReplica]) -> list[int]:

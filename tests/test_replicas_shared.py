@@ -222,3 +222,22 @@ async def test_a_turn_committed_by_a_replica_that_died_is_not_handled_again(
     finally:
         await state.close()
         await engine.dispose()
+
+
+async def test_a_redis_restart_is_not_taken_for_an_outage(tmp_path: Path, caplog: Any) -> None:
+    """Connections Redis closed while restarting fail once; that must not switch a replica to
+    its own seen ids while the others share theirs (an update posted to both was doubled)."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 's.db'}")
+    await upgrade(engine)
+    (tmp_path / "redis").mkdir()
+    with redis_server(tmp_path / "redis") as server:
+        state = ResilientState(RedisState(server.url), LocalState(ConversationStore(engine)))
+        assert await state.first_time("telegram", "1") is True
+        await state.finished("telegram", "1")
+        server.stop()
+        server.start()
+        with caplog.at_level(logging.WARNING):
+            assert await state.first_time("telegram", "2") is True
+        assert "Redis is unavailable" not in caplog.text
+        await state.close()
+    await engine.dispose()
