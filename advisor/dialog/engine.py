@@ -256,7 +256,12 @@ class Turn:
             self.show_help()
         elif kind == "s" and len(parts) == 1 and self.engine.scenario(parts[0]):
             await self.start_scenario(parts[0])
-        elif kind == "g" and len(parts) == 2 and self.at_scenario(parts[0]):
+        elif (
+            kind == "g"
+            and len(parts) == 2
+            and self.at_scenario(parts[0])
+            and self.has_step(parts[1])
+        ):
             await self.goto(parts[1])
         elif (
             kind == "a"
@@ -386,6 +391,17 @@ class Turn:
 
     def at_scenario(self, scenario_id: str) -> bool:
         return self.conv.scenario == scenario_id
+
+    def has_step(self, step_id: str) -> bool:
+        """Whether the current scenario has this step (a forged button may name any)."""
+        scenario = self.current_scenario()
+        if scenario is None:
+            return False
+        try:
+            scenario.step(step_id)
+        except KeyError:
+            return False
+        return True
 
     def at_step(self, scenario_id: str, step_id: str) -> bool:
         return self.conv.scenario == scenario_id and self.conv.step == step_id
