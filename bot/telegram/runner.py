@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramForbiddenError
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 
 from advisor.app import Advisor
@@ -31,6 +31,7 @@ from bot.telegram.delivery import Delivery
 from bot.telegram.handlers import build_router
 from bot.telegram.middlewares import CHANNEL, InFlight, OncePerUpdate
 from bot.telegram.session import create_bot
+from bot.telegram.webhook import CheckedRequestHandler
 
 log = logging.getLogger(__name__)
 
@@ -141,13 +142,7 @@ class TelegramBot:
         app = web.Application()
         # Dispatcher shutdown first (it drains updates in flight), the Bot session after it.
         setup_application(app, self.dispatcher, bot=self.bot)
-        # Answered after the turn, not on arrival: Telegram sends a chat's next update only
-        # once this one is answered, so with several replicas one person's updates are still
-        # handled in order, and an update a dying replica never finished is delivered again.
-        # (aiogram answers anyway after 55 s and finishes the turn in the background.)
-        handler = SimpleRequestHandler(
-            self.dispatcher, self.bot, handle_in_background=False, secret_token=secret
-        )
+        handler = CheckedRequestHandler(self.dispatcher, self.bot, secret)
         handler.register(app, path=urlsplit(url).path or "/")
 
         async def register_webhook(_: web.Application) -> None:
