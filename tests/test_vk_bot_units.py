@@ -87,10 +87,12 @@ def test_message_event_translation() -> None:
     assert action.answer.event_id == "btn1" and action.incoming is not None
     assert action.incoming.payload == "m"
     assert action.caps.mode is KeyboardMode.CALLBACK
-    # An unknown payload is still answered (the spinner stops) but goes nowhere.
+    # An unknown payload is still answered (the spinner stops) and shows the current step, so
+    # the press does not go unanswered.
     update["object"]["payload"] = {"other": 1}
     foreign = parse_update(update)
-    assert foreign is not None and foreign.answer is not None and foreign.incoming is None
+    assert foreign is not None and foreign.answer is not None and foreign.incoming is not None
+    assert foreign.incoming.payload == "r"
 
 
 def test_ignored_updates() -> None:

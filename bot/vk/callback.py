@@ -14,13 +14,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 from pydantic import SecretStr
+
+from bot.webhook_body import UnreadableBody, read_json
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +63,9 @@ class CallbackServer:
 
     async def handle(self, request: web.Request) -> web.Response:
         try:
-            body = await request.json(loads=json.loads)
-        except ValueError:
-            log.warning("VK callback: unreadable request from %s refused", request.remote)
+            body = await read_json(request)
+        except UnreadableBody as exc:
+            log.warning("VK callback: unreadable request from %s refused (%s)", request.remote, exc)
             return web.Response(status=400, text="bad request")
         if not isinstance(body, dict):
             return web.Response(status=400, text="bad request")
@@ -88,7 +89,16 @@ class CallbackServer:
             if not handled.done():
                 handled.set_result(None)
 
-        self.sink(body, done)
+        try:
+            self.sink(body, done)
+        except Exception as exc:  # an event no retry can make readable: VK must not resend it
+            log.error(
+                "VK callback: event %.64r could not be read (%s: %s); skipped",
+                body.get("event_id"),
+                type(exc).__name__,
+                exc,
+            )
+            return web.Response(text="ok")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(handled), ANSWER_WITHIN)
         return web.Response(text="ok")

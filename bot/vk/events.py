@@ -19,6 +19,7 @@ CHAT_PEER_START = 2_000_000_000
 # A button payload is ours and short; anything longer was not made by this bot.
 MAX_PAYLOAD_CHARS = 255
 START_TEXT = "/start"
+RESUME = "r"  # the engine's payload that shows the current step again
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,13 @@ def _page(payload: Mapping[str, Any]) -> int | None:
 
 def _engine_payload(payload: Mapping[str, Any]) -> str | None:
     value = payload.get(ENGINE_KEY)
-    if not isinstance(value, str) or not value or len(value.encode()) > MAX_PAYLOAD_BYTES:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        size = len(value.encode())
+    except UnicodeEncodeError:  # an escaped lone surrogate: no button of ours has one
+        return None
+    if size > MAX_PAYLOAD_BYTES:
         return None  # not one of the engine's payloads: never handed to it
     return value
 
@@ -164,6 +171,7 @@ def _message_event(event_id: str, obj: Mapping[str, Any]) -> VkAction | None:
     page = _page(payload)
     if page is not None:
         return VkAction(event_id, peer_id, caps, page=page, answer=answer)
-    engine = _engine_payload(payload)
-    incoming = Incoming(channel="vk", user_id=str(peer_id), payload=engine) if engine else None
+    # A button this bot did not make (an older version's, a forged one): the current step again.
+    engine = _engine_payload(payload) or RESUME
+    incoming = Incoming(channel="vk", user_id=str(peer_id), payload=engine)
     return VkAction(event_id, peer_id, caps, incoming, answer=answer)
