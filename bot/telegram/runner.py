@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 REMEMBER_UPDATES = timedelta(hours=48)
 FORGET_EVERY_SECONDS = 3600.0
 DRAIN_SECONDS = 30.0
+# Telegram's most: an update holds its connection for its whole turn (answered afterwards), so
+# the default 40 would cap the people served at once, however many replicas there are.
+WEBHOOK_CONNECTIONS = 100
 
 
 def build_dispatcher(advisor: Advisor, bot: Bot) -> tuple[Dispatcher, InFlight]:
@@ -150,6 +153,7 @@ class TelegramBot:
                 url,
                 secret_token=secret,
                 allowed_updates=self.dispatcher.resolve_used_update_types(),
+                max_connections=WEBHOOK_CONNECTIONS,
             )
 
         app.on_startup.append(register_webhook)
