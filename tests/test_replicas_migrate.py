@@ -72,3 +72,18 @@ async def test_migrate_then_the_bot_runs(
         assert "Здравствуйте" in user.text
     finally:
         assert await replica.stop() == 0, replica.log_text()
+
+
+async def test_webhook_replicas_need_a_shared_secret(tg: FakeTelegram, tmp_path: Path) -> None:
+    """Each replica registers the webhook; with a random secret each, all but the last would
+    refuse Telegram's posts. A bot sharing Redis (a replica) without the secret refuses to run."""
+    env = telegram_driver.bot_env(
+        tg,
+        tmp_path,
+        TELEGRAM_WEBHOOK_URL="https://bot.example.org/telegram/",
+        REDIS_URL="redis://127.0.0.1:1/0",
+    )
+    code, output = await run_cli("telegram", env=env)
+    assert code == 2, output
+    assert "TELEGRAM_WEBHOOK_SECRET" in output and "Traceback" not in output
+    assert tg.calls_to("setWebhook") == []

@@ -44,6 +44,10 @@ def run(args: argparse.Namespace) -> int:
     if webhook and urlsplit(webhook).scheme not in ("http", "https"):
         print(t("telegram.bad_webhook_url", url=webhook), file=sys.stderr)
         return 2
+    if webhook and settings.redis_url and settings.telegram_webhook_secret is None:
+        # Replicas (they share Redis) must share the secret: each one's setWebhook replaces it.
+        print(t("telegram.webhook_secret_required"), file=sys.stderr)
+        return 2
     try:
         return asyncio.run(run_telegram(settings))
     except SchemaOutdatedError as exc:
