@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from redis.asyncio import Redis
 from sqlalchemy import select
 
@@ -32,7 +33,9 @@ from tests.replicas import (
     start_all,
     stop_all,
 )
-from tests.services import RedisServer
+from tests.services import PostgresServer, RedisServer
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 # The presses after /start: a section, the profile, the checklist and four answers. Each one
 # is only valid in the state the one before leaves, so a press handled out of order, twice or
@@ -52,21 +55,42 @@ EXPECTED_ANSWERS = {"starter_posts": "yes", "cover": "no", "info_block": "unsure
 SEND_METHODS = ("sendMessage", "editMessageText", "sendPhoto", "sendDocument")
 
 
-@pytest.fixture
-async def redis_url(redis_service: RedisServer) -> str:
-    """The session's Redis, emptied: update ids of the fakes repeat from test to test."""
+@dataclass
+class Deployment:
+    """Two replicas on one database and Redis, shared by this module's tests (the last one
+    kills a replica)."""
+
+    tg: FakeTelegram
+    database_url: str
+    replicas: list[TelegramReplica]
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def deployment(
+    postgres_service: PostgresServer,
+    redis_service: RedisServer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Deployment]:
+    postgres_service.create_database("replicas_telegram")
+    database_url = postgres_service.url("replicas_telegram")
+    await migrate(database_url)
     client = Redis.from_url(redis_service.url)
-    try:
-        await client.flushdb()
-    finally:
-        await client.aclose()
-    return redis_service.url
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        yield fake
+    await client.flushdb()  # update ids of the fakes repeat from module to module
+    await client.aclose()
+    root = tmp_path_factory.mktemp("replicas-telegram")
+    async with FakeTelegram() as tg:
+        env = backing_env(database_url, redis_service.url)
+        replicas = [TelegramReplica(tg, root / f"replica-{n}", env) for n in (1, 2)]
+        await start_all(replicas)
+        try:
+            yield Deployment(tg, database_url, replicas)
+        finally:
+            codes = await stop_all(replicas)
+        assert codes == [0, 0]  # the killed one counts as gone
+        for replica in replicas:  # the killed one's log too, up to its death
+            log = replica.log_text()
+            assert tg.token not in log
+            assert log_problems(log) == [], log[-4000:]
 
 
 def press_update(tg: FakeTelegram, user: TelegramUser, message: BotMessage, payload: str) -> Any:
@@ -144,58 +168,41 @@ async def stored_answers(database_url: str, chat_ids: list[int]) -> dict[str, di
     return stored
 
 
-def replicas_of(tg: FakeTelegram, root: Path, env: dict[str, str]) -> list[TelegramReplica]:
-    return [TelegramReplica(tg, root / f"replica-{n}", env) for n in (1, 2)]
-
-
-def check_logs(replicas: list[TelegramReplica], allowed: tuple[str, ...] = ()) -> None:
-    for replica in replicas:
-        log = replica.log_text()
-        assert log_problems(log, allowed) == [], log[-4000:]
-        assert TelegramReplica.__name__ and replica.tg.token not in log
-
-
 async def test_every_answer_once_and_in_order_across_two_replicas(
-    tg: FakeTelegram, postgres_url: str, redis_url: str, tmp_path: Path
+    deployment: Deployment,
 ) -> None:
-    await migrate(postgres_url)
-    replicas = replicas_of(tg, tmp_path, backing_env(postgres_url, redis_url))
-    await start_all(replicas)
-    try:
-        tg.spread_webhooks([r.url for r in replicas], duplicates=0.3, seed=8)
-        for replica in replicas:
-            assert await health(replica.health_port) == (
-                200,
-                {"status": "ok", "database": True, "redis": True},
-            )
+    tg, replicas = deployment.tg, deployment.replicas
+    tg.spread_webhooks([r.url for r in replicas], duplicates=0.3, seed=8)
+    for replica in replicas:
+        assert await health(replica.health_port) == (
+            200,
+            {"status": "ok", "database": True, "redis": True},
+        )
 
-        control = tg.user()
-        await play_control(tg, control)
-        expected = answers_of(tg, control.id)
-        assert len(expected) >= len(PRESSES) + 1
-        assert "Вопрос 5 из" in expected[-1][1]
+    control = tg.user()
+    await play_control(tg, control)
+    expected = answers_of(tg, control.id)
+    assert len(expected) >= len(PRESSES) + 1
+    assert "Вопрос 5 из" in expected[-1][1]
 
-        people = [tg.user() for _ in range(40)]
-        await asyncio.gather(*(play_burst(tg, person) for person in people))
-        await wait_delivered(tg, people, len(expected))
+    people = [tg.user() for _ in range(40)]
+    await asyncio.gather(*(play_burst(tg, person) for person in people))
+    await wait_delivered(tg, people, len(expected))
 
-        for person in people:
-            assert answers_of(tg, person.id) == expected, person.id
-            assert send_calls(tg, person.id) == send_calls(tg, control.id), person.id
-        assert tg.unanswered_callbacks() == []
-        stored = await stored_answers(postgres_url, [p.id for p in [control, *people]])
-        assert all(answers == EXPECTED_ANSWERS for answers in stored.values()), stored
+    for person in people:
+        assert answers_of(tg, person.id) == expected, person.id
+        assert send_calls(tg, person.id) == send_calls(tg, control.id), person.id
+    assert tg.unanswered_callbacks() == []
+    chats = [p.id for p in [control, *people]]
+    stored = await stored_answers(deployment.database_url, chats)
+    assert all(stored[str(chat)] == EXPECTED_ANSWERS for chat in chats), stored
 
-        # Both replicas did part of the work, and some updates reached both of them.
-        served = {d.url for d in tg.webhook_log if d.status == 200}
-        assert served == {r.url for r in replicas}
-        doubled = {d.update_id for d in tg.webhook_log if d.status == 200}
-        posts = [d.update_id for d in tg.webhook_log]
-        assert len(posts) > len(doubled) + 20, "too few updates were posted twice"
-    finally:
-        codes = await stop_all(replicas)
-    assert codes == [0, 0]
-    check_logs(replicas)
+    # Both replicas did part of the work, and some updates reached both of them.
+    served = {d.url for d in tg.webhook_log if d.status == 200}
+    assert served == {r.url for r in replicas}
+    doubled = {d.update_id for d in tg.webhook_log if d.status == 200}
+    posts = [d.update_id for d in tg.webhook_log]
+    assert len(posts) > len(doubled) + 20, "too few updates were posted twice"
 
 
 def is_subsequence(part: list[tuple[str, str]], whole: list[tuple[str, str]]) -> bool:
@@ -203,64 +210,58 @@ def is_subsequence(part: list[tuple[str, str]], whole: list[tuple[str, str]]) ->
     return all(item in rest for item in part)
 
 
-async def test_a_replica_killed_mid_load_loses_nothing_confirmed(
-    tg: FakeTelegram, postgres_url: str, redis_url: str, tmp_path: Path
-) -> None:
-    await migrate(postgres_url)
-    replicas = replicas_of(tg, tmp_path, backing_env(postgres_url, redis_url))
+async def test_a_replica_killed_mid_load_loses_nothing_confirmed(deployment: Deployment) -> None:
+    tg, replicas = deployment.tg, deployment.replicas
     doomed, survivor = replicas
-    await start_all(replicas)
-    try:
-        tg.spread_webhooks([r.url for r in replicas], duplicates=0.1, seed=3)
-        control = tg.user()
-        await play_control(tg, control)
-        expected = answers_of(tg, control.id)
+    tg.spread_webhooks([r.url for r in replicas], duplicates=0.1, seed=3)
+    control = tg.user()
+    await play_control(tg, control)
+    expected = answers_of(tg, control.id)
 
-        people = [tg.user() for _ in range(40)]
-        menus = await asyncio.gather(*(greet(tg, person) for person in people))
-        posted = len(tg.webhook_log)
-        for person, menu in zip(people, menus, strict=True):
-            for payload in PRESSES:
-                press_update(tg, person, menu, payload)
-        # SIGKILL while a third of the presses are answered and many are being handled: the
-        # updates it was handling get no answer, and Telegram delivers them again (here: the
-        # fake retries on another pick, which ends at the survivor).
-        deadline = time.monotonic() + 60
-        while len(tg.webhook_log) - posted < len(people) * len(PRESSES) // 3:
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.01)
-        await doomed.kill()
-        await wait_delivered(tg, people, len(expected))
-        unanswered = {d.update_id for d in tg.webhook_log if d.url == doomed.url and d.status == 0}
-        assert unanswered, "the replica was killed with nothing in hand"
+    people = [tg.user() for _ in range(40)]
+    menus = await asyncio.gather(*(greet(tg, person) for person in people))
+    posted = len(tg.webhook_log)
+    for person, menu in zip(people, menus, strict=True):
+        for payload in PRESSES:
+            press_update(tg, person, menu, payload)
+    # SIGKILL while a third of the presses are answered and many are being handled: the
+    # updates it was handling get no answer, and Telegram delivers them again (here: the
+    # fake retries on another pick, which ends at the survivor).
+    deadline = time.monotonic() + 60
+    while len(tg.webhook_log) - posted < len(people) * len(PRESSES) // 3:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.01)
+    await doomed.kill()
+    await wait_delivered(tg, people, len(expected))
+    unanswered = {
+        d.update_id for d in tg.webhook_log[posted:] if d.url == doomed.url and not d.status
+    }
+    assert unanswered, "the replica was killed with nothing in hand"
 
-        # Every press was confirmed in the end, and everything confirmed is stored.
-        assert tg.pending == []
-        stored = await stored_answers(postgres_url, [p.id for p in people])
-        assert all(answers == EXPECTED_ANSWERS for answers in stored.values()), stored
-        for person in people:
-            seen = answers_of(tg, person.id)
-            # Nothing twice, nothing out of order; a reply the killed replica had not sent yet
-            # when it died may be missing (its turn was stored, so the redelivery is skipped).
-            assert is_subsequence(seen, expected), "\n".join(
-                [str(person.id), *(f"{k}: {t[:60]!r}" for k, t in seen), "expected:"]
-                + [f"{k}: {t[:60]!r}" for k, t in expected]
-            )
-            assert seen[-1] == expected[-1], person.id
-
-        # The survivor carries on: one more press each, answered.
-        marks = {person.id: len(person.outputs) for person in people}
-        for person, menu in zip(people, menus, strict=True):
-            press_update(tg, person, menu, "a:prepare:checklist:4:y")
-        settled = await asyncio.gather(
-            *(tg.settle(person.id, marks[person.id], seconds=60) for person in people)
+    # Every press was confirmed in the end, and everything confirmed is stored.
+    assert tg.pending == []
+    chats = [p.id for p in people]
+    stored = await stored_answers(deployment.database_url, chats)
+    assert all(stored[str(chat)] == EXPECTED_ANSWERS for chat in chats), stored
+    for person in people:
+        seen = answers_of(tg, person.id)
+        # Nothing twice, nothing out of order; a reply the killed replica had not sent yet
+        # when it died may be missing (its turn was stored, so the redelivery is skipped).
+        assert is_subsequence(seen, expected), "\n".join(
+            [str(person.id), *(f"{k}: {t[:60]!r}" for k, t in seen), "expected:"]
+            + [f"{k}: {t[:60]!r}" for k, t in expected]
         )
-        assert all("Вопрос 6 из" in after[-1].text for after in settled)
-        assert await health(survivor.health_port) == (
-            200,
-            {"status": "ok", "database": True, "redis": True},
-        )
-    finally:
-        codes = await stop_all(replicas)
-    assert codes == [0, 0]
-    assert log_problems(survivor.log_text()) == [], survivor.log_text()[-4000:]
+        assert seen[-1] == expected[-1], person.id
+
+    # The survivor carries on: one more press each, answered.
+    marks = {person.id: len(person.outputs) for person in people}
+    for person, menu in zip(people, menus, strict=True):
+        press_update(tg, person, menu, "a:prepare:checklist:4:y")
+    settled = await asyncio.gather(
+        *(tg.settle(person.id, marks[person.id], seconds=60) for person in people)
+    )
+    assert all("Вопрос 6 из" in after[-1].text for after in settled)
+    assert await health(survivor.health_port) == (
+        200,
+        {"status": "ok", "database": True, "redis": True},
+    )
