@@ -15,6 +15,7 @@ from tests import telegram_driver, vk_bot_driver
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.vk_api import FakeVK
 from tests.replicas import TelegramReplica, health, run_cli
+from tests.services import free_port
 
 
 @pytest.fixture
@@ -87,3 +88,16 @@ async def test_webhook_replicas_need_a_shared_secret(tg: FakeTelegram, tmp_path:
     assert code == 2, output
     assert "TELEGRAM_WEBHOOK_SECRET" in output and "Traceback" not in output
     assert tg.calls_to("setWebhook") == []
+
+
+async def test_an_unreachable_database_is_named_without_its_password(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    password = "Unreachable-Pa55"
+    url = f"postgresql+asyncpg://advisor:{password}@127.0.0.1:{free_port()}/advisor"
+    env = telegram_driver.bot_env(tg, tmp_path, DATABASE_URL=url)
+    for command in ("migrate", "telegram"):
+        code, output = await run_cli(command, env=env)
+        assert code == 1, (command, output)
+        assert "DATABASE_URL" in output and "127.0.0.1" in output, output
+        assert password not in output and "Traceback" not in output, output

@@ -9,6 +9,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import migrations
@@ -18,6 +19,10 @@ MIGRATIONS_DIR = Path(migrations.__file__).parent
 
 class SchemaOutdatedError(RuntimeError):
     """The database is not migrated to the code's revision."""
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database does not answer (wrong DATABASE_URL, server down, refused login)."""
 
 
 def alembic_config() -> Config:
@@ -37,8 +42,13 @@ def _current(connection: Connection) -> str | None:
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
-    async with engine.connect() as connection:
-        return await connection.run_sync(_current)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(_current)
+    except (OSError, DBAPIError) as exc:
+        # The URL without its password; the driver's message says why (it names no secret).
+        where = engine.url.render_as_string(hide_password=True)
+        raise DatabaseUnavailable(f"{where}: {type(exc).__name__}: {exc}".strip()) from None
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 
 from advisor.config import get_settings
 from advisor.storage.db import create_engine
-from advisor.storage.migrate import current_revision, head_revision, upgrade
+from advisor.storage.migrate import (
+    DatabaseUnavailable,
+    current_revision,
+    head_revision,
+    upgrade,
+)
 from advisor.texts import t
 from bot.logs import setup_logging
 
@@ -31,5 +37,9 @@ async def _migrate() -> str:
 
 def run(args: argparse.Namespace) -> int:
     setup_logging(get_settings().log_level)
-    print(asyncio.run(_migrate()))
+    try:
+        print(asyncio.run(_migrate()))
+    except DatabaseUnavailable as exc:
+        print(t("console.database_unreachable", details=exc), file=sys.stderr)
+        return 1
     return 0

@@ -9,7 +9,7 @@ import sys
 from urllib.parse import urlsplit
 
 from advisor.config import get_settings
-from advisor.storage.migrate import SchemaOutdatedError
+from advisor.storage.migrate import DatabaseUnavailable, SchemaOutdatedError
 from advisor.texts import t
 from bot.logs import setup_logging
 
@@ -53,6 +53,9 @@ def run(args: argparse.Namespace) -> int:
     except SchemaOutdatedError as exc:
         print(t("console.schema_outdated", details=exc), file=sys.stderr)
         return 2
+    except DatabaseUnavailable as exc:
+        print(t("console.database_unreachable", details=exc), file=sys.stderr)
+        return 1
     except TelegramUnauthorizedError:
         print(t("telegram.unauthorized"), file=sys.stderr)
         return 2

@@ -7,7 +7,7 @@ import asyncio
 import sys
 
 from advisor.config import get_settings
-from advisor.storage.migrate import SchemaOutdatedError
+from advisor.storage.migrate import DatabaseUnavailable, SchemaOutdatedError
 from advisor.texts import t
 from bot.logs import setup_logging
 
@@ -28,5 +28,8 @@ def run(args: argparse.Namespace) -> int:
     except SchemaOutdatedError as exc:
         print(t("console.schema_outdated", details=exc), file=sys.stderr)
         return 2
+    except DatabaseUnavailable as exc:
+        print(t("console.database_unreachable", details=exc), file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
