@@ -3,7 +3,9 @@
 It behaves like a local Bot API server (``telegram-bot-api --local``, which allows plain-http
 webhooks on any port) for the methods the bot calls: getMe, getUpdates (offset, limit, long-poll
 timeout, 409 conflicts), setWebhook/deleteWebhook/getWebhookInfo (and it pushes updates to the
-webhook with the secret header, as Telegram does), setMyCommands/getMyCommands, sendMessage,
+webhook with the secret header, as Telegram does: a chat's updates one at a time and in order,
+chats at once up to max_connections; ``spread_webhooks`` puts a balancer of several replica URLs
+in front, doubling some posts), setMyCommands/getMyCommands, sendMessage,
 editMessageText, answerCallbackQuery, sendPhoto/sendDocument (multipart), sendChatAction.
 
 Requests are validated the way Telegram validates them and refused with Telegram's error answers:

@@ -6,6 +6,9 @@ Usage::
         vk.add_public(make_public("healthy"))
         # call f"{vk.base_url}/groups.getById" with access_token=vk.service_token, v=5.199
 
+Events (``user_message``, ``message_event``) wait in the Bots Long Poll, or, after
+``serve_callback(urls, secret=...)``, are POSTed to Callback API servers (vk_callback.py).
+
 Every answer is validated against the VK JSON Schema copy (see vk_schema.py); violations,
 calls of methods the fake does not implement yet, and crashes of the fake itself are
 collected in `schema_violations`, `unimplemented_calls` and `internal_errors`, which the
