@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from advisor.knowledge.models import Checklist, ChecklistItem, Knowledge
+from advisor.yaml_files import read_yaml
 
 RULES_PATH = Path(__file__).with_name("rules.yaml")
 FORMATS = ("clip", "video", "article", "poll", "photo", "text")
@@ -156,7 +157,7 @@ def validate_against(rules: AuditRules, knowledge: Knowledge) -> None:
 
 def parse_rules(path: Path) -> AuditRules:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = read_yaml(path)
         return AuditRules.model_validate(raw)
     except yaml.YAMLError as exc:
         raise AuditRulesError(f"{path.name} is not valid YAML: {exc}") from exc

@@ -10,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from advisor.knowledge.models import Knowledge, KnowledgeFile
+from advisor.yaml_files import read_yaml
 
 KNOWLEDGE_DIR = Path(__file__).parent
 DEFAULT_LANG = "ru"
@@ -29,7 +30,7 @@ def _describe(error: ValidationError, source: str) -> str:
 
 def parse_file(path: Path) -> KnowledgeFile:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = read_yaml(path)
     except yaml.YAMLError as exc:
         raise KnowledgeError(f"knowledge file {path.name} is not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):

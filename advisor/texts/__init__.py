@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from advisor.yaml_files import read_yaml
 
 TEXTS_DIR = Path(__file__).parent
 DEFAULT_LANG = "ru"
@@ -40,7 +40,7 @@ def load_texts(lang: str = DEFAULT_LANG) -> dict[str, str]:
         raise TextsError(f"no texts for language {lang!r}")
     texts: dict[str, str] = {}
     for path in sorted(folder.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = read_yaml(path) or {}
         if not isinstance(data, dict):
             raise TextsError(f"{path}: top level must be a mapping")
         _flatten(path.stem, data, texts, path)

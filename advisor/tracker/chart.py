@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from advisor.numbers import format_number
 from advisor.texts import t
@@ -25,6 +22,9 @@ BEST_COLOR = "#2e7d32"
 WORST_COLOR = "#c62828"
 OTHER_COLOR = "#5c7cfa"
 LABEL_CHARS = 28
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 
 def _label(text: str) -> str:
@@ -73,6 +73,10 @@ def comparison_chart(rows: Sequence[Placement]) -> bytes | None:
     shown = [(by, ranking) for by, ranking in rankings if ranking.ranked]
     if not any(g.metrics.cost_per_subscriber is not None for _, r in shown for g in r.ranked):
         return None
+    # Imported here: matplotlib costs most of a second at import, and most processes never draw.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     heights = [1.0 + 0.35 * min(len(r.ranked), MAX_BARS) for _, r in shown]
     figure = Figure(figsize=(8, sum(heights) + 0.8), dpi=110, layout="constrained")
     axes = figure.subplots(len(shown), 1, squeeze=False, height_ratios=heights)

@@ -17,10 +17,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 from advisor.knowledge.models import Norms
 from advisor.texts import t
 from advisor.tracker.models import StoredPlacement, method_title
@@ -214,6 +210,9 @@ def to_csv(placements: Sequence[StoredPlacement], norms: Norms) -> bytes:
 
 
 def _fill_sheet(sheet: Any, columns: Sequence[Column], rows: list[list[Any]]) -> None:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     sheet.append([column.title for column in columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -233,6 +232,10 @@ def _fill_sheet(sheet: Any, columns: Sequence[Column], rows: list[list[Any]]) ->
 
 
 def to_xlsx(placements: Sequence[StoredPlacement], norms: Norms) -> bytes:
+    # Imported here: openpyxl costs almost half a second at import, paid by every process start
+    # although few people ever export.
+    from openpyxl import Workbook
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = t("tracker.sheet_table")

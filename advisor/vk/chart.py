@@ -10,10 +10,6 @@ import io
 import itertools
 from datetime import UTC, datetime
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import DateFormatter
-from matplotlib.figure import Figure
-
 from advisor.texts import t
 from advisor.verdicts import fmt_number
 from advisor.vk.check import PublicResult
@@ -29,6 +25,11 @@ def posts_chart(result: PublicResult, *, dpi: int = 100) -> bytes:
     chart, group = result.chart, result.group
     if chart is None or group is None:
         raise ValueError("a chart needs a successful result")
+    # Imported here: matplotlib costs most of a second at import, and most processes never draw.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.dates import DateFormatter
+    from matplotlib.figure import Figure
+
     points = sorted(chart.posts, key=lambda p: p.date)
     dates = [datetime.fromtimestamp(p.date, UTC) for p in points]
 
