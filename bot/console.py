@@ -70,8 +70,10 @@ class ConsoleChat:
         self.out.write(f"… {status}\n")
         self.out.flush()
 
-    async def turn(self, incoming: Incoming) -> None:
-        self.show(await self.advisor.handle(incoming, self.progress))
+    async def turn(self, incoming: Incoming) -> list[Outgoing]:
+        messages = await self.advisor.handle(incoming, self.progress)
+        self.show(messages)
+        return messages
 
 
 async def run_console(settings: Settings, user_id: str | None = None) -> int:
@@ -87,7 +89,9 @@ async def run_console(settings: Settings, user_id: str | None = None) -> int:
     try:
         if interactive:
             chat.out.write(t("console.hint") + "\n\n")
-        await chat.turn(Incoming(channel="console", user_id=chat.user_id, payload="r"))
+        opening = await chat.turn(Incoming(channel="console", user_id=chat.user_id, payload="r"))
+        # A newcomer was just greeted; a /start typed first (habit from Telegram) would repeat it.
+        skip_start = any(m.text.strip() == t("dialog.greeting").strip() for m in opening)
         while True:
             if interactive:
                 chat.out.write("> ")
@@ -99,6 +103,10 @@ async def run_console(settings: Settings, user_id: str | None = None) -> int:
                 break
             if not line.strip():
                 continue
+            if skip_start and line.strip().lower() == "/start":
+                skip_start = False
+                continue
+            skip_start = False
             await chat.turn(chat.to_incoming(line))
     finally:
         await advisor.close()

@@ -53,8 +53,11 @@ def choice(output: str, label: str) -> str:
 
 def test_plain_command_runs_console_chat_without_tokens(tmp_path: Path) -> None:
     output = run_chat(tmp_path, ["/start"])
-    assert "Здравствуйте" in output
+    # Greeted once: the /start typed first repeats the opening greeting, so it is not shown again.
+    assert output.count("Здравствуйте") == 1
     assert "[1]" in output
+    # Later in the conversation /start is heard: back to the greeting and the menu.
+    assert run_chat(tmp_path, ["1", "/start"]).count("Здравствуйте") == 2
 
 
 def test_choices_by_number_and_by_label(tmp_path: Path) -> None:
