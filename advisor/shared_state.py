@@ -29,6 +29,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import LockError, RedisError
 
+from advisor.keyed_locks import KeyedLocks
 from advisor.storage.store import ConversationStore
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ class LocalState:
 
     def __init__(self, store: ConversationStore, cache_entries: int = 1000) -> None:
         self.store = store
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: KeyedLocks[str] = KeyedLocks()
         self._windows: dict[str, tuple[float, int]] = {}
         self._cache: OrderedDict[str, tuple[float, str]] = OrderedDict()
         self._cache_entries = cache_entries
@@ -89,13 +90,8 @@ class LocalState:
 
     @contextlib.asynccontextmanager
     async def lock(self, key: str) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        try:
-            async with lock:
-                yield
-        finally:
-            if not lock.locked() and self._locks.get(key) is lock:
-                del self._locks[key]
+        async with self._locks.hold(key):
+            yield
 
     async def hit(self, key: str, window_seconds: float) -> int:
         now = time.monotonic()

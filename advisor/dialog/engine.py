@@ -12,7 +12,6 @@ applied to the wrong step.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import unicodedata
@@ -34,6 +33,7 @@ from advisor.dialog.scenario_models import (
     Step,
 )
 from advisor.dialog.types import Button, Incoming, Outgoing, ProgressCallback
+from advisor.keyed_locks import KeyedLocks
 from advisor.knowledge.models import ChecklistItem, Knowledge
 from advisor.numbers import NumberFormatError, parse_number
 from advisor.storage.store import ConcurrentUpdateError, Conversation, ConversationStore, dumps
@@ -140,7 +140,7 @@ class DialogEngine:
         self.router = KeywordRouter(knowledge.scenarios)
         self.link_router = KeywordRouter(knowledge.scenarios, links=True)
         self._scenarios = {s.id: s for s in knowledge.scenarios}
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._locks: KeyedLocks[tuple[str, str]] = KeyedLocks()
         self._check_actions()
 
     def _check_actions(self) -> None:
@@ -160,27 +160,22 @@ class DialogEngine:
         self, incoming: Incoming, progress: ProgressCallback | None = None
     ) -> list[Outgoing]:
         key = (incoming.channel, incoming.user_id)
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        try:
-            async with lock:
-                for attempt in range(3):
-                    conversation = await self.store.load(incoming.channel, incoming.user_id)
-                    before = _snapshot(conversation, dumps(conversation.data))
-                    replies = await Turn(self, conversation, progress).run(incoming)
-                    data_json = dumps(conversation.data)
-                    if _snapshot(conversation, data_json) == before:
-                        return replies
-                    event = (incoming.channel, incoming.event_id) if incoming.event_id else None
-                    try:
-                        await self.store.save(conversation, data_json, event=event)
-                    except ConcurrentUpdateError:
-                        log.warning("conversation %s changed concurrently, retry %d", key, attempt)
-                        continue
+        async with self._locks.hold(key):
+            for attempt in range(3):
+                conversation = await self.store.load(incoming.channel, incoming.user_id)
+                before = _snapshot(conversation, dumps(conversation.data))
+                replies = await Turn(self, conversation, progress).run(incoming)
+                data_json = dumps(conversation.data)
+                if _snapshot(conversation, data_json) == before:
                     return replies
-                raise ConcurrentUpdateError(str(key))
-        finally:
-            if not lock.locked() and self._locks.get(key) is lock:
-                del self._locks[key]
+                event = (incoming.channel, incoming.event_id) if incoming.event_id else None
+                try:
+                    await self.store.save(conversation, data_json, event=event)
+                except ConcurrentUpdateError:
+                    log.warning("conversation %s changed concurrently, retry %d", key, attempt)
+                    continue
+                return replies
+            raise ConcurrentUpdateError(str(key))
 
     # --- helpers used by turns and actions -----------------------------------------------------
 

@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramForbiddenError
-from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 
@@ -29,6 +28,7 @@ from bot.health import start_health_server
 from bot.telegram.commands import bot_commands
 from bot.telegram.delivery import Delivery
 from bot.telegram.handlers import build_router
+from bot.telegram.isolation import ChatIsolation
 from bot.telegram.middlewares import CHANNEL, InFlight, OncePerUpdate
 from bot.telegram.session import create_bot
 from bot.telegram.webhook import CheckedRequestHandler
@@ -48,7 +48,7 @@ def build_dispatcher(advisor: Advisor, bot: Bot) -> tuple[Dispatcher, InFlight]:
     # The event isolation takes a per-chat lock in the order updates arrive, so one person's
     # updates are handled one after another while different people are served concurrently.
     dispatcher = Dispatcher(
-        events_isolation=SimpleEventIsolation(),
+        events_isolation=ChatIsolation(),
         advisor=advisor,
         delivery=Delivery(bot),
     )
