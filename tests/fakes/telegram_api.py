@@ -25,6 +25,7 @@ import json
 import random
 import re
 import secrets
+import ssl
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -317,6 +318,7 @@ class FakeTelegram:
         self.webhook_retry_seconds = 0.5
         self.webhook_targets: list[str] = []
         self.webhook_duplicates = 0.0
+        self.webhook_tls: ssl.SSLContext | bool = True  # aiohttp's default: verify as usual
         self.webhook_log: list[WebhookDelivery] = []
         self._rng = random.Random(0)
         self.base_url = ""
@@ -961,14 +963,23 @@ class FakeTelegram:
 
     # --- webhook delivery ----------------------------------------------------------------------
 
-    def spread_webhooks(self, urls: list[str], *, duplicates: float = 0.0, seed: int = 0) -> None:
+    def spread_webhooks(
+        self,
+        urls: list[str],
+        *,
+        duplicates: float = 0.0,
+        seed: int = 0,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         """Deliver webhook updates to these servers instead of the registered URL, as a reverse
         proxy in front of several bot replicas does: each delivery goes to a server picked at
         random (a failed one is retried on a new pick), and a ``duplicates`` share of the
         updates is posted to two servers at the same moment. An update counts as delivered when
-        any server answered 2xx."""
+        any server answered 2xx. ``tls``: how https URLs are verified (a context that trusts a
+        test's self-signed certificate); by default as any client does."""
         self.webhook_targets = list(urls)
         self.webhook_duplicates = duplicates
+        self.webhook_tls = True if tls is None else tls
         self._rng = random.Random(seed)
 
     def _ensure_delivery(self) -> None:
@@ -1036,7 +1047,7 @@ class FakeTelegram:
         self, http: ClientSession, url: str, body: str, headers: dict[str, str]
     ) -> int:
         try:
-            async with http.post(url, data=body, headers=headers) as resp:
+            async with http.post(url, data=body, headers=headers, ssl=self.webhook_tls) as resp:
                 await resp.read()
                 return resp.status
         except Exception:  # any failure means "deliver again later"
