@@ -46,21 +46,9 @@ from redis.asyncio import Redis
 
 from bot.telegram.keyboards import EnginePress
 from tests.fakes.telegram_api import BotMessage, FakeTelegram, Output, TelegramUser
-from tests.replicas import TelegramReplica, backing_env, migrate, start_all, stop_all
+from tests.replicas import PRESSES, TelegramReplica, backing_env, migrate, start_all, stop_all
 from tests.services import PostgresServer, RedisServer, postgres_server, redis_server
-
-# After /start: the section, the profile, the checklist and its answers (as in the replica tests).
-PRESSES = [
-    "s:prepare",
-    "a:profile:type:0:commercial",
-    "a:profile:goal:0:sales_any_region",
-    "g:prepare:checklist",
-    "a:prepare:checklist:0:y",
-    "a:prepare:checklist:1:n",
-    "a:prepare:checklist:2:u",
-    "a:prepare:checklist:3:y",
-]
-SEND_METHODS = ("sendMessage", "editMessageText", "sendPhoto", "sendDocument")
+from tests.telegram_flow import SEND_METHODS
 
 
 @dataclass

@@ -19,9 +19,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from sqlalchemy import select
 
 from advisor.storage.db import create_engine
 from advisor.storage.migrate import upgrade
+from advisor.storage.tables import checklist_answers, users
 from tests import telegram_driver, vk_bot_driver
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.vk_api import FakeVK
@@ -34,6 +36,22 @@ TELEGRAM_PUBLIC_URL = "https://bot.example.org/telegram/"
 TELEGRAM_SECRET = "replica-webhook-secret_7Hq2"
 VK_CONFIRMATION = "c0nf1rm7"
 VK_SECRET = "vk-callback-secret-Zx81"
+
+# The presses after /start: a section, the profile, the checklist and four answers. Each one
+# is only valid in the state the one before leaves, so a press handled out of order, twice or
+# not at all shows up as a different answer.
+PRESSES = [
+    "s:prepare",
+    "a:profile:type:0:commercial",
+    "a:profile:goal:0:sales_any_region",
+    "g:prepare:checklist",
+    "a:prepare:checklist:0:y",
+    "a:prepare:checklist:1:n",
+    "a:prepare:checklist:2:u",
+    "a:prepare:checklist:3:y",
+]
+# What the four answers store (the checklist's first items of a commercial community).
+EXPECTED_ANSWERS = {"starter_posts": "yes", "cover": "no", "info_block": "unsure", "goods": "yes"}
 
 
 async def migrate(database_url: str) -> None:
@@ -194,3 +212,30 @@ def log_problems(text: str, allowed: Sequence[str] = ()) -> list[str]:
 def port_is_free(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+async def stored_answers(
+    database_url: str, channel: str, people: list[int] | None = None
+) -> dict[str, dict[str, str]]:
+    """The checklist answers stored per person of ``channel`` (each of ``people`` listed, even
+    with none)."""
+    engine = create_engine(database_url)
+    query = (
+        select(users.c.external_id, checklist_answers.c.item_id, checklist_answers.c.answer)
+        .select_from(users.join(checklist_answers, checklist_answers.c.user_id == users.c.id))
+        .where(users.c.channel == channel)
+    )
+    try:
+        async with engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+    finally:
+        await engine.dispose()
+    stored: dict[str, dict[str, str]] = {str(person): {} for person in people or []}
+    for row in rows:
+        stored.setdefault(row.external_id, {})[row.item_id] = row.answer
+    return stored
+
+
+def is_subsequence(part: list[tuple[str, str]], whole: list[tuple[str, str]]) -> bool:
+    rest = iter(whole)
+    return all(item in rest for item in part)

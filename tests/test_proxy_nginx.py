@@ -21,33 +21,33 @@ import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
 
-from tests import test_replicas_vk as vk_flow
+from tests import vk_flow
 from tests.fakes.telegram_api import FakeTelegram, TelegramUser
 from tests.fakes.vk_api import FakeVK
 from tests.replicas import (
+    EXPECTED_ANSWERS,
+    PRESSES,
     VK_CONFIRMATION,
     VK_SECRET,
     TelegramReplica,
     VkReplica,
     backing_env,
     health,
+    is_subsequence,
     log_problems,
     migrate,
     start_all,
     stop_all,
+    stored_answers,
 )
 from tests.services import NginxServer, PostgresServer, ProxiedRequest, RedisServer, nginx_server
-from tests.test_replicas_telegram import (
-    EXPECTED_ANSWERS,
-    PRESSES,
+from tests.telegram_flow import (
     answers_of,
     greet,
-    is_subsequence,
     play_burst,
     play_control,
     press_update,
     send_calls,
-    stored_answers,
     wait_delivered,
 )
 from tests.vk_bot_driver import VkUser
@@ -206,7 +206,7 @@ async def test_vk_callbacks_through_nginx_answered_once_and_in_order(stack: Stac
         assert vk_flow.send_calls(vk, person.peer_id) == vk_flow.send_calls(vk, control.peer_id)
     answered = sorted(a.peer_id for a in vk.event_answers)
     assert answered == sorted(p.peer_id for p in [control, *people] for _ in PRESSES)
-    stored = await vk_flow.stored_answers(stack.database_url)
+    stored = await stored_answers(stack.database_url, "vk")
     assert len(stored) == PEOPLE + 1
     assert all(answers == EXPECTED_ANSWERS for answers in stored.values()), stored
 
@@ -257,7 +257,7 @@ async def test_telegram_updates_through_nginx_over_http_and_tls_answered_once_in
         assert send_calls(tg, person.id) == send_calls(tg, control.user.id), person.id
     assert tg.unanswered_callbacks() == []
     chats = [p.id for p in [control.user, *people]]
-    stored = await stored_answers(stack.database_url, chats)
+    stored = await stored_answers(stack.database_url, "telegram", chats)
     assert all(stored[str(chat)] == EXPECTED_ANSWERS for chat in chats), stored
 
     # Every post answered 200 on its first replica, over both listeners; both replicas worked.
@@ -312,7 +312,7 @@ async def test_a_replica_killed_under_load_nginx_hands_its_updates_to_the_other(
     assert in_hand, nginx.errors()[-4000:]
 
     chats = [p.id for p in people]
-    stored = await stored_answers(stack.database_url, chats)
+    stored = await stored_answers(stack.database_url, "telegram", chats)
     assert all(stored[str(chat)] == EXPECTED_ANSWERS for chat in chats), stored
     for person in people:
         seen = answers_of(tg, person.id)

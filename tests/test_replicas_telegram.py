@@ -13,46 +13,37 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
-from sqlalchemy import select
 
-from advisor.storage.db import create_engine
-from advisor.storage.tables import checklist_answers, users
-from bot.telegram.keyboards import EnginePress
-from tests.fakes.telegram_api import BotMessage, FakeTelegram, TelegramUser
+from tests.fakes.telegram_api import FakeTelegram
 from tests.replicas import (
+    EXPECTED_ANSWERS,
+    PRESSES,
     TelegramReplica,
     backing_env,
     health,
+    is_subsequence,
     log_problems,
     migrate,
     start_all,
     stop_all,
+    stored_answers,
 )
 from tests.services import PostgresServer, RedisServer
+from tests.telegram_flow import (
+    answers_of,
+    greet,
+    play_burst,
+    play_control,
+    press_update,
+    send_calls,
+    wait_delivered,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-# The presses after /start: a section, the profile, the checklist and four answers. Each one
-# is only valid in the state the one before leaves, so a press handled out of order, twice or
-# not at all shows up as a different answer.
-PRESSES = [
-    "s:prepare",
-    "a:profile:type:0:commercial",
-    "a:profile:goal:0:sales_any_region",
-    "g:prepare:checklist",
-    "a:prepare:checklist:0:y",
-    "a:prepare:checklist:1:n",
-    "a:prepare:checklist:2:u",
-    "a:prepare:checklist:3:y",
-]
-# What the four answers store (the checklist's first items of a commercial community).
-EXPECTED_ANSWERS = {"starter_posts": "yes", "cover": "no", "info_block": "unsure", "goods": "yes"}
-SEND_METHODS = ("sendMessage", "editMessageText", "sendPhoto", "sendDocument")
 
 
 @dataclass
@@ -93,81 +84,6 @@ async def deployment(
             assert log_problems(log) == [], log[-4000:]
 
 
-def press_update(tg: FakeTelegram, user: TelegramUser, message: BotMessage, payload: str) -> Any:
-    data = EnginePress(payload=payload).pack()
-    return tg.enqueue(tg.callback_update(user.id, message, data))
-
-
-def answers_of(tg: FakeTelegram, chat_id: int) -> list[tuple[str, str]]:
-    """What the person saw, in order: sends and edits with the text they showed."""
-    return [(o.kind, o.text) for o in tg.outputs[chat_id] if o.kind != "action"]
-
-
-def send_calls(tg: FakeTelegram, chat_id: int) -> int:
-    """Every attempt to show something in the chat, refused ones included."""
-    return sum(len(tg.calls_to(method, chat_id)) for method in SEND_METHODS)
-
-
-async def greet(tg: FakeTelegram, user: TelegramUser) -> BotMessage:
-    await user.say("/start", seconds=60)
-    assert "Здравствуйте" in user.text, user.text
-    return user.messages()[-1]
-
-
-async def play_control(tg: FakeTelegram, user: TelegramUser) -> None:
-    """The reference: one press at a time, each after the previous answer arrived."""
-    menu = await greet(tg, user)
-    for payload in PRESSES:
-        mark = len(user.outputs)
-        press_update(tg, user, menu, payload)
-        await tg.settle(user.id, mark, seconds=60)
-
-
-async def play_burst(tg: FakeTelegram, user: TelegramUser) -> None:
-    """All presses at once, as a person tapping fast (or a slow network) would send them."""
-    menu = await greet(tg, user)
-    for payload in PRESSES:
-        press_update(tg, user, menu, payload)
-
-
-async def wait_delivered(tg: FakeTelegram, people: list[TelegramUser], expected: int) -> None:
-    """Until every update was answered 2xx and nothing more came for a while: everyone has the
-    answers expected, or 3 s passed without any (anything doubled would arrive then)."""
-    deadline = time.monotonic() + 120
-
-    def shown() -> int:
-        return sum(len(outputs) for outputs in tg.outputs.values())
-
-    quiet_since, count = time.monotonic(), shown()
-    while True:
-        if shown() != count:
-            quiet_since, count = time.monotonic(), shown()
-        quiet = time.monotonic() - quiet_since
-        complete = all(len(answers_of(tg, p.id)) >= expected for p in people)
-        if not tg.pending and (quiet > 3.0 or (complete and quiet > 1.0)):
-            return
-        assert time.monotonic() < deadline, f"{len(tg.pending)} updates undelivered"
-        await asyncio.sleep(0.1)
-
-
-async def stored_answers(database_url: str, chat_ids: list[int]) -> dict[str, dict[str, str]]:
-    engine = create_engine(database_url)
-    query = (
-        select(users.c.external_id, checklist_answers.c.item_id, checklist_answers.c.answer)
-        .select_from(users.join(checklist_answers, checklist_answers.c.user_id == users.c.id))
-        .where(users.c.channel == "telegram")
-    )
-    try:
-        async with engine.connect() as connection:
-            rows = (await connection.execute(query)).all()
-    finally:
-        await engine.dispose()
-    stored: dict[str, dict[str, str]] = {str(chat): {} for chat in chat_ids}
-    for row in rows:
-        stored.setdefault(row.external_id, {})[row.item_id] = row.answer
-    return stored
-
-
 async def test_every_answer_once_and_in_order_across_two_replicas(
     deployment: Deployment,
 ) -> None:
@@ -194,7 +110,7 @@ async def test_every_answer_once_and_in_order_across_two_replicas(
         assert send_calls(tg, person.id) == send_calls(tg, control.id), person.id
     assert tg.unanswered_callbacks() == []
     chats = [p.id for p in [control, *people]]
-    stored = await stored_answers(deployment.database_url, chats)
+    stored = await stored_answers(deployment.database_url, "telegram", chats)
     assert all(stored[str(chat)] == EXPECTED_ANSWERS for chat in chats), stored
 
     # Both replicas did part of the work, and some updates reached both of them.
@@ -203,11 +119,6 @@ async def test_every_answer_once_and_in_order_across_two_replicas(
     doubled = {d.update_id for d in tg.webhook_log if d.status == 200}
     posts = [d.update_id for d in tg.webhook_log]
     assert len(posts) > len(doubled) + 20, "too few updates were posted twice"
-
-
-def is_subsequence(part: list[tuple[str, str]], whole: list[tuple[str, str]]) -> bool:
-    rest = iter(whole)
-    return all(item in rest for item in part)
 
 
 async def test_a_replica_killed_mid_load_loses_nothing_confirmed(deployment: Deployment) -> None:
@@ -241,7 +152,7 @@ async def test_a_replica_killed_mid_load_loses_nothing_confirmed(deployment: Dep
     # Every press was confirmed in the end, and everything confirmed is stored.
     assert tg.pending == []
     chats = [p.id for p in people]
-    stored = await stored_answers(deployment.database_url, chats)
+    stored = await stored_answers(deployment.database_url, "telegram", chats)
     assert all(stored[str(chat)] == EXPECTED_ANSWERS for chat in chats), stored
     for person in people:
         seen = answers_of(tg, person.id)

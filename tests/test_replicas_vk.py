@@ -9,18 +9,16 @@ get every answer exactly once and in order.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy import select
 
-from advisor.storage.db import create_engine
-from advisor.storage.tables import checklist_answers, users
 from tests.fakes.vk_api import FakeVK
 from tests.replicas import (
+    EXPECTED_ANSWERS,
+    PRESSES,
     VK_SECRET,
     VkReplica,
     backing_env,
@@ -29,22 +27,12 @@ from tests.replicas import (
     migrate,
     start_all,
     stop_all,
+    stored_answers,
 )
 from tests.services import RedisServer
 from tests.vk_bot_driver import VkUser
+from tests.vk_flow import answers_of, play_burst, play_control, send_calls, wait_answered
 
-# The presses after the greeting (see test_replicas_telegram.py for why these).
-PRESSES = [
-    "s:prepare",
-    "a:profile:type:0:commercial",
-    "a:profile:goal:0:sales_any_region",
-    "g:prepare:checklist",
-    "a:prepare:checklist:0:y",
-    "a:prepare:checklist:1:n",
-    "a:prepare:checklist:2:u",
-    "a:prepare:checklist:3:y",
-]
-EXPECTED_ANSWERS = {"starter_posts": "yes", "cover": "no", "info_block": "unsure", "goods": "yes"}
 FIRST_PEER = 3_000_001
 
 
@@ -63,75 +51,6 @@ async def vk() -> AsyncIterator[FakeVK]:
     async with FakeVK() as fake:
         yield fake
     assert fake.problems == []
-
-
-def answers_of(vk: FakeVK, peer_id: int) -> list[tuple[str, list[str]]]:
-    return [(m.message, m.button_labels()) for m in vk.messages_to(peer_id)]
-
-
-def send_calls(vk: FakeVK, peer_id: int) -> int:
-    """messages.send calls VK accepted for the person: a doubled turn shows here even though
-    VK does not show a message whose random_id it has seen."""
-    return sum(
-        1
-        for r in vk.requests
-        if r.method == "messages.send"
-        and r.params.get("peer_id") == str(peer_id)
-        and r.error is None  # a send refused (too many requests) and retried shows nothing
-    )
-
-
-def press(vk: FakeVK, peer_id: int, payload: str) -> None:
-    vk.message_event(peer_id, {"p": payload})
-
-
-async def play_control(vk: FakeVK, user: VkUser) -> None:
-    await user.say("привет")
-    assert "Выберите раздел" in user.text, user.text
-    for payload in PRESSES:
-        press(vk, user.peer_id, payload)
-        await user.reply(within=60)
-
-
-async def play_burst(vk: FakeVK, user: VkUser) -> None:
-    await user.say("привет")
-    for payload in PRESSES:
-        press(vk, user.peer_id, payload)
-
-
-async def wait_answered(vk: FakeVK, people: list[VkUser], expected: int) -> None:
-    """Until every event was answered "ok" and nothing more arrived for a while: everyone has
-    the answers expected, or 3 s passed without any (anything doubled would arrive then)."""
-    assert vk.callback is not None
-    deadline = time.monotonic() + 120
-    quiet_since, count = time.monotonic(), len(vk.sent_messages)
-    while True:
-        if len(vk.sent_messages) != count:
-            quiet_since, count = time.monotonic(), len(vk.sent_messages)
-        quiet = time.monotonic() - quiet_since
-        complete = all(len(vk.messages_to(p.peer_id)) >= expected for p in people)
-        if not vk.callback.pending and (quiet > 3.0 or (complete and quiet > 1.0)):
-            return
-        assert time.monotonic() < deadline, f"{len(vk.callback.pending)} events undelivered"
-        await asyncio.sleep(0.1)
-
-
-async def stored_answers(database_url: str) -> dict[str, dict[str, str]]:
-    engine = create_engine(database_url)
-    query = (
-        select(users.c.external_id, checklist_answers.c.item_id, checklist_answers.c.answer)
-        .select_from(users.join(checklist_answers, checklist_answers.c.user_id == users.c.id))
-        .where(users.c.channel == "vk")
-    )
-    try:
-        async with engine.connect() as connection:
-            rows = (await connection.execute(query)).all()
-    finally:
-        await engine.dispose()
-    stored: dict[str, dict[str, str]] = {}
-    for row in rows:
-        stored.setdefault(row.external_id, {})[row.item_id] = row.answer
-    return stored
 
 
 def replicas_of(vk: FakeVK, root: Path, env: dict[str, str]) -> list[VkReplica]:
@@ -177,7 +96,7 @@ async def test_every_answer_once_and_in_order_across_two_replicas(
         assert sorted(answered) == sorted(p.peer_id for p in [control, *people] for _ in PRESSES), (
             "every pressed button's spinner is stopped once"
         )
-        stored = await stored_answers(postgres_url)
+        stored = await stored_answers(postgres_url, "vk")
         assert len(stored) == 41
         assert all(answers == EXPECTED_ANSWERS for answers in stored.values()), stored
 

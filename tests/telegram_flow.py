@@ -1,0 +1,71 @@
+"""One person's conversation through the Telegram replicas: the presses, what they saw, when
+everyone has been answered. Shared by the replica tests and the proxy test."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from bot.telegram.keyboards import EnginePress
+from tests.fakes.telegram_api import BotMessage, FakeTelegram, TelegramUser
+from tests.replicas import PRESSES
+
+SEND_METHODS = ("sendMessage", "editMessageText", "sendPhoto", "sendDocument")
+
+
+def press_update(tg: FakeTelegram, user: TelegramUser, message: BotMessage, payload: str) -> Any:
+    data = EnginePress(payload=payload).pack()
+    return tg.enqueue(tg.callback_update(user.id, message, data))
+
+
+def answers_of(tg: FakeTelegram, chat_id: int) -> list[tuple[str, str]]:
+    """What the person saw, in order: sends and edits with the text they showed."""
+    return [(o.kind, o.text) for o in tg.outputs[chat_id] if o.kind != "action"]
+
+
+def send_calls(tg: FakeTelegram, chat_id: int) -> int:
+    """Every attempt to show something in the chat, refused ones included."""
+    return sum(len(tg.calls_to(method, chat_id)) for method in SEND_METHODS)
+
+
+async def greet(tg: FakeTelegram, user: TelegramUser) -> BotMessage:
+    await user.say("/start", seconds=60)
+    assert "Здравствуйте" in user.text, user.text
+    return user.messages()[-1]
+
+
+async def play_control(tg: FakeTelegram, user: TelegramUser) -> None:
+    """The reference: one press at a time, each after the previous answer arrived."""
+    menu = await greet(tg, user)
+    for payload in PRESSES:
+        mark = len(user.outputs)
+        press_update(tg, user, menu, payload)
+        await tg.settle(user.id, mark, seconds=60)
+
+
+async def play_burst(tg: FakeTelegram, user: TelegramUser) -> None:
+    """All presses at once, as a person tapping fast (or a slow network) would send them."""
+    menu = await greet(tg, user)
+    for payload in PRESSES:
+        press_update(tg, user, menu, payload)
+
+
+async def wait_delivered(tg: FakeTelegram, people: list[TelegramUser], expected: int) -> None:
+    """Until every update was answered 2xx and nothing more came for a while: everyone has the
+    answers expected, or 3 s passed without any (anything doubled would arrive then)."""
+    deadline = time.monotonic() + 120
+
+    def shown() -> int:
+        return sum(len(outputs) for outputs in tg.outputs.values())
+
+    quiet_since, count = time.monotonic(), shown()
+    while True:
+        if shown() != count:
+            quiet_since, count = time.monotonic(), shown()
+        quiet = time.monotonic() - quiet_since
+        complete = all(len(answers_of(tg, p.id)) >= expected for p in people)
+        if not tg.pending and (quiet > 3.0 or (complete and quiet > 1.0)):
+            return
+        assert time.monotonic() < deadline, f"{len(tg.pending)} updates undelivered"
+        await asyncio.sleep(0.1)
