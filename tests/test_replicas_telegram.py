@@ -10,7 +10,6 @@ confirmed; PostgreSQL restarted under load costs an apology, not the process.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -25,7 +24,6 @@ from tests.replicas import (
     TelegramReplica,
     backing_env,
     health,
-    is_subsequence,
     log_problems,
     migrate,
     start_all,
@@ -35,11 +33,14 @@ from tests.replicas import (
 from tests.services import PostgresServer, RedisServer
 from tests.telegram_flow import (
     answers_of,
+    check_nothing_lost_or_doubled,
+    check_one_more_press_answered,
     greet,
     play_burst,
     play_control,
-    press_update,
+    press_all,
     send_calls,
+    until_posted,
     wait_delivered,
 )
 
@@ -132,16 +133,11 @@ async def test_a_replica_killed_mid_load_loses_nothing_confirmed(deployment: Dep
     people = [tg.user() for _ in range(40)]
     menus = await asyncio.gather(*(greet(tg, person) for person in people))
     posted = len(tg.webhook_log)
-    for person, menu in zip(people, menus, strict=True):
-        for payload in PRESSES:
-            press_update(tg, person, menu, payload)
+    press_all(tg, people, menus)
     # SIGKILL while a third of the presses are answered and many are being handled: the
     # updates it was handling get no answer, and Telegram delivers them again (here: the
     # fake retries on another pick, which ends at the survivor).
-    deadline = time.monotonic() + 60
-    while len(tg.webhook_log) - posted < len(people) * len(PRESSES) // 3:
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.01)
+    await until_posted(tg, posted, len(people) * len(PRESSES) // 3)
     await doomed.kill()
     await wait_delivered(tg, people, len(expected))
     unanswered = {
@@ -151,27 +147,10 @@ async def test_a_replica_killed_mid_load_loses_nothing_confirmed(deployment: Dep
 
     # Every press was confirmed in the end, and everything confirmed is stored.
     assert tg.pending == []
-    chats = [p.id for p in people]
-    stored = await stored_answers(deployment.database_url, "telegram", chats)
-    assert all(stored[str(chat)] == EXPECTED_ANSWERS for chat in chats), stored
-    for person in people:
-        seen = answers_of(tg, person.id)
-        # Nothing twice, nothing out of order; a reply the killed replica had not sent yet
-        # when it died may be missing (its turn was stored, so the redelivery is skipped).
-        assert is_subsequence(seen, expected), "\n".join(
-            [str(person.id), *(f"{k}: {t[:60]!r}" for k, t in seen), "expected:"]
-            + [f"{k}: {t[:60]!r}" for k, t in expected]
-        )
-        assert seen[-1] == expected[-1], person.id
+    await check_nothing_lost_or_doubled(tg, deployment.database_url, people, expected)
 
     # The survivor carries on: one more press each, answered.
-    marks = {person.id: len(person.outputs) for person in people}
-    for person, menu in zip(people, menus, strict=True):
-        press_update(tg, person, menu, "a:prepare:checklist:4:y")
-    settled = await asyncio.gather(
-        *(tg.settle(person.id, marks[person.id], seconds=60) for person in people)
-    )
-    assert all("Вопрос 6 из" in after[-1].text for after in settled)
+    await check_one_more_press_answered(tg, people, menus)
     assert await health(survivor.health_port) == (
         200,
         {"status": "ok", "database": True, "redis": True},
