@@ -37,3 +37,17 @@ async def read_json(request: web.Request) -> Any:
     """The parsed body; UnreadableBody when it is not one (a body over the server's size limit
     raises aiohttp's 413 as usual)."""
     return parse_body(await request.read())
+
+
+_ADDRESS_CHARS = frozenset("0123456789abcdefABCDEF.:[]")
+
+
+def sender(request: web.Request) -> str:
+    """Who sent the request, for a log line: the peer, and behind a reverse proxy the client it
+    names in X-Real-IP (shown only when it looks like an address: the header is the client's to
+    forge, and a log line must not carry what it says)."""
+    peer = request.remote or "?"
+    forwarded = request.headers.get("X-Real-IP", "")
+    if forwarded and len(forwarded) <= 45 and set(forwarded) <= _ADDRESS_CHARS:
+        return f"{forwarded} (via {peer})"
+    return peer

@@ -188,6 +188,14 @@ async def test_vk_callbacks_through_nginx_answered_once_and_in_order(stack: Stac
     confirmations = await logged_since(nginx, mark, 3)
     assert {r.upstreams[0] for r in confirmations[:2]} == {address(r) for r in stack.vk_replicas}
     assert [len(r.upstreams) for r in confirmations] == [1, 1, 1]
+    # The refusing replica's warning names the client nginx served (X-Real-IP), not just nginx.
+    deadline = time.monotonic() + 5
+    while not any(
+        "wrong secret from 127.0.0.1 (via 127.0.0.1) refused" in r.log_text()
+        for r in stack.vk_replicas
+    ):
+        assert time.monotonic() < deadline, "no warning names the sender"
+        await asyncio.sleep(0.05)
 
     # Two addresses under /vk/ stand for VK's original post and its retry racing it.
     mark = len(nginx.requests())

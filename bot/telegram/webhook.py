@@ -17,7 +17,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from pydantic import ValidationError
 
-from bot.webhook_body import UnreadableBody, read_json
+from bot.webhook_body import UnreadableBody, read_json, sender
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class CheckedRequestHandler(SimpleRequestHandler):
     async def handle(self, request: web.Request) -> web.Response:
         bot = await self.resolve_bot(request)
         if not self.verify_secret(request.headers.get(SECRET_HEADER, ""), bot):
-            log.warning("webhook: request with a wrong secret from %s refused", request.remote)
+            log.warning("webhook: request with a wrong secret from %s refused", sender(request))
             return web.Response(body="Unauthorized", status=401)
         try:
             if request.content_type != "application/json":
@@ -46,7 +46,7 @@ class CheckedRequestHandler(SimpleRequestHandler):
             update = Update.model_validate(body, context={"bot": bot})
         except (UnreadableBody, ValidationError) as exc:
             reason = exc if isinstance(exc, UnreadableBody) else f"{exc.error_count()} bad fields"
-            log.warning("webhook: unreadable update from %s refused (%s)", request.remote, reason)
+            log.warning("webhook: unreadable update from %s refused (%s)", sender(request), reason)
             return web.Response(status=400, text="bad request")
         try:
             update.event_type  # noqa: B018 - raises for an update of no kind aiogram knows

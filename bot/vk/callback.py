@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import SecretStr
 
-from bot.webhook_body import UnreadableBody, read_json
+from bot.webhook_body import UnreadableBody, read_json, sender
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +65,14 @@ class CallbackServer:
         try:
             body = await read_json(request)
         except UnreadableBody as exc:
-            log.warning("VK callback: unreadable request from %s refused (%s)", request.remote, exc)
+            log.warning(
+                "VK callback: unreadable request from %s refused (%s)", sender(request), exc
+            )
             return web.Response(status=400, text="bad request")
         if not isinstance(body, dict):
             return web.Response(status=400, text="bad request")
         if not self._secret_ok(body):
-            log.warning("VK callback: request with a wrong secret from %s refused", request.remote)
+            log.warning("VK callback: request with a wrong secret from %s refused", sender(request))
             return web.Response(status=403, text="forbidden")
         if self.group_id is not None and body.get("group_id") != self.group_id:
             log.warning(
