@@ -48,6 +48,8 @@ SCRIPT: list[tuple[str, str]] = [
 @dataclass
 class Results:
     latencies: list[float] = field(default_factory=list)
+    fetch_waits: list[float] = field(default_factory=list)  # queued -> fetched by getUpdates
+    handling: list[float] = field(default_factory=list)  # fetched -> first reply
     lost: int = 0
     actions: int = 0
     lost_examples: list[str] = field(default_factory=list)
@@ -94,9 +96,10 @@ async def one_person(
         started = time.monotonic()
         query_id = None
         if kind == "say":
-            user.send_text(value)
+            update = user.send_text(value)
         else:
-            query_id = user.send_press(value)["callback_query"]["id"]
+            update = user.send_press(value)
+            query_id = update["callback_query"]["id"]
         try:
             new = await tg.settle(
                 user.id,
@@ -111,6 +114,10 @@ async def one_person(
             return
         first = next(o for o in new if o.kind != "action")
         results.latencies.append(first.at - started)
+        fetched = tg.fetched_at.get(update["update_id"])
+        if fetched is not None:
+            results.fetch_waits.append(fetched - started)
+            results.handling.append(first.at - fetched)
         await asyncio.sleep(rng.uniform(*think))
 
 
@@ -173,6 +180,15 @@ async def main(args: argparse.Namespace) -> int:
             f"p99 {percentile(lat, 0.99) * 1000:.0f} ms, "
             f"max {max(lat) * 1000:.0f} ms, mean {statistics.fmean(lat) * 1000:.0f} ms"
         )
+        for name, part in (
+            ("waiting for getUpdates", results.fetch_waits),
+            ("in the bot", results.handling),
+        ):
+            if part:
+                print(
+                    f"  of which {name}: p50 {percentile(part, 0.50) * 1000:.0f} ms, "
+                    f"p99 {percentile(part, 0.99) * 1000:.0f} ms, max {max(part) * 1000:.0f} ms"
+                )
     print(f"messages lost: {results.lost}")
     for example in results.lost_examples[:5]:
         print(f"  {example}")

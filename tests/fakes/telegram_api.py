@@ -317,6 +317,8 @@ class FakeTelegram:
         self.webhook_timeout = 60.0
         self.webhook_retry_seconds = 0.5
         self.webhook_targets: list[str] = []
+        # update_id -> when getUpdates first handed it out (a bench splits latency with it)
+        self.fetched_at: dict[int, float] = {}
         self.webhook_duplicates = 0.0
         self.webhook_tls: ssl.SSLContext | bool = True  # aiohttp's default: verify as usual
         self.webhook_log: list[WebhookDelivery] = []
@@ -798,6 +800,9 @@ class FakeTelegram:
         batch = self.pending[:limit]
         if allowed:
             batch = [u for u in batch if any(kind in u for kind in allowed)]
+        now = time.monotonic()
+        for update in batch:
+            self.fetched_at.setdefault(update["update_id"], now)
         return batch
 
     async def _m_setwebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
