@@ -27,7 +27,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
+
 from tests.fakes.telegram_api import FakeTelegram, Output, TelegramUser
+from tests.services import free_port
 from tests.telegram_driver import BotProcess
 
 # (kind, text or button label) — the path of a person preparing a commercial community.
@@ -139,10 +143,39 @@ def cpu_seconds(pid: int) -> float | None:
         return None
 
 
+async def slow_shares(port: int, over: float = 0.25) -> list[str]:
+    """The bot's own view (its /metrics histograms): how many turns and Bot API calls took
+    longer than ``over`` seconds, so a tail can be placed inside or outside the process."""
+    async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/metrics") as r:
+        text = await r.text()
+    lines = []
+    for family in text_string_to_metric_families(text):
+        if family.name not in ("promo_advisor_turn_seconds", "promo_advisor_api_seconds"):
+            continue
+        totals: dict[str, list[float]] = {}
+        for sample in family.samples:
+            if not sample.name.endswith("_bucket"):
+                continue
+            label = sample.labels.get("method", "dialog turn")
+            counts = totals.setdefault(label, [0.0, 0.0])
+            if sample.labels["le"] == "+Inf":
+                counts[0] += sample.value
+            elif float(sample.labels["le"]) == over:
+                counts[1] += sample.value
+        for label, (count, fast) in sorted(totals.items()):
+            if count:
+                lines.append(
+                    f"bot's own measure, {label}: "
+                    f"{count - fast:.0f} of {count:.0f} over {over * 1000:.0f} ms"
+                )
+    return lines
+
+
 async def main(args: argparse.Namespace) -> int:
     rng = random.Random(args.seed)
     workdir = Path(tempfile.mkdtemp(prefix="telegram-load-"))
-    extra = {"LOG_LEVEL": args.log_level}
+    health_port = free_port()
+    extra = {"LOG_LEVEL": args.log_level, "HEALTH_PORT": str(health_port)}
     if args.database_url:
         extra["DATABASE_URL"] = args.database_url
     async with FakeTelegram() as tg:
@@ -163,6 +196,7 @@ async def main(args: argparse.Namespace) -> int:
         cpu_after = cpu_seconds(pid)
         own_cpu = time.process_time() - own_before
         peak = rss_peak_mb(pid)
+        own_view = await slow_shares(health_port)
         code = await bot.stop()
         failed_calls = [c for c in tg.calls if c.status not in (0, 200)]
         unanswered = tg.unanswered_callbacks()
@@ -189,6 +223,8 @@ async def main(args: argparse.Namespace) -> int:
                     f"  of which {name}: p50 {percentile(part, 0.50) * 1000:.0f} ms, "
                     f"p99 {percentile(part, 0.99) * 1000:.0f} ms, max {max(part) * 1000:.0f} ms"
                 )
+    for line in own_view:
+        print(f"  {line}")
     print(f"messages lost: {results.lost}")
     for example in results.lost_examples[:5]:
         print(f"  {example}")
