@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from advisor.storage.db import create_engine
 from advisor.storage.migrate import (
@@ -131,3 +131,43 @@ async def test_a_burst_of_updates_is_deduplicated_in_one_go(engine) -> None:
     firsts = {i: r for i, r in zip(ids, results, strict=True) if r}
     assert sorted(firsts, key=int) == [str(i) for i in range(50)]
     assert await store.mark_processed("telegram", "7") is False
+
+
+async def test_a_crowd_of_newcomers_is_created_in_a_few_transactions(engine) -> None:
+    commits = 0
+
+    def count(_connection: object) -> None:
+        nonlocal commits
+        commits += 1
+
+    event.listen(engine.sync_engine, "commit", count)
+    try:
+        store = ConversationStore(engine)
+        loaded = await asyncio.gather(*(store.load("telegram", f"new-{i}") for i in range(200)))
+    finally:
+        event.remove(engine.sync_engine, "commit", count)
+    # One at a time, each newcomer held the single SQLite writer and the saves of everyone
+    # else waited behind the crowd.
+    assert commits <= 10, commits
+    assert len({c.user_pk for c in loaded}) == 200
+    assert all(c.version == 0 and c.data == {} for c in loaded)
+    async with engine.connect() as connection:
+        rows = await connection.execute(select(func.count()).select_from(conversations))
+        assert rows.scalar() == 200
+    # Each is a real, saveable conversation.
+    loaded[7].step = "a"
+    await store.save(loaded[7])
+    assert (await ConversationStore(engine).load("telegram", "new-7")).step == "a"
+
+
+async def test_two_replicas_creating_the_same_newcomers_agree(engine) -> None:
+    first, second = ConversationStore(engine), ConversationStore(engine)
+    people = [f"both-{i}" for i in range(30)]
+    mine, theirs = await asyncio.gather(
+        asyncio.gather(*(first.load("vk", p) for p in people)),
+        asyncio.gather(*(second.load("vk", p) for p in people)),
+    )
+    assert [c.user_pk for c in mine] == [c.user_pk for c in theirs]
+    async with engine.connect() as connection:
+        rows = await connection.execute(select(func.count()).select_from(conversations))
+        assert rows.scalar() == 30

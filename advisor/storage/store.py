@@ -22,7 +22,6 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from advisor.storage.tables import (
@@ -141,6 +140,8 @@ class ConversationStore:
         self._queue: list[_Pending] = []
         self._writer: asyncio.Task[None] | None = None
         self._seen_queue: list[tuple[tuple[str, str], asyncio.Future[bool]]] = []
+        self._create_queue: list[tuple[tuple[str, str], asyncio.Future[int | None]]] = []
+        self._creator: asyncio.Task[None] | None = None
         self._seen_writer: asyncio.Task[None] | None = None
         # SQLite has one writer at a time and makes a waiting one sleep in growing steps; taking
         # turns here instead keeps the two batch writers from ever waiting on each other there.
@@ -184,24 +185,63 @@ class ConversationStore:
         return _conversation(channel, external_id, state)
 
     async def _create(self, channel: str, external_id: str) -> Conversation:
-        now = _now()
-        try:
-            async with self._writer_turn(), self.engine.begin() as connection:
-                result = await connection.execute(
-                    insert(users).values(channel=channel, external_id=external_id, created_at=now)
-                )
-                user_pk = int(result.inserted_primary_key[0])
-                await connection.execute(
-                    insert(conversations).values(
-                        user_id=user_pk, data="{}", version=0, updated_at=now
-                    )
-                )
-        except IntegrityError:
+        # Group-committed like saves: a crowd of newcomers (a bot just announced) costs one
+        # write transaction per batch, not one each; each alone held SQLite's write turn, and
+        # the saves of everyone else queued behind hundreds of them.
+        done: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        self._create_queue.append(((channel, external_id), done))
+        if self._creator is None or self._creator.done():
+            self._creator = asyncio.create_task(self._create_loop())
+        user_pk = await done
+        if user_pk is None:
             # Another worker created this person at the same moment: read theirs.
             return await self.load(channel, external_id)
         state = _Committed(user_pk, (None, None, None), None, None, "{}", 0)
         self._remember((channel, external_id), state)
         return _conversation(channel, external_id, state)
+
+    async def _create_loop(self) -> None:
+        while self._create_queue:
+            batch, self._create_queue = self._create_queue, []
+            try:
+                created = await self._insert_users([key for key, _ in batch])
+            except Exception as exc:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for key, done in batch:
+                if not done.done():
+                    done.set_result(created.get(key))
+
+    async def _insert_users(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """Insert the people not stored yet, each with an empty conversation; the primary keys
+        of those this call inserted (a person someone else inserted first is left out)."""
+        module = postgresql if self._dialect.name == "postgresql" else sqlite
+        now = _now()
+        new_users = (
+            module.insert(users)
+            .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+            .returning(users.c.id, users.c.channel, users.c.external_id)
+        )
+        async with self._writer_turn(), self.engine.begin() as connection:
+            result = await connection.execute(
+                new_users,
+                [
+                    {"channel": channel, "external_id": external_id, "created_at": now}
+                    for channel, external_id in dict.fromkeys(keys)
+                ],
+            )
+            created = {(row.channel, row.external_id): int(row.id) for row in result}
+            if created:
+                await connection.execute(
+                    insert(conversations),
+                    [
+                        {"user_id": user_pk, "data": "{}", "version": 0, "updated_at": now}
+                        for user_pk in created.values()
+                    ],
+                )
+        return created
 
     def _remember(self, key: tuple[str, str], state: _Committed) -> None:
         if self._cache_size <= 0:
@@ -397,6 +437,9 @@ class ConversationStore:
 
     async def close(self) -> None:
         """Wait for queued saves to be written."""
+        if self._creator is not None:
+            with contextlib.suppress(Exception):
+                await self._creator
         if self._seen_writer is not None:
             with contextlib.suppress(Exception):
                 await self._seen_writer
