@@ -133,7 +133,7 @@ async def test_a_burst_of_updates_is_deduplicated_in_one_go(engine) -> None:
     assert await store.mark_processed("telegram", "7") is False
 
 
-async def test_a_crowd_of_newcomers_is_created_in_a_few_transactions(engine) -> None:
+async def test_a_crowd_of_newcomers_is_created_in_a_few_sqlite_transactions(engine) -> None:
     commits = 0
 
     def count(_connection: object) -> None:
@@ -146,9 +146,10 @@ async def test_a_crowd_of_newcomers_is_created_in_a_few_transactions(engine) -> 
         loaded = await asyncio.gather(*(store.load("telegram", f"new-{i}") for i in range(200)))
     finally:
         event.remove(engine.sync_engine, "commit", count)
-    # One at a time, each newcomer held the single SQLite writer and the saves of everyone
-    # else waited behind the crowd.
-    assert commits <= 10, commits
+    if engine.dialect.name == "sqlite":
+        # One at a time, each newcomer held the single SQLite writer and the saves of everyone
+        # else waited behind the crowd. (PostgreSQL creates each in its own transaction, at once.)
+        assert commits <= 10, commits
     assert len({c.user_pk for c in loaded}) == 200
     assert all(c.version == 0 and c.data == {} for c in loaded)
     async with engine.connect() as connection:

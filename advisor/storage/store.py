@@ -185,14 +185,18 @@ class ConversationStore:
         return _conversation(channel, external_id, state)
 
     async def _create(self, channel: str, external_id: str) -> Conversation:
-        # Group-committed like saves: a crowd of newcomers (a bot just announced) costs one
-        # write transaction per batch, not one each; each alone held SQLite's write turn, and
-        # the saves of everyone else queued behind hundreds of them.
-        done: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
-        self._create_queue.append(((channel, external_id), done))
-        if self._creator is None or self._creator.done():
-            self._creator = asyncio.create_task(self._create_loop())
-        user_pk = await done
+        key = (channel, external_id)
+        if self._write_turn is None:
+            # PostgreSQL writes rows concurrently: a newcomer's own transaction waits for nobody.
+            user_pk = (await self._insert_users([key])).get(key)
+        else:
+            # SQLite: group-committed like saves. One at a time, each newcomer of a crowd (a bot
+            # just announced) held the single write turn, and everyone's saves queued behind.
+            done: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+            self._create_queue.append((key, done))
+            if self._creator is None or self._creator.done():
+                self._creator = asyncio.create_task(self._create_loop())
+            user_pk = await done
         if user_pk is None:
             # Another worker created this person at the same moment: read theirs.
             return await self.load(channel, external_id)
@@ -229,7 +233,9 @@ class ConversationStore:
                 new_users,
                 [
                     {"channel": channel, "external_id": external_id, "created_at": now}
-                    for channel, external_id in dict.fromkeys(keys)
+                    # One order for every writer: two batches never wait on each other's rows
+                    # in opposite orders.
+                    for channel, external_id in sorted(set(keys))
                 ],
             )
             created = {(row.channel, row.external_id): int(row.id) for row in result}
