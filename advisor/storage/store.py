@@ -24,6 +24,7 @@ from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from advisor.storage.batching import GroupCommit
 from advisor.storage.tables import (
     checklist_answers,
     conversations,
@@ -139,10 +140,10 @@ class ConversationStore:
         self._cache_size = cache_size
         self._queue: list[_Pending] = []
         self._writer: asyncio.Task[None] | None = None
-        self._seen_queue: list[tuple[tuple[str, str], asyncio.Future[bool]]] = []
-        self._create_queue: list[tuple[tuple[str, str], asyncio.Future[int | None]]] = []
-        self._creator: asyncio.Task[None] | None = None
-        self._seen_writer: asyncio.Task[None] | None = None
+        self._seen: GroupCommit[tuple[str, str], bool] = GroupCommit(self._insert_seen)
+        self._newcomers: GroupCommit[tuple[str, str], int | None] = GroupCommit(
+            self._insert_newcomers
+        )
         # SQLite has one writer at a time and makes a waiting one sleep in growing steps; taking
         # turns here instead keeps the two batch writers from ever waiting on each other there.
         self._write_turn = asyncio.Lock() if self._dialect.name == "sqlite" else None
@@ -192,11 +193,7 @@ class ConversationStore:
         else:
             # SQLite: group-committed like saves. One at a time, each newcomer of a crowd (a bot
             # just announced) held the single write turn, and everyone's saves queued behind.
-            done: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
-            self._create_queue.append((key, done))
-            if self._creator is None or self._creator.done():
-                self._creator = asyncio.create_task(self._create_loop())
-            user_pk = await done
+            user_pk = await self._newcomers.submit(key)
         if user_pk is None:
             # Another worker created this person at the same moment: read theirs.
             return await self.load(channel, external_id)
@@ -204,19 +201,9 @@ class ConversationStore:
         self._remember((channel, external_id), state)
         return _conversation(channel, external_id, state)
 
-    async def _create_loop(self) -> None:
-        while self._create_queue:
-            batch, self._create_queue = self._create_queue, []
-            try:
-                created = await self._insert_users([key for key, _ in batch])
-            except Exception as exc:
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-                continue
-            for key, done in batch:
-                if not done.done():
-                    done.set_result(created.get(key))
+    async def _insert_newcomers(self, keys: list[tuple[str, str]]) -> list[int | None]:
+        created = await self._insert_users(keys)
+        return [created.get(key) for key in keys]
 
     async def _insert_users(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
         """Insert the people not stored yet, each with an empty conversation; the primary keys
@@ -443,12 +430,8 @@ class ConversationStore:
 
     async def close(self) -> None:
         """Wait for queued saves to be written."""
-        if self._creator is not None:
-            with contextlib.suppress(Exception):
-                await self._creator
-        if self._seen_writer is not None:
-            with contextlib.suppress(Exception):
-                await self._seen_writer
+        await self._newcomers.close()
+        await self._seen.close()
         if self._writer is not None:
             with contextlib.suppress(Exception):
                 await self._writer
@@ -491,29 +474,7 @@ class ConversationStore:
 
         Group-committed like saves: a burst of updates costs one write transaction.
         """
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._seen_queue.append(((channel, event_id[:96]), done))
-        if self._seen_writer is None or self._seen_writer.done():
-            self._seen_writer = asyncio.create_task(self._seen_loop())
-        return await done
-
-    async def _seen_loop(self) -> None:
-        while self._seen_queue:
-            batch, self._seen_queue = self._seen_queue, []
-            try:
-                inserted = await self._insert_seen([key for key, _ in batch])
-            except Exception as exc:
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-                continue
-            for key, done in batch:
-                # The same id twice in one batch: the first is new, the second a redelivery.
-                if key in inserted:
-                    inserted.discard(key)
-                    done.set_result(True)
-                else:
-                    done.set_result(False)
+        return await self._seen.submit((channel, event_id[:96]))
 
     def _insert_seen_statement(self) -> Any:
         module = postgresql if self._dialect.name == "postgresql" else sqlite
@@ -530,7 +491,17 @@ class ConversationStore:
         async with self.engine.connect() as connection:
             return (await connection.execute(query)).first() is not None
 
-    async def _insert_seen(self, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    async def _insert_seen(self, keys: list[tuple[str, str]]) -> list[bool]:
+        """Per key, whether it was new. The same id twice in one batch: the first is new, the
+        second a redelivery."""
+        inserted = await self._insert_seen_rows(keys)
+        results = []
+        for key in keys:
+            results.append(key in inserted)
+            inserted.discard(key)
+        return results
+
+    async def _insert_seen_rows(self, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
         stmt = (
             self._insert_seen_statement()
             .on_conflict_do_nothing()
