@@ -7,9 +7,13 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from aiogram import Bot
 
+from advisor.config import Settings
 from advisor.storage.db import create_engine
 from advisor.storage.migrate import upgrade
+from bot.telegram.session import create_bot
+from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.vk_api import FakeVK
 from tests.services import PostgresServer, RedisServer, postgres_server, redis_server
 
@@ -24,6 +28,21 @@ async def fake_vk() -> AsyncIterator[FakeVK]:
     assert vk.internal_errors == [], "the fake VK API crashed"
 
 
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    """A started fake Telegram Bot API."""
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def telegram_client(tg: FakeTelegram) -> AsyncIterator[Bot]:
+    """An aiogram Bot talking to the fake Bot API."""
+    created = create_bot(Settings(telegram_bot_token=tg.token, telegram_api_url=tg.base_url))
+    yield created
+    await created.session.close()
+
+
 @pytest.fixture(scope="session")
 def redis_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """One real Redis server for the session; tests use distinct key prefixes or flush it."""
@@ -36,6 +55,13 @@ def postgres_service() -> Iterator[PostgresServer]:
     """One real PostgreSQL cluster for the session; each test gets its own database."""
     with postgres_server() as server:
         yield server
+
+
+@pytest.fixture
+async def redis_url(redis_service: RedisServer) -> str:
+    """The session's Redis, emptied for this test."""
+    await redis_service.flush()
+    return redis_service.url
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 
 POSTGRES_BIN = Path("/usr/lib/postgresql")
 NGINX_CONFIG = Path(__file__).resolve().parents[1] / "deploy" / "nginx.conf"
@@ -59,6 +60,14 @@ class RedisServer:
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
+
+    async def flush(self) -> None:
+        """Forget every key: the fakes' update ids repeat from test to test."""
+        client = Redis.from_url(self.url)
+        try:
+            await client.flushdb()
+        finally:
+            await client.aclose()
 
     def start(self) -> None:
         self.process = subprocess.Popen(

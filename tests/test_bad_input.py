@@ -22,7 +22,6 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
-from redis.asyncio import Redis
 from sqlalchemy import select
 
 from advisor.storage.db import create_engine
@@ -71,9 +70,7 @@ async def setup(
     postgres_service.create_database("bad_input")
     database_url = postgres_service.url("bad_input")
     await migrate(database_url)
-    client = Redis.from_url(redis_service.url)
-    await client.flushdb()
-    await client.aclose()
+    await redis_service.flush()
     root = tmp_path_factory.mktemp("bad-input")
     async with FakeTelegram() as tg, FakeVK(service_rate=200) as vk:
         check = {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,6 @@ from advisor.config import Settings
 from advisor.keyed_locks import KeyedLocks
 from bot.telegram.isolation import ChatIsolation
 from bot.telegram.runner import build_dispatcher
-from bot.telegram.session import create_bot
 from tests.fakes.telegram_api import FakeTelegram
 
 
@@ -93,21 +91,8 @@ async def test_different_keys_do_not_wait_for_each_other() -> None:
     assert len(locks) == 0
 
 
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
-    created = create_bot(Settings(telegram_bot_token=tg.token, telegram_api_url=tg.base_url))
-    yield created
-    await created.session.close()
-
-
 async def test_the_dispatcher_keeps_no_lock_for_people_it_has_answered(
-    tmp_path: Path, tg: FakeTelegram, bot: Bot
+    tmp_path: Path, tg: FakeTelegram, telegram_client: Bot
 ) -> None:
     advisor = await Advisor.open(
         Settings(
@@ -116,6 +101,7 @@ async def test_the_dispatcher_keeps_no_lock_for_people_it_has_answered(
             vk_service_token=None,
         )
     )
+    bot = telegram_client
     try:
         dispatcher, _ = build_dispatcher(advisor, bot)
         isolation = dispatcher.fsm.events_isolation

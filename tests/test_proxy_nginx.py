@@ -19,7 +19,6 @@ from dataclasses import dataclass
 import aiohttp
 import pytest
 import pytest_asyncio
-from redis.asyncio import Redis
 
 from tests import vk_flow
 from tests.fakes.telegram_api import FakeTelegram, TelegramUser
@@ -109,9 +108,7 @@ async def stack(
     postgres_service.create_database("proxy_nginx")
     database_url = postgres_service.url("proxy_nginx")
     await migrate(database_url)
-    client = Redis.from_url(redis_service.url)
-    await client.flushdb()  # update ids of the fakes repeat from module to module
-    await client.aclose()
+    await redis_service.flush()
     root = tmp_path_factory.mktemp("proxy-nginx")
     env = backing_env(database_url, redis_service.url)
     async with FakeTelegram() as tg, FakeVK() as vk:

@@ -11,11 +11,7 @@ import asyncio
 import itertools
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
-from redis.asyncio import Redis
 
 from advisor.shared_state import RETRY_REDIS_AFTER_SECONDS
 from advisor.texts import t
@@ -26,22 +22,6 @@ from tests.services import RedisServer, postgres_server
 GREETING = "Здравствуйте"
 MENU = "Выберите раздел"
 APOLOGIES = (t("dialog.error"), t("telegram.apology"))
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def redis_url(redis_service: RedisServer) -> str:
-    client = Redis.from_url(redis_service.url)
-    try:
-        await client.flushdb()
-    finally:
-        await client.aclose()
-    return redis_service.url
 
 
 def outcome(text: str) -> str:

@@ -3,10 +3,7 @@ an unmigrated one refuses with a message that says what to run (and no traceback
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from advisor.storage.db import create_engine
 from advisor.storage.migrate import current_revision, head_revision
@@ -16,12 +13,6 @@ from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.vk_api import FakeVK
 from tests.replicas import TelegramReplica, health, run_cli
 from tests.services import free_port
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        yield fake
 
 
 async def revision(url: str) -> str | None:

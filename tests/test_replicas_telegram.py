@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import pytest
 import pytest_asyncio
-from redis.asyncio import Redis
 
 from tests.fakes.telegram_api import FakeTelegram
 from tests.replicas import (
@@ -66,9 +65,7 @@ async def deployment(
     postgres_service.create_database("replicas_telegram")
     database_url = postgres_service.url("replicas_telegram")
     await migrate(database_url)
-    client = Redis.from_url(redis_service.url)
-    await client.flushdb()  # update ids of the fakes repeat from module to module
-    await client.aclose()
+    await redis_service.flush()
     root = tmp_path_factory.mktemp("replicas-telegram")
     async with FakeTelegram() as tg:
         env = backing_env(database_url, redis_service.url)

@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from redis.asyncio import Redis
 
 from tests.fakes.vk_api import FakeVK
 from tests.replicas import (
@@ -29,21 +28,10 @@ from tests.replicas import (
     stop_all,
     stored_answers,
 )
-from tests.services import RedisServer
 from tests.vk_bot_driver import VkUser
 from tests.vk_flow import answers_of, play_burst, play_control, send_calls, wait_answered
 
 FIRST_PEER = 3_000_001
-
-
-@pytest.fixture
-async def redis_url(redis_service: RedisServer) -> str:
-    client = Redis.from_url(redis_service.url)
-    try:
-        await client.flushdb()
-    finally:
-        await client.aclose()
-    return redis_service.url
 
 
 @pytest.fixture

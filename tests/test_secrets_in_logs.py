@@ -10,7 +10,6 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from redis.asyncio import Redis
 
 from tests.fakes.telegram_api import FakeTelegram, Output
 from tests.fakes.vk_api import FakeVK
@@ -26,20 +25,10 @@ from tests.replicas import (
     start_all,
     stop_all,
 )
-from tests.services import PostgresServer, RedisServer
+from tests.services import PostgresServer
 from tests.vk_bot_driver import VkUser
 
 DB_PASSWORD = "Db-Pa55word-n0t-for-logs"
-
-
-@pytest.fixture
-async def redis_url(redis_service: RedisServer) -> str:
-    client = Redis.from_url(redis_service.url)
-    try:
-        await client.flushdb()
-    finally:
-        await client.aclose()
-    return redis_service.url
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import io
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from aiogram.types import CallbackQuery, Message, Update, User
 from PIL import Image as PILImage
 from sqlalchemy.exc import OperationalError
 
-from advisor.config import Settings, get_settings
+from advisor.config import get_settings
 from advisor.dialog.types import MAX_PAYLOAD_BYTES, Button, Document, Image, Outgoing
 from advisor.texts import t
 from bot.cli import main as cli_main
@@ -25,7 +25,6 @@ from bot.logs import SecretFilter
 from bot.telegram.delivery import Delivery
 from bot.telegram.keyboards import EnginePress, inline_keyboard
 from bot.telegram.middlewares import OncePerUpdate
-from bot.telegram.session import create_bot
 from tests.fakes.telegram_api import FakeTelegram, TelegramUser, utf16_len
 
 
@@ -36,16 +35,8 @@ def png(width: int = 40, height: int = 30) -> bytes:
 
 
 @pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
-    created = create_bot(Settings(telegram_bot_token=tg.token, telegram_api_url=tg.base_url))
-    yield created
-    await created.session.close()
+def bot(telegram_client: Bot) -> Bot:
+    return telegram_client
 
 
 @pytest.fixture
