@@ -85,6 +85,16 @@ def send_calls(tg: FakeTelegram) -> Counter[int | None]:
     return Counter(c.chat_id for c in tg.calls if c.method in SEND_METHODS)
 
 
+def send_turn(tg: FakeTelegram, user: TelegramUser, menu: BotMessage | None, turn: int) -> None:
+    """Turn 0 is /start; turn n presses the n-th of PRESSES on the menu /start showed."""
+    if turn == 0:
+        user.send_text("/start")
+        return
+    assert menu is not None
+    data = EnginePress(payload=PRESSES[turn - 1]).pack()
+    tg.enqueue(tg.callback_update(user.id, menu, data))
+
+
 async def play(
     tg: FakeTelegram,
     user: TelegramUser,
@@ -98,12 +108,7 @@ async def play(
     for turn in range(turns):
         mark = len(user.outputs)
         started = time.monotonic()
-        if turn == 0:
-            user.send_text("/start")
-        else:
-            assert menu is not None
-            data = EnginePress(payload=PRESSES[turn - 1]).pack()
-            tg.enqueue(tg.callback_update(user.id, menu, data))
+        send_turn(tg, user, menu, turn)
         count = expected[turn] if expected else 1
 
         def complete(new: list[Output], count: int = count) -> bool:
@@ -130,12 +135,7 @@ async def reference(tg: FakeTelegram, turns: int) -> tuple[list[int], list[tuple
     menu: BotMessage | None = None
     for turn in range(turns):
         mark = len(user.outputs)
-        if turn == 0:
-            user.send_text("/start")
-        else:
-            assert menu is not None
-            data = EnginePress(payload=PRESSES[turn - 1]).pack()
-            tg.enqueue(tg.callback_update(user.id, menu, data))
+        send_turn(tg, user, menu, turn)
         new = await tg.settle(user.id, mark, seconds=60, quiet=0.5)
         counts.append(sum(1 for o in new if o.kind != "action"))
         if turn == 0:
