@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from advisor.audit.actions import audit_actions
 from advisor.config import Settings, get_settings
 from advisor.dialog.actions import PublicCheckPort, build_actions
-from advisor.dialog.engine import DialogEngine
-from advisor.dialog.types import Button, Incoming, Outgoing, ProgressCallback
+from advisor.dialog.engine import DialogEngine, menu_row
+from advisor.dialog.types import Incoming, Outgoing, ProgressCallback
 from advisor.knowledge.loader import load_knowledge
 from advisor.knowledge.models import Knowledge
 from advisor.observability import Metrics
@@ -21,7 +21,7 @@ from advisor.storage.db import create_engine, is_sqlite
 from advisor.storage.migrate import ensure_schema
 from advisor.storage.store import ConversationStore
 from advisor.texts import t
-from advisor.tracker.actions import tracker_actions
+from advisor.tracker.actions import tracker_actions, tracker_parsers
 from advisor.vk.links import extract_links
 
 if TYPE_CHECKING:
@@ -91,6 +91,7 @@ class Advisor:
                 **audit_actions(settings),
             },
             find_links=extract_links,
+            parsers=tracker_parsers(),
             max_chars=settings.max_message_chars,
         )
         return cls(settings, db, dialog, public_check, shared)
@@ -146,10 +147,7 @@ class Advisor:
             self.metrics.errors.labels(channel).inc()
             log.exception("dialog turn failed: channel=%s user=%s", channel, incoming.user_id)
             return [
-                Outgoing(
-                    text=t("dialog.error"),
-                    buttons=[[Button(label=t("dialog.menu"), payload="m")]],
-                )
+                Outgoing(text=t("dialog.error"), buttons=menu_row())
             ]
 
     async def health(self) -> dict[str, bool]:

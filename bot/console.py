@@ -14,6 +14,7 @@ from typing import TextIO
 
 from advisor.app import Advisor
 from advisor.config import Settings
+from advisor.dialog import payloads
 from advisor.dialog.types import Button, Incoming, Outgoing
 from advisor.texts import t
 
@@ -89,7 +90,11 @@ async def run_console(settings: Settings, user_id: str | None = None) -> int:
     try:
         if interactive:
             chat.out.write(t("console.hint") + "\n\n")
-        opening = await chat.turn(Incoming(channel="console", user_id=chat.user_id, payload="r"))
+        opening = await chat.turn(
+            Incoming(
+                channel="console", user_id=chat.user_id, payload=payloads.encode(payloads.RESUME)
+            )
+        )
         # A newcomer was just greeted; a /start typed first (habit from Telegram) would repeat it.
         skip_start = any(m.text.strip() == t("dialog.greeting").strip() for m in opening)
         while True:

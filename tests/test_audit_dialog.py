@@ -165,7 +165,7 @@ async def test_old_answer_buttons_are_harmless(advisor: Advisor, fake_vk: FakeVK
     await user.press("Нет")
     await user.press("Нет")
     await user.payload(old_yes.payload)  # the questions are over: nothing is recorded
-    assert _d("ask_nothing") in user.text
+    assert t("dialog.stale_button") in user.text
     async with advisor.db.connect() as conn:
         rows = (await conn.execute(select(checklist_answers))).mappings().all()
     assert {row["answer"] for row in rows} == {"no"}

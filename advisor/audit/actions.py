@@ -5,9 +5,10 @@
 The report is three messages (readiness with the score and to-do, search, content); its buttons
 lead to the questions about what VK does not show and to the name suggestions.
 
-The questions are asked one by one for exactly the items the audit could not see. Buttons
-«Да/Нет/Не знаю» go through relay steps (``ans_yes``, ``ans_no``, ``ans_unsure``); a typed answer
-reaches the input step ``answer``. Answers are written to the ``readiness`` checklist, so the
+The questions are asked one by one for exactly the items the audit could not see, at the input
+step ``answer``: its «Да/Нет/Не знаю» buttons answer it (their position is the question's number,
+so an old message's button cannot answer a later question), and so does a typed answer.
+Answers are written to the ``readiness`` checklist, so the
 «Подготовить сообщество» to-do agrees with the audit. The report's and the questions' own buttons
 sit on the message before the last, because the engine gives the last message of a step the
 step's buttons (here only «Назад» and «Меню»).
@@ -30,6 +31,7 @@ from advisor.dialog.engine import Action, ActionContext
 from advisor.dialog.types import Button, Outgoing
 from advisor.morph import words
 from advisor.texts import t
+from advisor.texts import words as word_list
 
 if TYPE_CHECKING:
     from advisor.audit.service import Auditor
@@ -39,7 +41,7 @@ log = logging.getLogger(__name__)
 DATA_KEY = "audit"
 CHECKLIST = "readiness"
 DESCRIPTION_KEPT = 2000  # the name suggestions read the description; longer ones are cut
-RELAY_ANSWERS = {"ans_yes": "yes", "ans_no": "no", "ans_unsure": "unsure"}
+ANSWERS = ("yes", "no", "unsure")
 MAX_CITY_CHARS = 60
 
 
@@ -47,16 +49,9 @@ def _d(key: str, **params: object) -> str:
     return t(f"audit.dialog.{key}", **params)
 
 
-def _words(key: str) -> set[str]:
-    return {w.strip() for w in _d(key).split(",") if w.strip()}
-
-
 def parse_answer(text: str) -> str | None:
     lowered = " ".join(text.lower().strip(" .!").split())
-    for value, key in (("yes", "words_yes"), ("no", "words_no"), ("unsure", "words_unsure")):
-        if lowered in _words(key):
-            return value
-    return None
+    return next((value for value in ANSWERS if lowered in word_list(f"dialog.words.{value}")), None)
 
 
 class AuditActions:
@@ -77,12 +72,11 @@ class AuditActions:
 
     @staticmethod
     def state(ctx: ActionContext) -> dict[str, Any]:
-        value = ctx.conversation.data.get(DATA_KEY)
-        return value if isinstance(value, dict) else {}
+        return ctx.state.features.get(DATA_KEY) or {}
 
     @staticmethod
     def button(ctx: ActionContext, label: str, step_id: str) -> Button:
-        return Button(label=label, payload=f"g:{ctx.conversation.scenario}:{step_id}")
+        return ctx.goto_button(label, step_id)
 
     @staticmethod
     async def answers(ctx: ActionContext) -> dict[str, str]:
@@ -149,7 +143,7 @@ class AuditActions:
         """What the later steps need, without another VK request."""
         assert result.group is not None
         group = result.group
-        ctx.conversation.data[DATA_KEY] = {
+        ctx.state.features[DATA_KEY] = {
             "name": group.name,
             "screen": group.screen_name,
             "description": result.description[:DESCRIPTION_KEPT],
@@ -176,12 +170,13 @@ class AuditActions:
         items = ctx.knowledge.checklist(CHECKLIST).items
         question = next(i.question for i in items if i.id == ask[position])
         text = _d("ask_item", number=position + 1, total=len(ask), question=question)
-        row = [
-            self.button(ctx, _d("button_yes"), "ans_yes"),
-            self.button(ctx, _d("button_no"), "ans_no"),
-            self.button(ctx, _d("button_unsure"), "ans_unsure"),
-        ]
         ctx.move_to("answer", remember=False)
+        ctx.state.index = position
+        row = [
+            ctx.answer_button(_d("button_yes"), "yes"),
+            ctx.answer_button(_d("button_no"), "no"),
+            ctx.answer_button(_d("button_unsure"), "unsure"),
+        ]
         return [Outgoing(text=text, buttons=[row]), Outgoing(text=_d("ask_hint"))]
 
     async def ask(self, ctx: ActionContext) -> list[Outgoing]:
@@ -206,8 +201,7 @@ class AuditActions:
             # An old button after the questions ended: nothing is left to answer.
             ctx.move_to("link", remember=False)
             return [Outgoing(text=_d("ask_nothing")), Outgoing(text=_d("other_link"))]
-        step = ctx.conversation.step or ""
-        value = RELAY_ANSWERS.get(step) or parse_answer(ctx.text)
+        value = ctx.answer if ctx.answer in ANSWERS else parse_answer(ctx.text)
         if value is None:
             return [Outgoing(text=_d("ask_not_understood")), *self.question(ctx, state)]
         ctx.conversation.checklist_writes[(CHECKLIST, ask[position])] = value

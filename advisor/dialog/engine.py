@@ -2,12 +2,18 @@
 
 A turn loads the conversation, applies one user action (a typed text or a pressed button), renders
 the reply and saves the new state in one transaction, so a restart resumes at the same step.
-Payloads of the buttons it emits are short strings:
-``m`` menu, ``b`` back, ``h`` help, ``r`` resume (show the current step),
-``s:<scenario>`` start, ``g:<scenario>:<step>`` go to a step,
-``a:<scenario>:<step>:<index>:<value>`` answer the step at that position. A payload that no
-longer matches the conversation (an old message's button) is refused politely instead of being
-applied to the wrong step.
+
+Two verbs move through a scenario, and they never mix:
+
+* **entering** a step runs its command once (a message step's ``action``: a VK request, a
+  deletion, an export) and keeps what it produced in the state;
+* **showing** a step renders it from the scenario and that kept result, with no side effect:
+  resume after a restart, an old message's button, VK paging and «Назад» only show.
+
+A side trip — a link or a command sent while a question waits — ends by showing that question
+again («Продолжим: …»); a side trip into another scenario remembers where it began, and
+«Продолжить» (or the end of that scenario) returns there. Button payloads are built and parsed by
+``advisor.dialog.payloads`` alone; the state's fields by ``advisor.dialog.state``.
 """
 
 from __future__ import annotations
@@ -19,11 +25,16 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from advisor.dialog import payloads
+from advisor.dialog.fields import GENERIC_PARSERS, FieldParser, FieldRefused
+from advisor.dialog.payloads import Answer, Control, Goto, Payload, Start
 from advisor.dialog.render import profile_titles, render_topic
 from advisor.dialog.routing import KeywordRouter
 from advisor.dialog.scenario_models import (
+    ButtonSpec,
     ChecklistStep,
     ChoiceStep,
+    FieldStep,
     FormField,
     FormStep,
     InputStep,
@@ -32,27 +43,22 @@ from advisor.dialog.scenario_models import (
     Scenario,
     Step,
 )
+from advisor.dialog.state import DialogState, Position, Return, ShownMessage
 from advisor.dialog.types import Button, Incoming, Outgoing, ProgressCallback
 from advisor.keyed_locks import KeyedLocks
 from advisor.knowledge.models import ChecklistItem, Knowledge
 from advisor.numbers import NumberFormatError, parse_number
 from advisor.storage.store import ConcurrentUpdateError, Conversation, ConversationStore, dumps
-from advisor.texts import t
+from advisor.texts import t, words
 
 log = logging.getLogger(__name__)
 
-HISTORY_LIMIT = 12
 ANSWER_LIMIT = 500
 PROFILE_SCENARIO = "profile"
 CHECKLIST_ANSWERS = {"y": "yes", "n": "no", "u": "unsure"}
+SKIP = "skip"
+SHOWN_STEPS_KEPT = 3  # results kept for «Назад»: the current step's and the two before
 
-_GREETINGS = {"/start", "start", "начать", "старт", "привет", "здравствуйте", "добрый день", "hi"}
-_MENU_WORDS = {"/menu", "меню", "menu", "главное меню", "в меню"}
-_BACK_WORDS = {"назад", "/back", "back", "вернуться"}
-_HELP_WORDS = {"/help", "помощь", "help", "справка", "что ты умеешь", "что ты умеешь?"}
-_YES = {"да", "есть", "yes", "ага", "угу", "конечно", "сделано", "готово", "+"}
-_NO = {"нет", "no", "неа", "не сделано", "-"}
-_UNSURE = {"не знаю", "незнаю", "не уверен", "не уверена", "хз", "?"}
 _COMMAND_SCENARIOS = {
     "/check": "check",
     "/contest": "contest",
@@ -68,13 +74,15 @@ class LinkFinder(Protocol):
 
 @dataclass
 class ActionContext:
-    """What an action may read and change during one turn."""
+    """What a command may read and change during one turn."""
 
     engine: DialogEngine
     conversation: Conversation
+    state: DialogState
     progress: ProgressCallback | None
     text: str = ""
     values: dict[str, float | None] = field(default_factory=dict)
+    answer: str | None = None  # a pressed answer button's value
 
     @property
     def knowledge(self) -> Knowledge:
@@ -84,24 +92,34 @@ class ActionContext:
     def store(self) -> ConversationStore:
         return self.engine.store
 
+    @property
+    def draft(self) -> dict[str, Any]:
+        """The values the current scenario's field steps collected."""
+        return self.state.draft
+
+    def feature(self, name: str) -> dict[str, Any]:
+        return self.state.feature(name)
+
     def profile_keys(self) -> list[str]:
         return [k for k in (self.conversation.community_type, self.conversation.goal) if k]
 
     def move_to(self, step_id: str, *, remember: bool = True) -> None:
-        """Put the conversation on a step of its scenario; «back» returns here if ``remember``."""
+        """Put the conversation on a step of its scenario without entering it (the step's
+        command is not run); «Назад» returns here if ``remember``."""
         if remember:
-            push_history(self.conversation)
+            self.state.remember(_position(self.conversation, self.state))
         self.conversation.step = step_id
-        self.conversation.data["i"] = 0
+        self.state.index = 0
 
+    def answer_button(self, label: str, value: str) -> Button:
+        """A button that answers the current step (its input command gets ``answer``)."""
+        return _answer_button(self.conversation, self.state, label, value)
 
-def push_history(conversation: Conversation) -> None:
-    """Remember the current position for «back» (the newest HISTORY_LIMIT positions)."""
-    if conversation.scenario and conversation.step:
-        history = conversation.data.setdefault("h", [])
-        index = conversation.data.get("i", 0)
-        history.append(f"{conversation.scenario}/{conversation.step}/{index}")
-        del history[:-HISTORY_LIMIT]
+    def goto_button(self, label: str, step_id: str) -> Button:
+        return Button(
+            label=label,
+            payload=payloads.encode(Goto(self.conversation.scenario or "", step_id)),
+        )
 
 
 Action = Callable[[ActionContext], Awaitable[list[Outgoing]]]
@@ -120,6 +138,30 @@ def _command_word(text: str) -> tuple[str, str]:
     return head.lower(), rest.strip()
 
 
+def _position(conversation: Conversation, state: DialogState) -> Position | None:
+    if conversation.scenario and conversation.step:
+        return Position(scenario=conversation.scenario, step=conversation.step, index=state.index)
+    return None
+
+
+def _answer_button(
+    conversation: Conversation, state: DialogState, label: str, value: str
+) -> Button:
+    # The position inside the step is part of the payload, so an old message's "yes" can
+    # never answer a later question.
+    answer = Answer(conversation.scenario or "", conversation.step or "", state.index, value)
+    return Button(label=label, payload=payloads.encode(answer))
+
+
+def nav_button(label_key: str, payload: Payload) -> Button:
+    return Button(label=t(label_key), payload=payloads.encode(payload))
+
+
+def menu_row() -> list[list[Button]]:
+    """The one button every dead end offers: the menu."""
+    return [[nav_button("dialog.menu", payloads.MENU)]]
+
+
 class DialogEngine:
     def __init__(
         self,
@@ -128,12 +170,14 @@ class DialogEngine:
         actions: Mapping[str, Action],
         *,
         find_links: LinkFinder,
+        parsers: Mapping[str, FieldParser] | None = None,
         link_action: str = "public_check",
         max_chars: int = 4000,
     ) -> None:
         self.knowledge = knowledge
         self.store = store
         self.actions = dict(actions)
+        self.parsers: dict[str, FieldParser] = {**GENERIC_PARSERS, **(parsers or {})}
         self.find_links = find_links
         self.link_action = link_action
         self.max_chars = max_chars
@@ -141,18 +185,24 @@ class DialogEngine:
         self.link_router = KeywordRouter(knowledge.scenarios, links=True)
         self._scenarios = {s.id: s for s in knowledge.scenarios}
         self._locks: KeyedLocks[tuple[str, str]] = KeyedLocks()
-        self._check_actions()
+        self._check_scenarios()
 
-    def _check_actions(self) -> None:
+    def _check_scenarios(self) -> None:
         needed = {self.link_action}
+        parsers: set[str] = set()
         for scenario in self.knowledge.scenarios:
             for step in scenario.steps:
-                name = getattr(step, "action", None)
-                if name:
-                    needed.add(name)
+                for name in (getattr(step, "action", None), getattr(step, "after", None)):
+                    if name:
+                        needed.add(name)
+                if isinstance(step, FieldStep):
+                    parsers.add(step.parser)
         missing = needed - set(self.actions)
         if missing:
             raise RuntimeError(f"scenarios use actions that are not registered: {sorted(missing)}")
+        unknown = parsers - set(self.parsers)
+        if unknown:
+            raise RuntimeError(f"scenarios use parsers that are not registered: {sorted(unknown)}")
 
     # --- the turn ------------------------------------------------------------------------------
 
@@ -184,11 +234,18 @@ class DialogEngine:
 
     def menu_buttons(self) -> list[list[Button]]:
         rows = [
-            [Button(label=s.title, payload=f"s:{s.id}")]
+            [Button(label=s.title, payload=payloads.encode(Start(s.id)))]
             for s in self.knowledge.scenarios
             if s.in_menu
         ]
-        rows.append([Button(label=t("dialog.menu_profile"), payload=f"s:{PROFILE_SCENARIO}")])
+        rows.append(
+            [
+                Button(
+                    label=t("dialog.menu_profile"),
+                    payload=payloads.encode(Start(PROFILE_SCENARIO)),
+                )
+            ]
+        )
         return rows
 
 
@@ -205,7 +262,7 @@ def _snapshot(conversation: Conversation, data_json: str) -> tuple[Any, ...]:
     )
 
 
-NAV_ROW = "nav"
+_QUESTION_STEPS = (ChecklistStep, QuestionnaireStep, FormStep, FieldStep, ChoiceStep)
 
 
 class Turn:
@@ -217,6 +274,7 @@ class Turn:
         self.engine = engine
         self.knowledge = engine.knowledge
         self.conv = conversation
+        self.state = DialogState.load(conversation.data)
         self.progress = progress
         self.out: list[Outgoing] = []
 
@@ -224,7 +282,7 @@ class Turn:
 
     async def run(self, incoming: Incoming) -> list[Outgoing]:
         if incoming.payload is not None:
-            await self.on_payload(incoming.payload.strip()[:128])
+            await self.on_payload(incoming.payload)
         else:
             text = clean_text(incoming.text or "")
             if len(text) > self.engine.max_chars:
@@ -236,64 +294,59 @@ class Turn:
                 self.say(t("dialog.empty"), self.nav_buttons())
             else:
                 await self.on_text(text)
+        self.conv.data = self.state.dump()
         return self.out
 
-    async def on_payload(self, payload: str) -> None:
-        kind, _, rest = payload.partition(":")
-        parts = rest.split(":") if rest else []
-        if payload == "m":
-            self.show_menu()
-        elif payload == "r":
-            await self.resume()
-        elif payload == "b":
-            await self.go_back()
-        elif payload == "h":
-            self.show_help()
-        elif kind == "s" and len(parts) == 1 and self.engine.scenario(parts[0]):
-            await self.start_scenario(parts[0])
-        elif (
-            kind == "g"
-            and len(parts) == 2
-            and self.at_scenario(parts[0])
-            and self.has_step(parts[1])
-        ):
-            await self.goto(parts[1])
-        elif (
-            kind == "a"
-            and len(parts) == 4
-            and self.at_step(parts[0], parts[1])
-            and parts[2] == str(self.index)
-        ):
-            await self.answer(parts[3], typed=False)
-        else:
-            log.info("stale or unknown payload %r from %s", payload, self.conv.user_pk)
-            self.say(t("dialog.stale_button"))
-            await self.render_current()
+    async def on_payload(self, raw: str) -> None:
+        payload = payloads.decode(raw)
+        match payload:
+            case Control("m"):
+                self.show_menu()
+            case Control("r"):
+                self.resume()
+            case Control("b"):
+                self.go_back()
+            case Control("h"):
+                self.show_help()
+            case Control("p"):
+                await self.continue_return()
+            case Start(scenario) if self.engine.scenario(scenario):
+                await self.start_scenario(scenario)
+            case Goto(scenario, step) if self.at_scenario(scenario) and self.has_step(step):
+                await self.goto(step)
+            case Answer(scenario, step, index, value) if (
+                self.at_step(scenario, step) and index == self.state.index
+            ):
+                await self.answer(value, typed=False)
+            case _:
+                log.info("stale or unknown payload %r from %s", raw[:64], self.conv.user_pk)
+                self.say(t("dialog.stale_button"))
+                self.show_current()
 
     async def on_text(self, text: str) -> None:
         lowered = text.lower().rstrip("!.")
-        command, _ = _command_word(lowered)
-        if lowered in _GREETINGS or command == "/start":
+        command, argument = _command_word(text)
+        if lowered in words("dialog.words.greeting") or command == "/start":
             self.say(t("dialog.greeting"))
             self.show_menu(title=False)
             return
-        if lowered in _MENU_WORDS or command == "/menu":
+        if lowered in words("dialog.words.menu") or command == "/menu":
             self.show_menu()
             return
-        if lowered in _BACK_WORDS:
-            await self.go_back()
+        if lowered in words("dialog.words.back"):
+            self.go_back()
             return
-        if lowered in _HELP_WORDS or command == "/help":
+        if lowered in words("dialog.words.help") or command == "/help":
             self.show_help()
             return
-        if command in _COMMAND_SCENARIOS and self.engine.scenario(_COMMAND_SCENARIOS[command]):
-            scenario = self.engine.scenario(_COMMAND_SCENARIOS[command])
-            assert scenario is not None
-            argument = _command_word(text)[1]
+        scenario_id = _COMMAND_SCENARIOS.get(command)
+        scenario = self.engine.scenario(scenario_id) if scenario_id else None
+        if scenario is not None:
+            self.begin_side_trip()
             if argument and scenario.link_step:
                 await self.enter_link_step(scenario, argument)
             else:
-                await self.start_scenario(scenario.id)
+                await self.start_scenario(scenario.id, keep_returns=True)
             return
         step = self.current_step()
         if isinstance(step, InputStep):
@@ -302,46 +355,55 @@ class Turn:
         if isinstance(step, QuestionnaireStep):
             await self.answer_question(step, text)
             return
+        if isinstance(step, FieldStep) and not _match_label(text, step.buttons):
+            await self.answer_field(step, text, typed=True)
+            return
         if self.engine.find_links(text):
-            routed = self.engine.link_router.route(text)
-            scenario = self.engine.scenario(routed) if routed else None
-            if scenario is not None and scenario.link_step:
-                await self.enter_link_step(scenario, text)
-            else:
-                await self.run_action(self.engine.link_action, text=text)
+            await self.on_link(text)
             return
         if step is not None and await self.answer(text, typed=True):
             return
-        scenario_id = self.engine.router.route(text)
-        if scenario_id is not None:
-            scenario = self.engine.scenario(scenario_id)
-            assert scenario is not None
+        routed = self.engine.router.route(text)
+        suggested = self.engine.scenario(routed) if routed else None
+        if suggested is not None:
             self.say(
-                t("dialog.suggest_scenario", title=scenario.title),
+                t("dialog.suggest_scenario", title=suggested.title),
                 [
-                    [Button(label=scenario.title, payload=f"s:{scenario.id}")],
-                    [Button(label=t("dialog.menu"), payload="m")],
+                    [Button(label=suggested.title, payload=payloads.encode(Start(suggested.id)))],
+                    *menu_row(),
                 ],
             )
             return
         if step is None:
             self.say(t("dialog.not_understood_menu"), self.engine.menu_buttons())
             return
-        await self.render_current()
+        self.show_current()
+
+    async def on_link(self, text: str) -> None:
+        """A VK link typed outside a step that takes one: the public check or a link scenario."""
+        routed = self.engine.link_router.route(text)
+        scenario = self.engine.scenario(routed) if routed else None
+        if scenario is not None and scenario.link_step:
+            self.begin_side_trip()
+            await self.enter_link_step(scenario, text)
+            return
+        waiting = self.waiting_question()
+        await self.run_action(self.engine.link_action, text=text, buttons=waiting is None)
+        if waiting is not None:
+            self.continue_here()
 
     # --- output --------------------------------------------------------------------------------
 
     def say(self, text: str, buttons: list[list[Button]] | None = None) -> None:
         self.out.append(Outgoing(text=text, buttons=buttons or []))
 
-    def extend(self, messages: list[Outgoing]) -> None:
-        self.out.extend(messages)
-
     def nav_buttons(self) -> list[list[Button]]:
         row = []
+        if self.state.returns:
+            row.append(nav_button("dialog.continue", payloads.CONTINUE))
         if self.conv.scenario:
-            row.append(Button(label=t("dialog.back"), payload="b"))
-        row.append(Button(label=t("dialog.menu"), payload="m"))
+            row.append(nav_button("dialog.back", payloads.BACK))
+        row.append(nav_button("dialog.menu", payloads.MENU))
         return [row]
 
     def show_menu(self, title: bool = True) -> None:
@@ -352,20 +414,22 @@ class Turn:
         )
         if type_title and goal_title:
             lines.append(t("dialog.profile_line", community_type=type_title, goal=goal_title))
-        if not title and not lines:
+        if not lines:
             lines.append(t("dialog.menu_title"))
-        self.say("\n".join(lines) if lines else t("dialog.menu_title"), self.engine.menu_buttons())
+        self.say("\n".join(lines), self.engine.menu_buttons())
 
-    async def resume(self) -> None:
+    def resume(self) -> None:
         """Where the person stopped: the current step again, or the greeting for a newcomer."""
         if self.current_step() is None:
             self.say(t("dialog.greeting"))
             self.show_menu(title=False)
         else:
-            await self.render_current()
+            self.show_current()
 
     def show_help(self) -> None:
         self.say(t("dialog.help"), self.nav_buttons())
+        if self.waiting_question() is not None:
+            self.continue_here()
 
     # --- position ------------------------------------------------------------------------------
 
@@ -380,9 +444,13 @@ class Turn:
             return scenario.step(self.conv.step)
         except KeyError:
             # The scenario data changed under a stored conversation: fall back to its start.
-            self.conv.step = scenario.start
-            self.conv.data["i"] = 0
+            self.set_position(scenario.id, scenario.start)
             return scenario.step(scenario.start)
+
+    def waiting_question(self) -> Step | None:
+        """The current step when it waits for an answer (a side trip must not swallow it)."""
+        step = self.current_step()
+        return step if isinstance(step, _QUESTION_STEPS) else None
 
     def at_scenario(self, scenario_id: str) -> bool:
         return self.conv.scenario == scenario_id
@@ -390,115 +458,226 @@ class Turn:
     def has_step(self, step_id: str) -> bool:
         """Whether the current scenario has this step (a forged button may name any)."""
         scenario = self.current_scenario()
-        if scenario is None:
-            return False
-        try:
-            scenario.step(step_id)
-        except KeyError:
-            return False
-        return True
+        return scenario is not None and any(s.id == step_id for s in scenario.steps)
 
     def at_step(self, scenario_id: str, step_id: str) -> bool:
         return self.conv.scenario == scenario_id and self.conv.step == step_id
 
     @property
     def index(self) -> int:
-        value = self.conv.data.get("i", 0)
-        return value if isinstance(value, int) and value >= 0 else 0
+        return self.state.index
 
     def set_position(self, scenario: str | None, step: str | None, index: int = 0) -> None:
         self.conv.scenario = scenario
         self.conv.step = step
-        self.conv.data["i"] = index
+        self.state.index = index
 
-    def push_history(self) -> None:
-        push_history(self.conv)
+    def here(self) -> Position | None:
+        return _position(self.conv, self.state)
 
-    def leave_scenario(self) -> None:
+    def remember(self) -> None:
+        self.state.remember(self.here())
+
+    def leave_scenario(self, *, keep_returns: bool = False) -> None:
+        returns = self.state.returns if keep_returns else []
         self.conv.scenario = None
         self.conv.step = None
-        self.conv.data = {}
+        self.state = DialogState(returns=returns)
 
-    async def go_back(self) -> None:
-        history = self.conv.data.get("h") or []
+    def go_back(self) -> None:
+        """The previous position, shown again (its command is not run a second time)."""
+        history = self.state.history
         while history:
-            scenario_id, step_id, index = [*history.pop().split("/"), "0"][:3]
-            scenario = self.engine.scenario(scenario_id)
-            if scenario is None or step_id not in {s.id for s in scenario.steps}:
+            position = history.pop()
+            scenario = self.engine.scenario(position.scenario)
+            if scenario is None or not any(s.id == position.step for s in scenario.steps):
                 continue
-            self.set_position(scenario_id, step_id, int(index) if index.isdigit() else 0)
-            self.conv.data["h"] = history
-            await self.render_current()
+            self.set_position(position.scenario, position.step, position.index)
+            self.show_current()
             return
         self.show_menu()
 
-    async def start_scenario(self, scenario_id: str) -> None:
+    # --- side trips ----------------------------------------------------------------------------
+
+    def begin_side_trip(self) -> None:
+        """Remember the waiting question, with what was typed so far, before leaving it."""
+        position = self.here()
+        if position is None or self.waiting_question() is None:
+            return
+        saved = self.state.model_copy(update={"returns": []}).dump()
+        self.state.push_return(Return(at=position, saved=saved))
+
+    def continue_here(self) -> None:
+        """After a side trip inside one turn: the waiting question again."""
+        self.say(t("dialog.continue_intro"))
+        self.show_current()
+
+    async def continue_return(self) -> None:
+        """«Продолжить»: back to where the last side trip began."""
+        if not self.state.returns:
+            self.say(t("dialog.nothing_to_continue"))
+            self.show_current() if self.current_step() else self.show_menu()
+            return
+        back = self.state.returns.pop()
+        position = back.at
+        scenario = self.engine.scenario(position.scenario)
+        if scenario is None or not any(s.id == position.step for s in scenario.steps):
+            self.show_menu()
+            return
+        returns = self.state.returns
+        self.state = DialogState.load(back.saved)
+        self.state.returns = returns
+        self.set_position(position.scenario, position.step, position.index)
+        self.continue_here()
+
+    # --- moving: entering steps ----------------------------------------------------------------
+
+    async def start_scenario(self, scenario_id: str, *, keep_returns: bool = False) -> None:
         scenario = self.engine.scenario(scenario_id)
         assert scenario is not None
         needs_profile = scenario.needs_profile and not (self.conv.community_type and self.conv.goal)
-        self.leave_scenario()
+        self.leave_scenario(keep_returns=keep_returns)
         if needs_profile and scenario_id != PROFILE_SCENARIO:
-            self.conv.data["n"] = scenario_id
+            self.state.pending = scenario_id
             self.say(t("dialog.profile_intro"))
-            scenario = self.engine.scenario(PROFILE_SCENARIO)
-            assert scenario is not None
-        self.set_position(scenario.id, scenario.start)
-        await self.render_current()
+            profile = self.engine.scenario(PROFILE_SCENARIO)
+            assert profile is not None
+            scenario = profile
+        await self.enter(scenario.id, scenario.start)
 
     async def goto(self, step_id: str | None) -> None:
+        """Leave the current step for another of the same scenario (None: the scenario ends)."""
         scenario = self.current_scenario()
         if step_id is None or scenario is None:
             await self.finish_scenario()
             return
-        self.push_history()
-        self.set_position(scenario.id, step_id)
-        self.conv.data.pop("f", None)
-        await self.render_current()
+        self.remember()
+        self.state.form.clear()
+        await self.enter(scenario.id, step_id)
 
     async def finish_scenario(self) -> None:
-        pending = self.conv.data.get("n")
+        pending = self.state.pending
         if self.conv.scenario == PROFILE_SCENARIO and pending and self.engine.scenario(pending):
-            await self.start_scenario(pending)
+            await self.start_scenario(pending, keep_returns=True)
+        elif self.state.returns:
+            await self.continue_return()
+        else:
+            self.show_menu()
+
+    async def enter(self, scenario_id: str, step_id: str, index: int = 0) -> None:
+        """Arrive at a step: run its command (once, here) and show it."""
+        self.set_position(scenario_id, step_id, index)
+        step = self.current_step()
+        assert step is not None
+        if isinstance(step, FieldStep):
+            if step.starts_draft:
+                self.state.draft.clear()
+            if step.skip_when_known and self.state.draft.get(step.store) is not None:
+                await self.enter(scenario_id, step.next)
+                return
+        if isinstance(step, ChecklistStep) and not self.checklist_items(step):
+            await self.enter(scenario_id, step.next)
             return
-        self.show_menu()
+        if isinstance(step, MessageStep):
+            await self.enter_message(step)
+            return
+        self.show_current()
 
-    # --- rendering the current step ------------------------------------------------------------
+    async def enter_message(self, step: MessageStep) -> None:
+        produced: list[Outgoing] = []
+        if step.action:
+            produced = await self.engine.actions[step.action](self.context())
+        if step.closes_draft:
+            self.state.draft.clear()
+            self.forget_fields()
+        pending = self.state.pending if step.then_resume else None
+        if pending and self.engine.scenario(pending):
+            texts = self.static_texts(step)
+            if texts:
+                self.say("\n\n".join(texts))
+            self.out.extend(produced)
+            await self.start_scenario(pending, keep_returns=True)
+            return
+        if self.conv.step != step.id:
+            # The command moved on itself (the audit's own flow): show where it went.
+            self.out.extend(produced)
+            self.keep_shown(produced)
+            self.add_step_buttons()
+            return
+        self.keep_shown(produced)
+        self.show_message(step, produced)
 
-    async def render_current(self) -> None:
+    def keep_shown(self, produced: list[Outgoing]) -> None:
+        """What a command produced on entry, for showing the step again without running it."""
+        if not self.conv.step:
+            return
+        kept = [
+            ShownMessage(
+                text=m.text, buttons=[[(b.label, b.payload) for b in row] for row in m.buttons]
+            )
+            for m in produced
+            if m.text
+        ]
+        shown = {k: v for k, v in self.state.shown.items() if k != self.conv.step}
+        shown[self.conv.step] = kept
+        self.state.shown = dict(list(shown.items())[-SHOWN_STEPS_KEPT:])
+
+    # --- showing the current step: never a side effect -----------------------------------------
+
+    def show_current(self) -> None:
         step = self.current_step()
         if step is None:
             self.show_menu()
-            return
-        if isinstance(step, MessageStep):
-            await self.render_message(step)
+        elif isinstance(step, MessageStep):
+            kept = self.state.shown.get(step.id, [])
+            self.show_message(step, [_from_shown(m) for m in kept])
         elif isinstance(step, ChoiceStep):
-            self.render_choice(step)
+            self.show_choice(step)
         elif isinstance(step, ChecklistStep):
-            await self.render_checklist(step)
+            self.show_checklist(step)
         elif isinstance(step, QuestionnaireStep):
-            await self.render_questionnaire(step)
+            self.show_questionnaire(step)
         elif isinstance(step, FormStep):
-            self.render_form(step)
+            self.show_form(step)
+        elif isinstance(step, FieldStep):
+            self.show_field(step)
         else:
-            self.say(step.text, self.step_buttons(step))
+            self.say(step.text or t("dialog.input_again"), self.step_buttons(step))
+
+    def static_texts(self, step: Step) -> list[str]:
+        texts = [step.text] if step.text else []
+        texts.extend(self.topic_texts(step.topics))
+        return texts
+
+    def show_message(self, step: MessageStep, produced: list[Outgoing]) -> None:
+        texts = self.static_texts(step)
+        if not produced:
+            self.say("\n\n".join(texts) or t("dialog.input_again"), self.step_buttons(step))
+            return
+        if texts:
+            self.say("\n\n".join(texts))
+        self.out.extend(produced[:-1])
+        last = produced[-1]
+        self.out.append(last.model_copy(update={"buttons": self.step_buttons(step, last.buttons)}))
 
     def step_buttons(
         self, step: Step, extra: list[list[Button]] | None = None
     ) -> list[list[Button]]:
-        scenario = self.conv.scenario
         rows = list(extra or [])
         for spec in step.buttons:
-            payload = f"s:{spec.scenario}" if spec.scenario else f"g:{scenario}:{spec.goto}"
-            rows.append([Button(label=spec.label, payload=payload)])
+            rows.append([self.spec_button(spec)])
         return rows + self.nav_buttons()
 
-    def answer_button(self, label: str, value: str) -> Button:
-        # The position inside the step is part of the payload, so an old message's "yes" can
-        # never answer a later question.
-        return Button(
-            label=label,
-            payload=f"a:{self.conv.scenario}:{self.conv.step}:{self.index}:{value}",
+    def spec_button(self, spec: ButtonSpec) -> Button:
+        target: Payload = (
+            Start(spec.scenario)
+            if spec.scenario
+            else Goto(self.conv.scenario or "", spec.goto or "")
         )
+        return Button(label=spec.label, payload=payloads.encode(target))
+
+    def answer_button(self, label: str, value: str) -> Button:
+        return _answer_button(self.conv, self.state, label, value)
 
     def topic_texts(self, topic_ids: list[str]) -> list[str]:
         keys = [k for k in (self.conv.community_type, self.conv.goal) if k]
@@ -507,55 +686,31 @@ class Turn:
             for topic_id in topic_ids
         ]
 
-    async def render_message(self, step: MessageStep) -> None:
-        texts = [step.text] if step.text else []
-        texts.extend(self.topic_texts(step.topics))
-        produced: list[Outgoing] = []
-        if step.action:
-            produced = await self.engine.actions[step.action](
-                ActionContext(self.engine, self.conv, self.progress)
-            )
-        pending = self.conv.data.get("n") if step.then_resume else None
-        if pending and self.engine.scenario(pending):
-            if texts:
-                self.say("\n\n".join(texts))
-            self.extend(produced)
-            await self.start_scenario(pending)
-        elif produced:
-            if texts:
-                self.say("\n\n".join(texts))
-            self.extend(produced[:-1])
-            last = produced[-1]
-            self.out.append(last.model_copy(update={"buttons": self.step_buttons(step)}))
-        else:
-            self.say("\n\n".join(texts), self.step_buttons(step))
-
-    def render_choice(self, step: ChoiceStep) -> None:
-        options = (
-            self.knowledge.community_types
-            if step.sets == "community_type"
-            else self.knowledge.goals
-        )
+    def show_choice(self, step: ChoiceStep) -> None:
+        options = self.choice_options(step)
         lines = [step.text]
         lines.extend(f"{n}. {o.title} — {o.description}" for n, o in enumerate(options, start=1))
         rows = [[self.answer_button(o.title, o.id)] for o in options]
         self.say("\n".join(lines), self.step_buttons(step, rows))
+
+    def choice_options(self, step: ChoiceStep) -> list[Any]:
+        if step.sets == "community_type":
+            return list(self.knowledge.community_types)
+        return list(self.knowledge.goals)
 
     def checklist_items(self, step: ChecklistStep) -> list[ChecklistItem]:
         checklist = self.knowledge.checklist(step.checklist)
         kind = self.conv.community_type
         return [i for i in checklist.items if not i.applies_to or (kind and kind in i.applies_to)]
 
-    async def render_checklist(self, step: ChecklistStep) -> None:
+    def show_checklist(self, step: ChecklistStep) -> None:
         items = self.checklist_items(step)
-        if self.index >= len(items):
-            await self.goto(step.next)
-            return
-        item = items[self.index]
+        index = min(self.index, len(items) - 1)
+        item = items[index]
         lines = []
-        if self.index == 0 and step.text:
+        if index == 0 and step.text:
             lines.append(step.text)
-        lines.append(t("dialog.checklist_progress", number=self.index + 1, total=len(items)))
+        lines.append(t("dialog.checklist_progress", number=index + 1, total=len(items)))
         lines.append(item.question)
         lines.extend(f"• {detail}" for detail in item.details)
         if self.conv.community_type in item.mandatory_for:
@@ -567,19 +722,17 @@ class Turn:
         ]
         self.say("\n".join(lines), self.step_buttons(step, [row]))
 
-    async def render_questionnaire(self, step: QuestionnaireStep) -> None:
+    def show_questionnaire(self, step: QuestionnaireStep) -> None:
         questionnaire = self.knowledge.questionnaire(step.questionnaire)
-        if self.index >= len(questionnaire.questions):
-            await self.goto(step.next)
-            return
-        question = questionnaire.questions[self.index]
+        index = min(self.index, len(questionnaire.questions) - 1)
+        question = questionnaire.questions[index]
         lines = []
-        if self.index == 0:
+        if index == 0:
             lines.append(step.text or questionnaire.intro)
         lines.append(
             t(
                 "dialog.questionnaire_progress",
-                number=self.index + 1,
+                number=index + 1,
                 total=len(questionnaire.questions),
             )
         )
@@ -588,10 +741,10 @@ class Turn:
             lines.append(question.hint)
         if question.example:
             lines.append(t("dialog.questionnaire_example", example=question.example))
-        row = [self.answer_button(t("dialog.skip"), "skip")]
+        row = [self.answer_button(t("dialog.skip"), SKIP)]
         self.say("\n".join(lines), self.step_buttons(step, [row]))
 
-    def render_form(self, step: FormStep) -> None:
+    def show_form(self, step: FormStep) -> None:
         index = min(self.index, len(step.fields) - 1)
         form_field = step.fields[index]
         lines = []
@@ -603,8 +756,15 @@ class Turn:
         extra = []
         if form_field.optional:
             lines.append(t("dialog.form_optional"))
-            extra.append([self.answer_button(t("dialog.skip"), "skip")])
+            extra.append([self.answer_button(t("dialog.skip"), SKIP)])
         self.say("\n".join(lines), self.step_buttons(step, extra))
+
+    def show_field(self, step: FieldStep, text: str | None = None) -> None:
+        """The field's question, or (``text``) why its answer was refused, with its buttons."""
+        rows = [[self.answer_button(c.label, c.value)] for c in step.choices]
+        if step.optional:
+            rows.append([self.answer_button(t("dialog.skip"), SKIP)])
+        self.say(text or step.text, self.step_buttons(step, rows))
 
     # --- answers -------------------------------------------------------------------------------
 
@@ -625,27 +785,29 @@ class Turn:
             return await self.answer_choice(step, value, typed)
         if isinstance(step, ChecklistStep):
             return await self.answer_checklist(step, value, typed)
-        if isinstance(step, QuestionnaireStep) and value == "skip" and not typed:
+        if isinstance(step, QuestionnaireStep) and value == SKIP and not typed:
             await self.answer_question(step, None)
             return True
         if isinstance(step, FormStep):
             return await self.answer_form(step, value, typed)
+        if isinstance(step, FieldStep):
+            await self.answer_field(step, value, typed=typed)
+            return True
+        if isinstance(step, InputStep) and not typed:
+            await self.run_action(step.action, text="", answer=value)
+            return True
         if not typed:
             self.say(t("dialog.stale_button"))
-            await self.render_current()
+            self.show_current()
             return True
         if isinstance(step, MessageStep) and step.buttons:
             self.say(t("dialog.not_understood", hint=t("dialog.not_understood_hint_buttons")))
-            await self.render_current()
+            self.show_current()
             return True
         return False
 
     async def answer_choice(self, step: ChoiceStep, value: str, typed: bool) -> bool:
-        options = (
-            self.knowledge.community_types
-            if step.sets == "community_type"
-            else self.knowledge.goals
-        )
+        options = self.choice_options(step)
         chosen = None
         if typed:
             lowered = value.lower().strip(" .")
@@ -657,7 +819,7 @@ class Turn:
             chosen = next((o for o in options if o.id == value), None)
         if chosen is None:
             self.say(t("dialog.not_understood", hint=t("dialog.not_understood_hint_choice")))
-            self.render_choice(step)
+            self.show_choice(step)
             return True
         setattr(self.conv, step.sets, chosen.id)
         self.say(t("dialog.choice_saved", title=chosen.title))
@@ -667,49 +829,52 @@ class Turn:
     async def answer_checklist(self, step: ChecklistStep, value: str, typed: bool) -> bool:
         if typed:
             lowered = value.lower().strip(" .!")
-            code = (
-                "y"
-                if lowered in _YES
-                else "n"
-                if lowered in _NO
-                else "u"
-                if lowered in _UNSURE
-                else None
+            code = next(
+                (
+                    code
+                    for code, key in (("y", "yes"), ("n", "no"), ("u", "unsure"))
+                    if lowered in words(f"dialog.words.{key}")
+                ),
+                None,
             )
         else:
             code = value if value in CHECKLIST_ANSWERS else None
         items = self.checklist_items(step)
         if code is None or self.index >= len(items):
             self.say(t("dialog.not_understood", hint=t("dialog.not_understood_hint_yes_no")))
-            await self.render_checklist(step)
+            self.show_checklist(step)
             return True
         item = items[self.index]
         self.conv.checklist_writes[(step.checklist, item.id)] = CHECKLIST_ANSWERS[code]
-        self.push_history()
-        self.conv.data["i"] = self.index + 1
-        await self.render_checklist(step)
+        self.remember()
+        if self.index + 1 >= len(items):
+            await self.enter(self.conv.scenario or "", step.next)
+            return True
+        self.state.index = self.index + 1
+        self.show_checklist(step)
         return True
 
     async def answer_question(self, step: QuestionnaireStep, text: str | None) -> None:
         questionnaire = self.knowledge.questionnaire(step.questionnaire)
-        if self.index >= len(questionnaire.questions):
-            await self.goto(step.next)
-            return
         if text is not None and len(text) > ANSWER_LIMIT:
             self.say(t("dialog.answer_too_long", length=len(text), limit=ANSWER_LIMIT))
             return
-        question = questionnaire.questions[self.index]
+        index = min(self.index, len(questionnaire.questions) - 1)
+        question = questionnaire.questions[index]
         if text is not None:
             self.conv.questionnaire_writes[(questionnaire.id, question.id)] = text
-        self.push_history()
-        self.conv.data["i"] = self.index + 1
-        await self.render_questionnaire(step)
+        self.remember()
+        if index + 1 >= len(questionnaire.questions):
+            await self.enter(self.conv.scenario or "", step.next)
+            return
+        self.state.index = index + 1
+        self.show_questionnaire(step)
 
     async def answer_form(self, step: FormStep, value: str, typed: bool) -> bool:
         index = min(self.index, len(step.fields) - 1)
         form_field = step.fields[index]
         number: float | None
-        if not typed and value == "skip" and form_field.optional:
+        if not typed and value == SKIP and form_field.optional:
             number = None
         elif not typed:
             return False
@@ -722,48 +887,133 @@ class Turn:
                 number, error = None, t("dialog.number_invalid")
             if error:
                 self.say(error)
-                self.render_form(step)
+                self.show_form(step)
                 return True
-        values = self.conv.data.setdefault("f", {})
-        values[form_field.id] = number
+        self.state.form[form_field.id] = number
         if index + 1 < len(step.fields):
-            self.push_history()
-            self.conv.data["i"] = index + 1
-            self.render_form(step)
+            self.remember()
+            self.state.index = index + 1
+            self.show_form(step)
             return True
-        collected = {f.id: values.get(f.id) for f in step.fields}
-        self.conv.data.pop("f", None)
-        produced = await self.engine.actions[step.action](
-            ActionContext(self.engine, self.conv, self.progress, values=collected)
-        )
-        self.extend(produced)
+        collected = {f.id: self.state.form.get(f.id) for f in step.fields}
+        self.state.form.clear()
+        # The form is over: «Назад» from its result skips its questions.
+        self.forget_step(step.id)
+        produced = await self.engine.actions[step.action](self.context(values=collected))
         if step.next:
+            self.out.extend(produced)
             await self.goto(step.next)
-        else:
-            self.set_position(self.conv.scenario, step.id, 0)
-            self.out[-1] = self.out[-1].model_copy(update={"buttons": self.step_buttons(step)})
+            return True
+        self.set_position(self.conv.scenario, step.id, 0)
+        self.out.extend(produced[:-1])
+        if produced:
+            last = produced[-1]
+            self.out.append(last.model_copy(update={"buttons": self.step_buttons(step)}))
         return True
+
+    async def answer_field(self, step: FieldStep, value: str, *, typed: bool) -> None:
+        choice = next((c for c in step.choices if c.value == value), None) if not typed else None
+        if typed:
+            lowered = value.lower().strip(" .!")
+            choice = next((c for c in step.choices if c.label.lower() == lowered), None)
+        if choice is not None:
+            updates: dict[str, Any] = {step.store: choice.value}
+            if step.echo:
+                self.say(step.echo.format(label=choice.label))
+        elif not typed and value == SKIP and step.optional:
+            updates = {step.store: None}
+        elif not typed:
+            self.say(t("dialog.stale_button"))
+            self.show_field(step)
+            return
+        else:
+            try:
+                parser = self.engine.parsers[step.parser]
+                updates = parser(value, step.store, dict(self.state.draft))
+            except FieldRefused as refused:
+                log.info("field %s/%s refused an answer", self.conv.scenario, step.id)
+                self.show_field(step, refused.message)
+                return
+        self.state.draft.update(updates)
+        if step.after:
+            try:
+                self.out.extend(await self.engine.actions[step.after](self.context(text=value)))
+            except FieldRefused as refused:
+                self.show_field(step, refused.message)
+                return
+        stored = self.state.draft.get(step.store)
+        following = step.next_by_value.get(str(stored), step.next)
+        await self.goto(following)
+
+    def forget_step(self, step_id: str) -> None:
+        """Drop «Назад» positions on a finished form's or draft's questions."""
+        self.state.history = [
+            p
+            for p in self.state.history
+            if not (p.scenario == self.conv.scenario and p.step == step_id)
+        ]
+
+    def forget_fields(self) -> None:
+        """After a draft is saved, «Назад» skips its field questions."""
+        scenario = self.current_scenario()
+        if scenario is None:
+            return
+        fields = {s.id for s in scenario.steps if isinstance(s, FieldStep)}
+        self.state.history = [
+            p for p in self.state.history if not (p.scenario == scenario.id and p.step in fields)
+        ]
+
+    # --- input steps and the link side trip ----------------------------------------------------
+
+    def context(
+        self,
+        *,
+        text: str = "",
+        values: dict[str, float | None] | None = None,
+        answer: str | None = None,
+    ) -> ActionContext:
+        return ActionContext(
+            self.engine,
+            self.conv,
+            self.state,
+            self.progress,
+            text=text,
+            values=values or {},
+            answer=answer,
+        )
 
     async def enter_link_step(self, scenario: Scenario, text: str) -> None:
         """Open the scenario at the step that takes a link, and hand it this message."""
         step = scenario.step(scenario.link_step or "")
         assert isinstance(step, InputStep)
-        self.leave_scenario()
+        self.leave_scenario(keep_returns=True)
         self.set_position(scenario.id, step.id)
         await self.run_action(step.action, text=text)
 
-    async def run_action(self, name: str, *, text: str) -> None:
-        produced = await self.engine.actions[name](
-            ActionContext(self.engine, self.conv, self.progress, text=text)
-        )
-        self.extend(produced)
+    async def run_action(
+        self, name: str, *, text: str, answer: str | None = None, buttons: bool = True
+    ) -> None:
+        produced = await self.engine.actions[name](self.context(text=text, answer=answer))
+        self.out.extend(produced)
+        if buttons:
+            self.add_step_buttons()
+
+    def add_step_buttons(self) -> None:
+        """The current step's buttons under the last message, unless it has its own."""
         step = self.current_step()
         if self.out and not self.out[-1].buttons:
-            buttons = self.step_buttons(step) if step is not None else self.nav_buttons()
-            self.out[-1] = self.out[-1].model_copy(update={"buttons": buttons})
+            rows = self.step_buttons(step) if step is not None else self.nav_buttons()
+            self.out[-1] = self.out[-1].model_copy(update={"buttons": rows})
 
 
-def _match_label(text: str, buttons: list) -> Any:
+def _from_shown(message: ShownMessage) -> Outgoing:
+    return Outgoing(
+        text=message.text,
+        buttons=[[Button(label=label, payload=p) for label, p in row] for row in message.buttons],
+    )
+
+
+def _match_label(text: str, buttons: list[ButtonSpec]) -> ButtonSpec | None:
     lowered = text.lower().strip(" .!")
     return next((b for b in buttons if b.label.lower() == lowered), None)
 

@@ -43,6 +43,11 @@ class MessageStep(_Step):
         default=False,
         description="when this scenario was a detour (the profile), go on to the one asked for",
     )
+    closes_draft: bool = Field(
+        default=False,
+        description="its command used the field steps' draft (saved it): empty the draft, and "
+        "«Назад» no longer returns to those questions",
+    )
 
 
 class ChoiceStep(_Step):
@@ -87,14 +92,45 @@ class FormStep(_Step):
 
 
 class InputStep(_Step):
-    """Waits for one free-text message and hands it to an action."""
+    """Waits for one free-text message (or one of the action's answer buttons) and hands it
+    to an action."""
 
     kind: Literal["input"]
     action: str
 
 
+class FieldChoice(_Strict):
+    value: str = Field(pattern=r"^[a-z0-9_]+$", max_length=16)
+    label: str = Field(min_length=1, max_length=40)
+
+
+class FieldStep(_Step):
+    """Asks one value and keeps it in the scenario's draft under ``store``.
+
+    ``parser`` names a registered parser (``advisor/dialog/fields.py`` and the features'),
+    which turns the typed text into draft entries or refuses it with a Russian reason.
+    ``choices`` become buttons whose value is stored as is. Where to go next is ``next``, or
+    ``next_by_value`` for the stored value; ``skip_when_known`` passes over a field the draft
+    already holds (e.g. filled from VK); ``optional`` adds «Пропустить»; ``after`` names a command
+    run once when the answer is accepted. A field's ``next`` may be a message step whose
+    command uses the draft (saving it).
+    """
+
+    kind: Literal["field"]
+    parser: str
+    store: str = Field(pattern=r"^[a-z0-9_]+$")
+    choices: list[FieldChoice] = []
+    echo: str = Field(default="", description="said when a choice is taken: {label} is its label")
+    next: str
+    next_by_value: dict[str, str] = {}
+    skip_when_known: bool = False
+    optional: bool = False
+    after: str | None = None
+    starts_draft: bool = Field(default=False, description="entering it empties the draft")
+
+
 Step = Annotated[
-    MessageStep | ChoiceStep | ChecklistStep | QuestionnaireStep | FormStep | InputStep,
+    MessageStep | ChoiceStep | ChecklistStep | QuestionnaireStep | FormStep | InputStep | FieldStep,
     Field(discriminator="kind"),
 ]
 
@@ -137,6 +173,8 @@ class Scenario(_Strict):
             following = getattr(step, "next", None)
             if following:
                 targets.append(following)
+            if isinstance(step, FieldStep):
+                targets.extend(step.next_by_value.values())
             for target in targets:
                 if target not in known:
                     raise ValueError(f"scenario {self.id} step {step.id}: unknown step {target!r}")

@@ -54,3 +54,10 @@ def t(key: str, lang: str = DEFAULT_LANG, /, **params: Any) -> str:
     except KeyError:
         raise TextsError(f"missing text {key!r} for language {lang!r}") from None
     return template.format(**params) if params else template
+
+
+@lru_cache(maxsize=256)
+def words(key: str, lang: str = DEFAULT_LANG) -> frozenset[str]:
+    """A comma-separated word list under ``key`` (what people type for «да», «меню», …),
+    lowercased: the one place each such list is kept, per language."""
+    return frozenset(w.strip().lower() for w in t(key, lang).split(",") if w.strip())

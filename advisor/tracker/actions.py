@@ -1,11 +1,9 @@
-"""The tracker's dialog actions (scenarios ``tracker`` and ``tr_update`` in
+"""The tracker's dialog commands (scenarios ``tracker`` and ``tr_update`` in
 ``knowledge/ru/scenarios_tracker.yaml``).
 
-The engine's form step knows only numbers, so a placement is entered through ``input`` steps, one
-field each: the action parses the text with the tracker's own parser (its Russian messages, the
-same as for the one-line form), keeps the draft in ``conversation.data["tr"]`` and moves the
-conversation to the next step itself, replying with that step's text from the scenario file.
-Moving pushes the back history the way the engine does, so «Назад» returns to the previous field.
+The step-by-step entry is field steps in the scenario file: the engine asks them in order and
+keeps the draft; ``advisor/tracker/fields.py`` parses each answer. The commands here fill the
+draft from VK after a post link, save it, and serve the table, the row edits and the export.
 """
 
 from __future__ import annotations
@@ -18,26 +16,24 @@ from typing import Any
 
 from advisor.config import Settings
 from advisor.dialog.engine import Action, ActionContext
-from advisor.dialog.types import Button, Document, Image, Outgoing
+from advisor.dialog.fields import FieldParser
+from advisor.dialog.types import Document, Image, Outgoing
 from advisor.numbers import format_number
 from advisor.texts import t
 from advisor.tracker import render
 from advisor.tracker.chart import comparison_chart
 from advisor.tracker.export import FORMATS, Format, export, filename
+from advisor.tracker.fields import placement_parser, problems_text
 from advisor.tracker.models import (
-    METHODS,
     Draft,
-    InputProblem,
     PostRef,
     Problem,
     StoredPlacement,
-    cross_problems,
     draft_from,
     field_title,
-    method_title,
     validate,
 )
-from advisor.tracker.parsing import parse_changes, parse_field, parse_line
+from advisor.tracker.parsing import parse_changes, parse_line
 from advisor.tracker.repository import (
     DEFAULT_REMINDER_DAYS,
     PlacementRepository,
@@ -54,36 +50,6 @@ from advisor.tracker.vk_posts import (
 log = logging.getLogger(__name__)
 
 DATA_KEY = "tr"
-# The step-by-step entry: each input step's field and the step after it (None: save).
-STEP_FIELDS = {
-    "a_link": "link",
-    "a_public": "public",
-    "a_members": "members",
-    "a_method": "method",
-    "a_creative": "creative",
-    "a_budget": "budget",
-    "a_period": "period",
-    "a_views": "views",
-    "a_clicks": "clicks",
-    "a_subs": "subscribers",
-    "a_hides": "hides",
-    "a_actions": "actions",
-}
-NEXT_STEP: dict[str, str | None] = {
-    "a_link": "a_public",
-    "a_public": "a_members",
-    "a_members": "a_method",
-    "a_method": "a_creative",
-    "a_creative": "a_budget",
-    "a_budget": "a_period",
-    "a_period": "a_views",
-    "a_views": "a_clicks",
-    "a_clicks": "a_subs",
-    "a_subs": "a_hides",
-    "a_hides": "a_actions",
-    "a_actions": None,
-}
-METHOD_STEP_PREFIX = "m_"
 # Steps the actions move to; tests check that the scenario file has them.
 SAVED_STEP, PICK_STEP, CHANGE_STEP, DONE_STEP = "saved", "pick", "change", "done"
 KEEP_LABEL_CHARS = 40
@@ -98,14 +64,6 @@ def _utcnow() -> datetime:
 
 def _reply(*texts: str) -> list[Outgoing]:
     return [Outgoing(text=text) for text in texts if text]
-
-
-def _problems_text(problems: list[Problem]) -> str:
-    """The Russian text for the person; the log gets which fields failed and why (no values)."""
-    log.info("tracker input refused: %s", ", ".join(f"{p.field}:{p.code}" for p in problems))
-    if len(problems) == 1:
-        return problems[0].message
-    return "\n".join([t("tracker.problems_title"), *(f"• {p.message}" for p in problems)])
 
 
 class TrackerActions:
@@ -125,8 +83,8 @@ class TrackerActions:
     def actions(self) -> dict[str, Action]:
         return {
             "tracker_home": self.home,
-            "tracker_step": self.step,
-            "tracker_method": self.method,
+            "tracker_from_vk": self.from_vk,
+            "tracker_views_note": self.views_note,
             "tracker_save": self.save,
             "tracker_line": self.line,
             "tracker_table": self.table,
@@ -152,10 +110,7 @@ class TrackerActions:
 
     @staticmethod
     def state(ctx: ActionContext) -> dict[str, Any]:
-        return ctx.conversation.data.setdefault(DATA_KEY, {})
-
-    def draft(self, ctx: ActionContext) -> Draft:
-        return self.state(ctx).setdefault("d", {})
+        return ctx.feature(DATA_KEY)
 
     @staticmethod
     def move(ctx: ActionContext, step_id: str, *, push: bool = True) -> None:
@@ -205,7 +160,6 @@ class TrackerActions:
     # --- home and table ------------------------------------------------------------------------
 
     async def home(self, ctx: ActionContext) -> list[Outgoing]:
-        self.state(ctx).pop("d", None)
         repo = self.repo(ctx)
         rows = await repo.list(ctx.conversation.user_pk)
         lines = [t("tracker.home", count=len(rows)) if rows else t("tracker.home_empty")]
@@ -216,44 +170,22 @@ class TrackerActions:
         return _reply("\n\n".join(lines))
 
     async def table(self, ctx: ActionContext) -> list[Outgoing]:
-        self.state(ctx).pop("d", None)
         rows = await self.repo(ctx).list(ctx.conversation.user_pk)
         return _reply(render.table(rows, ctx.knowledge.norms))
 
     # --- step-by-step entry --------------------------------------------------------------------
 
-    async def step(self, ctx: ActionContext) -> list[Outgoing]:
-        step_id = ctx.conversation.step or ""
-        name = STEP_FIELDS.get(step_id)
-        if name is None:
-            log.warning("tracker_step on an unknown step %r", step_id)
-            return _reply(t("tracker.lost"))
-        try:
-            updates = parse_field(name, ctx.text, self.today())
-        except InputProblem as exc:
-            return _reply(_problems_text([exc.problem]))
-        draft = self.draft(ctx)
-        if step_id == "a_link":
-            draft.clear()  # the first question starts a new placement
-        merged = {k: v for k, v in {**draft, **updates}.items() if v is not None}
-        problems = cross_problems(merged)
-        if problems:
-            return _reply(_problems_text(problems))
-        draft.clear()
-        draft.update(merged)
-        notes: list[Outgoing] = []
-        if name == "link" and draft.get("post"):
-            notes = await self.fill_from_vk(ctx, draft)
-        following = NEXT_STEP[step_id]
-        if following == "a_members" and draft.get("members") is not None:
-            following = NEXT_STEP[following]  # VK has told the public's size already
-        if following is None:
-            return await self.store_draft(ctx, move=True)
-        if following == "a_views" and self.state(ctx).get("vk_views"):
-            notes.append(
-                Outgoing(text=t("tracker.views_from_vk", views=format_number(draft["views"], 0)))
-            )
-        return self.advance(ctx, following, notes)
+    async def from_vk(self, ctx: ActionContext) -> list[Outgoing]:
+        """After a post link: with VK configured, its figures and the public's name."""
+        if not ctx.draft.get("post"):
+            return []
+        return await self.fill_from_vk(ctx, ctx.draft)
+
+    async def views_note(self, ctx: ActionContext) -> list[Outgoing]:
+        """Before the views question: say that VK's count is already in the draft."""
+        if not self.state(ctx).get("vk_views") or ctx.draft.get("views") is None:
+            return []
+        return _reply(t("tracker.views_from_vk", views=format_number(ctx.draft["views"], 0)))
 
     async def fill_from_vk(self, ctx: ActionContext, draft: Draft) -> list[Outgoing]:
         """With VK configured, a post link brings its views, likes, ... and the public's name."""
@@ -276,10 +208,7 @@ class TrackerActions:
             name = figures.public_name
             if len(name) > KEEP_LABEL_CHARS:
                 name = name[: KEEP_LABEL_CHARS - 1] + "…"
-            keep = Button(
-                label=t("tracker.keep_public", name=name),
-                payload=f"g:{ctx.conversation.scenario}:a_method",
-            )
+            keep = ctx.goto_button(t("tracker.keep_public", name=name), "a_method")
             notes.append(
                 Outgoing(
                     text=t("tracker.public_from_vk", name=figures.public_name),
@@ -288,37 +217,24 @@ class TrackerActions:
             )
         return notes
 
-    async def method(self, ctx: ActionContext) -> list[Outgoing]:
-        """A method button: the step's id names the method."""
-        step_id = ctx.conversation.step or ""
-        method = step_id.removeprefix(METHOD_STEP_PREFIX)
-        if method not in METHODS:
-            log.warning("tracker_method on an unknown step %r", step_id)
-            return _reply(t("tracker.lost"))
-        self.draft(ctx)["method"] = method
-        # The button's step is a relay: «Назад» should skip it and reach the question itself.
-        saved = _reply(t("tracker.method_saved", method=method_title(method)))
-        return self.advance(ctx, "a_creative", saved, push=False)
-
     async def save(self, ctx: ActionContext) -> list[Outgoing]:
         """Reached by a button («Цифр пока нет», «Пропустить» on the last field)."""
-        if not self.state(ctx).get("d"):
+        if not ctx.draft:
             return _reply(t("tracker.nothing_to_save"))
-        return await self.store_draft(ctx, move=False)
+        return await self.store_draft(ctx, ctx.draft, move=False)
 
     async def store_draft(
-        self, ctx: ActionContext, *, move: bool, push: bool = False
+        self, ctx: ActionContext, entered: Draft, *, move: bool, push: bool = False
     ) -> list[Outgoing]:
         """Validate and store the draft; on success show the row (and move to «saved»)."""
-        draft = dict(self.state(ctx).get("d") or {})
+        draft = {k: v for k, v in entered.items() if v is not None}
         if draft.get("method") == "free" and draft.get("budget") is None:
             draft["budget"] = 0.0
         placement, problems = validate(draft)
         if placement is None:
-            return _reply(_problems_text(problems), t("tracker.start_again"))
+            return _reply(problems_text(problems), t("tracker.start_again"))
         row = await self.repo(ctx).add(ctx.conversation.user_pk, placement, self.clock())
         state = self.state(ctx)
-        state.pop("d", None)
         state.pop("vk_views", None)
         state["row"] = row.number
         if move:
@@ -332,7 +248,7 @@ class TrackerActions:
     async def line(self, ctx: ActionContext) -> list[Outgoing]:
         parsed = parse_line(ctx.text, self.today())
         if parsed.problems:
-            return _reply(_problems_text(parsed.problems), t("tracker.line_again"))
+            return _reply(problems_text(parsed.problems), t("tracker.line_again"))
         draft = {k: v for k, v in parsed.draft.items() if v is not None}
         notes: list[Outgoing] = []
         if draft.get("post") and self.figures is not None:
@@ -345,20 +261,19 @@ class TrackerActions:
             draft["budget"] = 0.0
         _, problems = validate(draft)
         if problems:
-            return [*notes, *_reply(_problems_text(problems), t("tracker.line_again"))]
-        self.state(ctx)["d"] = draft
-        return [*notes, *await self.store_draft(ctx, move=True, push=True)]
+            return [*notes, *_reply(problems_text(problems), t("tracker.line_again"))]
+        return [*notes, *await self.store_draft(ctx, draft, move=True, push=True)]
 
     # --- picking, changing and deleting a row --------------------------------------------------
 
     async def pick(self, ctx: ActionContext) -> list[Outgoing]:
         match = _ROW_NUMBER.match(ctx.text.strip().lower())
         if match is None:
-            return _reply(_problems_text([Problem("number", "bad_number")]))
+            return _reply(problems_text([Problem("number", "bad_number")]))
         number = int(match.group(1))
         row = await self.repo(ctx).get(ctx.conversation.user_pk, number)
         if row is None:
-            return _reply(_problems_text([Problem("number", "no_row", {"number": str(number)})]))
+            return _reply(problems_text([Problem("number", "no_row", {"number": str(number)})]))
         self.state(ctx)["row"] = number
         return self.advance(ctx, CHANGE_STEP, [self.card(ctx, row)])
 
@@ -377,7 +292,7 @@ class TrackerActions:
             return self.advance(ctx, PICK_STEP, _reply(t("tracker.row_gone")))
         parsed = parse_changes(ctx.text, self.today())
         if parsed.problems:
-            return _reply(_problems_text(parsed.problems))
+            return _reply(problems_text(parsed.problems))
         draft = draft_from(row)
         for key, value in parsed.draft.items():
             if value is None:
@@ -386,7 +301,7 @@ class TrackerActions:
                 draft[key] = value
         placement, problems = validate(draft)
         if placement is None:
-            return _reply(_problems_text(problems))
+            return _reply(problems_text(problems))
         updated = await self.repo(ctx).update(
             ctx.conversation.user_pk, row.number, placement, self.clock()
         )
@@ -486,6 +401,11 @@ class TrackerActions:
         document = Document(filename=filename(chosen, self.today()), data=data, mime=mime)
         text = t(f"tracker.export_done.{chosen}", count=len(rows))
         return [Outgoing(text=text, document=document)]
+
+
+def tracker_parsers(clock: Clock = _utcnow) -> dict[str, FieldParser]:
+    """The tracker's field parsers for the engine (``parser: placement``)."""
+    return {"placement": placement_parser(lambda: today_in_moscow(clock()))}
 
 
 def tracker_actions(

@@ -28,6 +28,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from advisor.dialog import payloads
+from advisor.dialog.engine import menu_row
 from advisor.dialog.types import Button, Outgoing
 from advisor.storage.tables import users
 from advisor.storage.tracker_tables import tracker_placements as placements
@@ -70,8 +72,13 @@ def reminder_message(
     return Outgoing(
         text="\n".join(lines),
         buttons=[
-            [Button(label=t("tracker.reminder.button"), payload=f"s:{UPDATE_SCENARIO}")],
-            [Button(label=t("dialog.menu"), payload="m")],
+            [
+                Button(
+                    label=t("tracker.reminder.button"),
+                    payload=payloads.encode(payloads.Start(UPDATE_SCENARIO)),
+                )
+            ],
+            *menu_row(),
         ],
     )
 

@@ -10,6 +10,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, ErrorEvent, Message, Update
 
 from advisor.app import Advisor
+from advisor.dialog import payloads
 from advisor.dialog.types import Incoming
 from advisor.texts import t
 from bot.telegram.delivery import Delivery
@@ -20,7 +21,7 @@ from bot.telegram.progress import TurnProgress
 log = logging.getLogger(__name__)
 
 # Re-render the current step: what an unknown button (of an older bot version) falls back to.
-RESUME = "r"
+RESUME = payloads.encode(payloads.RESUME)
 
 
 async def _turn(

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from advisor.dialog import payloads
 from advisor.dialog.types import MAX_PAYLOAD_BYTES, Incoming
 from bot.vk.keyboards import ENGINE_KEY, PAGE_KEY, ClientCaps
 
@@ -19,7 +20,7 @@ CHAT_PEER_START = 2_000_000_000
 # A button payload is ours and short; anything longer was not made by this bot.
 MAX_PAYLOAD_CHARS = 255
 START_TEXT = "/start"
-RESUME = "r"  # the engine's payload that shows the current step again
+RESUME = payloads.encode(payloads.RESUME)  # shows the current step again
 
 
 @dataclass(frozen=True)

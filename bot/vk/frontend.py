@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from advisor.app import Advisor
+from advisor.dialog import payloads
 from advisor.dialog.types import Incoming, Outgoing
 from advisor.texts import t
 from bot.vk.events import VkAction
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "vk"
 # A public check reports several stages; one status line per this many seconds is enough.
 PROGRESS_INTERVAL = 8.0
-RERENDER = "r"
+RERENDER = payloads.encode(payloads.RESUME)
 # Turns touching the database at once: more would only queue inside the connection pool (and,
 # on SQLite, for its single write lock), where a wait can time out; sending, the slow part
 # under load, happens outside this bound.
