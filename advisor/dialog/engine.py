@@ -897,13 +897,14 @@ class Turn:
             return True
         collected = {f.id: self.state.form.get(f.id) for f in step.fields}
         self.state.form.clear()
-        # The form is over: «Назад» from its result skips its questions.
-        self.forget_step(step.id)
         produced = await self.engine.actions[step.action](self.context(values=collected))
         if step.next:
             self.out.extend(produced)
             await self.goto(step.next)
+            # The form is over: «Назад» from its result skips its questions.
+            self.forget_step(step.id)
             return True
+        self.forget_step(step.id)
         self.set_position(self.conv.scenario, step.id, 0)
         self.out.extend(produced[:-1])
         if produced:
