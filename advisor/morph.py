@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import pymorphy3
+import pymorphy3  # type: ignore[import-untyped]  # pymorphy3 ships no type hints or stubs
 
 _WORD = re.compile(r"[a-zA-Zа-яА-ЯёЁ]+")
 

@@ -43,6 +43,7 @@ PublicLabel = Literal["buy", "caution", "avoid"]
 CheckLabel = Literal["ok", "warning", "bad"]
 Subject = Literal["public", "engagement", "inactive", "reach", "hide_rate", "placement"]
 ReachKind = Literal["ad", "regular", "placement"]
+InactiveBand = Literal["normal", "bots", "pointless"]
 
 EFFICIENCY_SECTION = "Оценка эффективности рекламы сообщества"
 
@@ -59,6 +60,11 @@ _CHECK_LABELS: dict[Severity, CheckLabel] = {
     "ok": "ok",
 }
 _RANK: dict[Severity, int] = {"ok": 0, "info": 1, "warning": 2, "critical": 3}
+_INACTIVE_SEVERITY: dict[InactiveBand, Severity] = {
+    "normal": "ok",
+    "bots": "warning",
+    "pointless": "critical",
+}
 
 Number = float | int | None
 
@@ -243,7 +249,7 @@ def judge_engagement(
 # --- inactive members --------------------------------------------------------------------------
 
 
-def _inactive_band(percent: float, norms: Norms) -> Literal["normal", "bots", "pointless"]:
+def _inactive_band(percent: float, norms: Norms) -> InactiveBand:
     if percent >= norms.inactive.pointless_from_percent:
         return "pointless"
     if percent > norms.inactive.normal_max_percent:
@@ -269,7 +275,7 @@ def _inactive_reasons(
         else ""
     )
     band = _inactive_band(percent, norms)
-    severity: Severity = {"normal": "ok", "bots": "warning", "pointless": "critical"}[band]
+    severity = _INACTIVE_SEVERITY[band]
     numbers: dict[str, Number] = {
         "inactive_percent": percent,
         "members_sampled": sampled,

@@ -213,8 +213,8 @@ async def _with_execute(client: VkClient, ref: PublicRef, count: int) -> Communi
     check_group(GroupInfo.from_vk(item))
     wall = answer.get("wall")
     if not isinstance(wall, Mapping):
-        code = _error_code(result.errors, "wall.get")
-        log.info("audit: wall of %s not readable (VK error %s)", ref.key, code)
+        wall_code = _error_code(result.errors, "wall.get")
+        log.info("audit: wall of %s not readable (VK error %s)", ref.key, wall_code)
     return parse_community(item, wall, fetched_at, tally.count)
 
 

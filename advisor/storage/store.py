@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, select, update
+from sqlalchemy import Table, and_, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -34,6 +34,9 @@ from advisor.storage.tables import (
 )
 
 log = logging.getLogger(__name__)
+
+# Both dialects spell INSERT … ON CONFLICT; each has its own Insert class for it.
+DialectInsert = postgresql.Insert | sqlite.Insert
 
 PROFILE_FIELDS = ("community_type", "goal", "community_link")
 
@@ -367,9 +370,13 @@ class ConversationStore:
                     ],
                 )
 
-    def _upsert(self, table: Any, keys: list[str], update_cols: list[str]) -> Any:
-        module = postgresql if self._dialect.name == "postgresql" else sqlite
-        stmt = module.insert(table)
+    def _dialect_insert(self, table: Table) -> DialectInsert:
+        if self._dialect.name == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)
+
+    def _upsert(self, table: Table, keys: list[str], update_cols: list[str]) -> DialectInsert:
+        stmt = self._dialect_insert(table)
         return stmt.on_conflict_do_update(
             index_elements=keys, set_={col: stmt.excluded[col] for col in update_cols}
         )
@@ -476,9 +483,8 @@ class ConversationStore:
         """
         return await self._seen.submit((channel, event_id[:96]))
 
-    def _insert_seen_statement(self) -> Any:
-        module = postgresql if self._dialect.name == "postgresql" else sqlite
-        return module.insert(processed_events)
+    def _insert_seen_statement(self) -> DialectInsert:
+        return self._dialect_insert(processed_events)
 
     async def was_processed(self, channel: str, event_id: str) -> bool:
         """Whether a turn for this update was committed (or, without Redis, it arrived)."""

@@ -7,7 +7,8 @@ returns every ``Problem`` at once, each with a Russian message for the user.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -115,7 +116,8 @@ class Problem:
 
     field: str
     code: str
-    params: dict[str, str] = field(default_factory=dict)
+    # ``dataclasses.field`` spelled out: the attribute ``field`` above shadows the bare name here.
+    params: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def message(self) -> str:

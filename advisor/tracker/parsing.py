@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import Literal, overload
 
 from advisor.numbers import NumberFormatError, parse_number
 from advisor.texts import t
@@ -279,7 +280,20 @@ def _resolve(piece: DatePiece, start: date | None, today: date, source: str) -> 
     return value
 
 
+@overload
+def _make_date(
+    year: int, month: int, day: int, source: str, *, strict: Literal[True] = True
+) -> date: ...
+
+
+@overload
+def _make_date(
+    year: int, month: int, day: int, source: str, *, strict: Literal[False]
+) -> date | None: ...
+
+
 def _make_date(year: int, month: int, day: int, source: str, *, strict: bool = True) -> date | None:
+    """The date, or (``strict=False`` only) ``None`` if there is no such day; strict raises."""
     try:
         return date(year, month, day)
     except ValueError:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 from advisor import formulas
 from advisor.knowledge.models import Norms
@@ -34,27 +34,25 @@ class Metrics:
     hide_rate: float | None = None
 
 
-def _known(*values: float | int | None) -> bool:
-    return all(value is not None for value in values)
+N = TypeVar("N", int, float)
+
+
+def _if_known(
+    formula: Callable[[N, int], float | None], a: N | None, b: int | None
+) -> float | None:
+    """``formula(a, b)``, or ``None`` if either input is missing."""
+    return formula(a, b) if a is not None and b is not None else None
 
 
 def placement_metrics(placement: Placement) -> Metrics:
     p = placement
     return Metrics(
-        cpm=formulas.cpm(p.budget, p.views) if _known(p.budget, p.views) else None,
-        cpc=formulas.cpc(p.budget, p.clicks) if _known(p.budget, p.clicks) else None,
-        ctr=formulas.ctr_percent(p.clicks, p.views) if _known(p.clicks, p.views) else None,
-        cost_per_subscriber=(
-            formulas.cost_per_subscriber(p.budget, p.subscribers)
-            if _known(p.budget, p.subscribers)
-            else None
-        ),
-        conversion=(
-            formulas.conversion_percent(p.actions, p.views) if _known(p.actions, p.views) else None
-        ),
-        hide_rate=formulas.hide_rate_percent(p.hides, p.views)
-        if _known(p.hides, p.views)
-        else None,
+        cpm=_if_known(formulas.cpm, p.budget, p.views),
+        cpc=_if_known(formulas.cpc, p.budget, p.clicks),
+        ctr=_if_known(formulas.ctr_percent, p.clicks, p.views),
+        cost_per_subscriber=_if_known(formulas.cost_per_subscriber, p.budget, p.subscribers),
+        conversion=_if_known(formulas.conversion_percent, p.actions, p.views),
+        hide_rate=_if_known(formulas.hide_rate_percent, p.hides, p.views),
     )
 
 
@@ -104,21 +102,18 @@ class GroupStats:
         return self.paid > 0 and self.paid_subscribers == 0
 
 
-Getter = Callable[[Placement], float | int | None]
-
-
 def _ratio(
     rows: Sequence[Placement],
-    formula: Callable[[float, int], float | None],
-    numerator: Getter,
-    denominator: Getter,
+    formula: Callable[[N, int], float | None],
+    numerator: Callable[[Placement], N | None],
+    denominator: Callable[[Placement], int | None],
 ) -> float | None:
     """``formula`` over the sums of the rows that report both inputs; ``None`` if none does."""
     pairs = [(numerator(r), denominator(r)) for r in rows]
     known = [(a, b) for a, b in pairs if a is not None and b is not None]
     if not known:
         return None
-    return formula(sum(a for a, _ in known), int(sum(b for _, b in known)))
+    return formula(sum(a for a, _ in known), sum(b for _, b in known))
 
 
 def group_stats(key: str, title: str, rows: Sequence[Placement]) -> GroupStats:

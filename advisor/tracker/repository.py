@@ -7,8 +7,9 @@ whose start plus the reminder delay is still ahead; changing the start moves an 
 
 from __future__ import annotations
 
+import builtins
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -37,6 +38,14 @@ def reminder_due_at(start: date, days: int, now: datetime) -> datetime | None:
     """When to ask for fresh numbers; ``None`` when that moment has already passed."""
     due = datetime.combine(start + timedelta(days=days), REMINDER_HOUR, MOSCOW).astimezone(UTC)
     return due if due > now else None
+
+
+@overload
+def as_utc(value: datetime) -> datetime: ...
+
+
+@overload
+def as_utc(value: None) -> None: ...
 
 
 def as_utc(value: datetime | None) -> datetime | None:
@@ -110,11 +119,22 @@ class PlacementRepository:
             row = await self._row(connection, user_pk, number)
         return stored_from_row(row) if row is not None else None
 
-    async def _row(self, connection: AsyncConnection, user_pk: int, number: int) -> Any:
+    async def _row(
+        self, connection: AsyncConnection, user_pk: int, number: int
+    ) -> Row[Any] | None:
         query = select(placements).where(
             and_(placements.c.user_id == user_pk, placements.c.number == number)
         )
         return (await connection.execute(query)).first()
+
+    async def _written_row(
+        self, connection: AsyncConnection, user_pk: int, number: int
+    ) -> Row[Any]:
+        """The row this transaction has just written: it is there."""
+        row = await self._row(connection, user_pk, number)
+        if row is None:
+            raise LookupError(f"placement {number} is missing right after it was written")
+        return row
 
     async def pending_reminder(self, user_pk: int) -> StoredPlacement | None:
         """The oldest placement whose reminder was sent and not yet answered with numbers."""
@@ -135,7 +155,8 @@ class PlacementRepository:
             row = (await connection.execute(query)).first()
         return stored_from_row(row) if row is not None else None
 
-    async def pending_numbers(self, user_pk: int) -> list[int]:
+    # ``builtins.list``: in this class the bare name is the method ``list`` above.
+    async def pending_numbers(self, user_pk: int) -> builtins.list[int]:
         """Row numbers whose reminder was sent and not yet answered, oldest reminder first."""
         query = (
             select(placements.c.number)
@@ -167,13 +188,15 @@ class PlacementRepository:
                     **_values(placement),
                 )
             )
-            placement_id = int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None  # a single-row INSERT always reports its primary key
+            placement_id = int(key[0])
             due = reminder_due_at(placement.start, self.reminder_days, now)
             if due is not None:
                 await connection.execute(
                     insert(reminders).values(placement_id=placement_id, due_at=due, attempts=0)
                 )
-            row = await self._row(connection, user_pk, number)
+            row = await self._written_row(connection, user_pk, number)
         return stored_from_row(row)
 
     async def _next_number(self, connection: AsyncConnection, user_pk: int) -> int:
@@ -223,7 +246,7 @@ class PlacementRepository:
                 )
             if old.start != placement.start:
                 await self._reschedule(connection, old.id, placement.start, now)
-            row = await self._row(connection, user_pk, number)
+            row = await self._written_row(connection, user_pk, number)
         return stored_from_row(row)
 
     async def _reschedule(
@@ -278,5 +301,5 @@ class PlacementRepository:
                 .where(placements.c.id == row.id)
                 .values(vk_fetched_at=now, updated_at=now, **changes)
             )
-            row = await self._row(connection, user_pk, number)
+            row = await self._written_row(connection, user_pk, number)
         return stored_from_row(row)
