@@ -47,7 +47,9 @@ def render_topic(topic: Topic, profile_keys: list[str], tailored_title: str) -> 
     return "\n\n".join(part for part in parts if part)
 
 
-def profile_titles(knowledge: Knowledge, community_type: str | None, goal: str | None) -> tuple:
+def profile_titles(
+    knowledge: Knowledge, community_type: str | None, goal: str | None
+) -> tuple[str | None, str | None]:
     type_title = knowledge.community_type(community_type).title if community_type else None
     goal_title = knowledge.goal(goal).title if goal else None
     return type_title, goal_title
