@@ -18,15 +18,8 @@ from sqlalchemy import select
 from advisor.app import Advisor
 from advisor.config import Settings, get_settings
 from advisor.dialog.types import Outgoing
-from advisor.knowledge.loader import load_knowledge
 from advisor.storage.tracker_tables import tracker_placements
-from advisor.tracker.actions import (
-    CHANGE_STEP,
-    DONE_STEP,
-    PICK_STEP,
-    SAVED_STEP,
-)
-from advisor.tracker.reminders import UPDATE_SCENARIO, ReminderService
+from advisor.tracker.reminders import ReminderService
 from advisor.tracker.repository import MOSCOW
 from bot.cli import main as cli_main
 from tests.chat_helpers import ChatUser
@@ -75,14 +68,6 @@ async def stored_rows(advisor: Advisor) -> list[Any]:
 
 
 # --- the scenario file and the code agree -------------------------------------------------------
-
-
-def test_steps_the_actions_move_to_exist() -> None:
-    knowledge = load_knowledge()
-    tracker = {step.id for step in knowledge.scenario("tracker").steps}
-    update = {step.id for step in knowledge.scenario(UPDATE_SCENARIO).steps}
-    assert {SAVED_STEP, PICK_STEP, CHANGE_STEP, DONE_STEP} <= tracker
-    assert {PICK_STEP, CHANGE_STEP, DONE_STEP} <= update
 
 
 # --- step by step ------------------------------------------------------------------------------

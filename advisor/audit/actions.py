@@ -17,6 +17,7 @@ step's buttons (here only «Назад» and «Меню»).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,11 @@ DATA_KEY = "audit"
 CHECKLIST = "readiness"
 DESCRIPTION_KEPT = 2000  # the name suggestions read the description; longer ones are cut
 ANSWERS = ("yes", "no", "unsure")
+# A question's button carries its number too («no3»), so an old message's button cannot answer
+# a later question.
+_ANSWER_VALUE = re.compile(r"^(yes|no|unsure)(\d{1,3})$")
+# Outcomes the commands report; the scenario file says where each leads.
+NO_AUDIT, NEED_CITY, OFF = "no_audit", "need_city", "off"
 MAX_CITY_CHARS = 60
 
 
@@ -97,9 +103,9 @@ class AuditActions:
     async def start(self, ctx: ActionContext) -> list[Outgoing]:
         """Entering the scenario: audit the remembered group, or ask for the link."""
         if self.auditor is None:
+            ctx.outcome = OFF
             return [Outgoing(text=_d("not_configured"))]
         link = ctx.conversation.community_link
-        ctx.move_to("link", remember=False)
         if not link:
             return [Outgoing(text=_d("link_prompt"))]
         return await self.report(ctx, link, [Outgoing(text=_d("remembered", link=link))])
@@ -170,12 +176,9 @@ class AuditActions:
         items = ctx.knowledge.checklist(CHECKLIST).items
         question = next(i.question for i in items if i.id == ask[position])
         text = _d("ask_item", number=position + 1, total=len(ask), question=question)
-        ctx.move_to("answer", remember=False)
-        ctx.state.index = position
         row = [
-            ctx.answer_button(_d("button_yes"), "yes"),
-            ctx.answer_button(_d("button_no"), "no"),
-            ctx.answer_button(_d("button_unsure"), "unsure"),
+            ctx.answer_button(_d(f"button_{value}"), f"{value}{position}", step="answer")
+            for value in ANSWERS
         ]
         return [Outgoing(text=text, buttons=[row]), Outgoing(text=_d("ask_hint"))]
 
@@ -183,10 +186,10 @@ class AuditActions:
         """«Ответить на вопросы»: the items the audit could not see, from the first."""
         state = self.state(ctx)
         if not state:
-            ctx.move_to("link", remember=False)
+            ctx.outcome = NO_AUDIT
             return [Outgoing(text=_d("no_audit"))]
         if not state.get("ask"):
-            ctx.move_to("link", remember=False)
+            ctx.outcome = NO_AUDIT
             return [Outgoing(text=_d("ask_nothing")), Outgoing(text=_d("other_link"))]
         state["pos"] = 0
         intro = Outgoing(text=_d("ask_intro", count=len(state["ask"])))
@@ -198,17 +201,22 @@ class AuditActions:
         ask = state.get("ask") or []
         position = state.get("pos", 0)
         if not state or not isinstance(position, int) or position >= len(ask):
-            # An old button after the questions ended: nothing is left to answer.
-            ctx.move_to("link", remember=False)
+            # Typed after the questions ended: nothing is left to answer.
+            ctx.outcome = NO_AUDIT
             return [Outgoing(text=_d("ask_nothing")), Outgoing(text=_d("other_link"))]
-        value = ctx.answer if ctx.answer in ANSWERS else parse_answer(ctx.text)
+        value = parse_answer(ctx.text)
+        if ctx.answer is not None:
+            pressed = _ANSWER_VALUE.match(ctx.answer)
+            if pressed is None or int(pressed.group(2)) != position:
+                return [Outgoing(text=t("dialog.stale_button")), *self.question(ctx, state)]
+            value = pressed.group(1)
         if value is None:
             return [Outgoing(text=_d("ask_not_understood")), *self.question(ctx, state)]
         ctx.conversation.checklist_writes[(CHECKLIST, ask[position])] = value
         state["pos"] = position + 1
         if state["pos"] < len(ask):
             return self.question(ctx, state)
-        ctx.move_to("link", remember=False)
+        ctx.outcome = NO_AUDIT  # the questions are over: a link is what comes next
         summary = await self.summary(ctx, state)
         summary = summary.model_copy(
             update={"buttons": [[self.button(ctx, _d("button_names"), "niche")]]}
@@ -268,27 +276,26 @@ class AuditActions:
         """How clients search for the owner: phrases for the name and the description."""
         state = self.state(ctx)
         if not state:
-            ctx.move_to("link", remember=False)
+            ctx.outcome = NO_AUDIT
             return [Outgoing(text=_d("no_audit"))]
         phrases = split_phrases(ctx.text)
         if not phrases:
             return [Outgoing(text=_d("niche_empty"))]
         state["phrases"] = phrases
         if not (state.get("city") or state.get("vk_city")):
-            ctx.move_to("city", remember=False)
+            ctx.outcome = NEED_CITY
             return [Outgoing(text=_d("city_prompt"))]
         return self.names(ctx, state)
 
     async def city(self, ctx: ActionContext) -> list[Outgoing]:
         state = self.state(ctx)
         if not state:
-            ctx.move_to("link", remember=False)
+            ctx.outcome = NO_AUDIT
             return [Outgoing(text=_d("no_audit"))]
         city = " ".join(ctx.text.split())[:MAX_CITY_CHARS].strip(" .,!")
         if not words(city):
             return [Outgoing(text=_d("city_empty"))]
         state["city"] = display_city(city)
-        ctx.move_to("niche", remember=False)
         return self.names(ctx, state)
 
     def names(self, ctx: ActionContext, state: Mapping[str, Any]) -> list[Outgoing]:

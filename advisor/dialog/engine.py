@@ -23,10 +23,10 @@ import re
 import unicodedata
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from advisor.dialog import payloads
-from advisor.dialog.fields import GENERIC_PARSERS, FieldParser, FieldRefused
+from advisor.dialog.fields import GENERIC_PARSERS, FieldParser, FieldRefused, Refused
 from advisor.dialog.payloads import Answer, Control, Goto, Payload, Start
 from advisor.dialog.render import profile_titles, render_topic
 from advisor.dialog.routing import KeywordRouter
@@ -83,6 +83,7 @@ class ActionContext:
     text: str = ""
     values: dict[str, float | None] = field(default_factory=dict)
     answer: str | None = None  # a pressed answer button's value
+    outcome: str = "ok"  # what the command reports; the scenario file says where it leads
 
     @property
     def knowledge(self) -> Knowledge:
@@ -103,17 +104,18 @@ class ActionContext:
     def profile_keys(self) -> list[str]:
         return [k for k in (self.conversation.community_type, self.conversation.goal) if k]
 
-    def move_to(self, step_id: str, *, remember: bool = True) -> None:
-        """Put the conversation on a step of its scenario without entering it (the step's
-        command is not run); «Назад» returns here if ``remember``."""
-        if remember:
-            self.state.remember(_position(self.conversation, self.state))
-        self.conversation.step = step_id
-        self.state.index = 0
+    def refuse(self, message: str) -> NoReturn:
+        """Stay on the step: the answer does not fit, ``message`` says why."""
+        raise Refused(message)
 
-    def answer_button(self, label: str, value: str) -> Button:
-        """A button that answers the current step (its input command gets ``answer``)."""
-        return _answer_button(self.conversation, self.state, label, value)
+    def answer_button(self, label: str, value: str, *, step: str | None = None) -> Button:
+        """A button that answers the current step, or ``step`` of this scenario (its input
+        command gets ``answer``)."""
+        index = 0 if step else self.state.index
+        answer = Answer(
+            self.conversation.scenario or "", step or self.conversation.step or "", index, value
+        )
+        return Button(label=label, payload=payloads.encode(answer))
 
     def goto_button(self, label: str, step_id: str) -> Button:
         return Button(
@@ -585,8 +587,11 @@ class Turn:
 
     async def enter_message(self, step: MessageStep) -> None:
         produced: list[Outgoing] = []
+        outcome = "ok"
         if step.action:
-            produced = await self.engine.actions[step.action](self.context())
+            ctx = self.context()
+            produced = await self.engine.actions[step.action](ctx)
+            outcome = ctx.outcome
         if step.closes_draft:
             self.state.draft.clear()
             self.forget_fields()
@@ -598,14 +603,24 @@ class Turn:
             self.out.extend(produced)
             await self.start_scenario(pending, keep_returns=True)
             return
-        if self.conv.step != step.id:
-            # The command moved on itself (the audit's own flow): show where it went.
+        target = step.target(outcome)
+        if target is not None:
+            # A relay: what its command said, then where the scenario file sends this outcome.
             self.out.extend(produced)
-            self.keep_shown(produced)
-            self.add_step_buttons()
+            await self.move_on(step, outcome, target)
             return
         self.keep_shown(produced)
         self.show_message(step, produced)
+
+    async def move_on(self, step: MessageStep | InputStep, outcome: str, target: str) -> None:
+        """After a command: to the step its outcome leads to, shown or only its buttons."""
+        if isinstance(step, InputStep):
+            self.remember()
+        if step.announces(outcome):
+            await self.enter(self.conv.scenario or "", target)
+        else:
+            self.set_position(self.conv.scenario, target)
+            self.add_step_buttons()
 
     def keep_shown(self, produced: list[Outgoing]) -> None:
         """What a command produced on entry, for showing the step again without running it."""
@@ -994,9 +1009,19 @@ class Turn:
     async def run_action(
         self, name: str, *, text: str, answer: str | None = None, buttons: bool = True
     ) -> None:
-        produced = await self.engine.actions[name](self.context(text=text, answer=answer))
+        step = self.current_step()
+        ctx = self.context(text=text, answer=answer)
+        try:
+            produced = await self.engine.actions[name](ctx)
+        except Refused as refused:
+            self.say(refused.message)
+            self.add_step_buttons()
+            return
         self.out.extend(produced)
-        if buttons:
+        target = step.target(ctx.outcome) if isinstance(step, InputStep) else None
+        if target is not None and isinstance(step, InputStep):
+            await self.move_on(step, ctx.outcome, target)
+        elif buttons:
             self.add_step_buttons()
 
     def add_step_buttons(self) -> None:

@@ -16,13 +16,16 @@ from advisor.texts import t
 MAX_TEXT = 200
 
 
-class FieldRefused(ValueError):
-    """The typed answer does not fit the field; ``message`` says why, in Russian."""
+class Refused(ValueError):
+    """The typed answer does not fit the step; ``message`` says why, in Russian. The person
+    stays on the step."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
+
+FieldRefused = Refused
 
 FieldParser = Callable[[str, str, Mapping[str, Any]], dict[str, Any]]
 """``parser(text, store, draft)`` → the draft entries the answer gives (often ``{store: v}``)."""

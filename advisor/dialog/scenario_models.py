@@ -34,7 +34,27 @@ class _Step(_Strict):
     buttons: list[ButtonSpec] = []
 
 
-class MessageStep(_Step):
+class _Routed(_Step):
+    """A step whose command reports an outcome: ``next`` is where "ok" leads, ``then`` where the
+    others do (an outcome not listed stays). With ``announce`` (true, or a list of outcomes)
+    the step moved to is entered
+    after the command's reply (its command runs, its question is shown); otherwise the
+    conversation only moves there and the reply carries that step's buttons."""
+
+    next: str | None = None
+    then: dict[str, str] = Field(default={}, description="outcome → step («on» is a YAML bool)")
+    announce: bool | list[str] = False
+
+    def announces(self, outcome: str) -> bool:
+        return self.announce if isinstance(self.announce, bool) else outcome in self.announce
+
+    def target(self, outcome: str) -> str | None:
+        if outcome in self.then:
+            return self.then[outcome]
+        return self.next if outcome == "ok" else None
+
+
+class MessageStep(_Routed):
     """Shows text, topics and, when ``action`` is set, what the action computes on entry."""
 
     kind: Literal["message"]
@@ -91,7 +111,7 @@ class FormStep(_Step):
     next: str | None = Field(default=None, description="where to go after the action")
 
 
-class InputStep(_Step):
+class InputStep(_Routed):
     """Waits for one free-text message (or one of the action's answer buttons) and hands it
     to an action."""
 
@@ -173,6 +193,8 @@ class Scenario(_Strict):
             following = getattr(step, "next", None)
             if following:
                 targets.append(following)
+            if isinstance(step, _Routed):
+                targets.extend(step.then.values())
             if isinstance(step, FieldStep):
                 targets.extend(step.next_by_value.values())
             for target in targets:

@@ -50,8 +50,8 @@ from advisor.tracker.vk_posts import (
 log = logging.getLogger(__name__)
 
 DATA_KEY = "tr"
-# Steps the actions move to; tests check that the scenario file has them.
-SAVED_STEP, PICK_STEP, CHANGE_STEP, DONE_STEP = "saved", "pick", "change", "done"
+# Outcomes the commands report; the scenario file says where each leads.
+NO_ROW, INVALID = "no_row", "invalid"
 KEEP_LABEL_CHARS = 40
 _ROW_NUMBER = re.compile(r"^(?:строк[аиу]?|№|#|n)?\s*(\d{1,9})\.?$")
 
@@ -111,23 +111,6 @@ class TrackerActions:
     @staticmethod
     def state(ctx: ActionContext) -> dict[str, Any]:
         return ctx.feature(DATA_KEY)
-
-    @staticmethod
-    def move(ctx: ActionContext, step_id: str, *, push: bool = True) -> None:
-        """Put the conversation on ``step_id`` of its scenario, remembering where it was."""
-        ctx.move_to(step_id, remember=push)
-
-    @staticmethod
-    def prompt(ctx: ActionContext, step_id: str) -> Outgoing:
-        scenario = ctx.engine.scenario(ctx.conversation.scenario or "")
-        assert scenario is not None, "tracker actions run inside a scenario"
-        return Outgoing(text=scenario.step(step_id).text)
-
-    def advance(
-        self, ctx: ActionContext, step_id: str, notes: list[Outgoing], *, push: bool = True
-    ) -> list[Outgoing]:
-        self.move(ctx, step_id, push=push)
-        return [*notes, self.prompt(ctx, step_id)]
 
     async def stored_row(self, ctx: ActionContext) -> StoredPlacement | None:
         number = self.state(ctx).get("row")
@@ -221,12 +204,10 @@ class TrackerActions:
         """Reached by a button («Цифр пока нет», «Пропустить» on the last field)."""
         if not ctx.draft:
             return _reply(t("tracker.nothing_to_save"))
-        return await self.store_draft(ctx, ctx.draft, move=False)
+        return await self.store_draft(ctx, ctx.draft)
 
-    async def store_draft(
-        self, ctx: ActionContext, entered: Draft, *, move: bool, push: bool = False
-    ) -> list[Outgoing]:
-        """Validate and store the draft; on success show the row (and move to «saved»)."""
+    async def store_draft(self, ctx: ActionContext, entered: Draft) -> list[Outgoing]:
+        """Validate and store the draft; on success show the row."""
         draft = {k: v for k, v in entered.items() if v is not None}
         if draft.get("method") == "free" and draft.get("budget") is None:
             draft["budget"] = 0.0
@@ -237,8 +218,6 @@ class TrackerActions:
         state = self.state(ctx)
         state.pop("vk_views", None)
         state["row"] = row.number
-        if move:
-            self.move(ctx, SAVED_STEP, push=push)
         saved = t("tracker.saved", number=row.number)
         note = self.reminder_note(row)
         return [*_reply(saved), self.card(ctx, row), *_reply(note)]
@@ -248,7 +227,7 @@ class TrackerActions:
     async def line(self, ctx: ActionContext) -> list[Outgoing]:
         parsed = parse_line(ctx.text, self.today())
         if parsed.problems:
-            return _reply(problems_text(parsed.problems), t("tracker.line_again"))
+            ctx.refuse("\n\n".join([problems_text(parsed.problems), t("tracker.line_again")]))
         draft = {k: v for k, v in parsed.draft.items() if v is not None}
         notes: list[Outgoing] = []
         if draft.get("post") and self.figures is not None:
@@ -261,38 +240,44 @@ class TrackerActions:
             draft["budget"] = 0.0
         _, problems = validate(draft)
         if problems:
+            ctx.outcome = INVALID
             return [*notes, *_reply(problems_text(problems), t("tracker.line_again"))]
-        return [*notes, *await self.store_draft(ctx, draft, move=True, push=True)]
+        # The next step («saved») stores the draft.
+        ctx.draft.clear()
+        ctx.draft.update(draft)
+        return notes
 
     # --- picking, changing and deleting a row --------------------------------------------------
 
     async def pick(self, ctx: ActionContext) -> list[Outgoing]:
         match = _ROW_NUMBER.match(ctx.text.strip().lower())
         if match is None:
-            return _reply(problems_text([Problem("number", "bad_number")]))
+            ctx.refuse(problems_text([Problem("number", "bad_number")]))
         number = int(match.group(1))
         row = await self.repo(ctx).get(ctx.conversation.user_pk, number)
         if row is None:
-            return _reply(problems_text([Problem("number", "no_row", {"number": str(number)})]))
+            ctx.refuse(problems_text([Problem("number", "no_row", {"number": str(number)})]))
         self.state(ctx)["row"] = number
-        return self.advance(ctx, CHANGE_STEP, [self.card(ctx, row)])
+        return [self.card(ctx, row)]
 
     async def pending(self, ctx: ActionContext) -> list[Outgoing]:
         """The reminder's button: the oldest row waiting for numbers, or a row by number."""
         row = await self.repo(ctx).pending_reminder(ctx.conversation.user_pk)
         if row is None:
-            return self.advance(ctx, PICK_STEP, _reply(t("tracker.no_pending")))
+            ctx.outcome = NO_ROW
+            return _reply(t("tracker.no_pending"))
         self.state(ctx)["row"] = row.number
         intro = _reply(t("tracker.pending_intro", number=row.number))
-        return self.advance(ctx, CHANGE_STEP, [*intro, self.card(ctx, row)])
+        return [*intro, self.card(ctx, row)]
 
     async def change(self, ctx: ActionContext) -> list[Outgoing]:
         row = await self.stored_row(ctx)
         if row is None:
-            return self.advance(ctx, PICK_STEP, _reply(t("tracker.row_gone")))
+            ctx.outcome = NO_ROW
+            return _reply(t("tracker.row_gone"))
         parsed = parse_changes(ctx.text, self.today())
         if parsed.problems:
-            return _reply(problems_text(parsed.problems))
+            ctx.refuse(problems_text(parsed.problems))
         draft = draft_from(row)
         for key, value in parsed.draft.items():
             if value is None:
@@ -301,14 +286,14 @@ class TrackerActions:
                 draft[key] = value
         placement, problems = validate(draft)
         if placement is None:
-            return _reply(problems_text(problems))
+            ctx.refuse(problems_text(problems))
         updated = await self.repo(ctx).update(
             ctx.conversation.user_pk, row.number, placement, self.clock()
         )
         if updated is None:
-            return self.advance(ctx, PICK_STEP, _reply(t("tracker.row_gone")))
+            ctx.outcome = NO_ROW
+            return _reply(t("tracker.row_gone"))
         changed = ", ".join(field_title(name).lower() for name in parsed.fields)
-        self.move(ctx, DONE_STEP)
         return [
             *_reply(t("tracker.updated", number=row.number, fields=changed)),
             self.card(ctx, updated),
