@@ -23,6 +23,7 @@ from advisor.knowledge.models import Norms
 from advisor.texts import t
 from advisor.vk.check import MemoryCache, PublicChecker, PublicResult, rank_results
 from advisor.vk.collect import members_script, pack, publics_script
+from advisor.vk.gateway import VkGateway
 from advisor.vk.links import PublicRef
 from advisor.vk.render import chat_messages, comparison_text, report_text
 from advisor.vk.sampling import Block
@@ -66,8 +67,8 @@ async def checker_for(
     vk: FakeVK, kind: TokenKind = "user", cache: MemoryCache | None = None, **overrides: Any
 ) -> AsyncIterator[PublicChecker]:
     settings = settings_for(vk, kind, **overrides)
-    async with PublicChecker(settings, NORMS, cache, rng=random.Random(5)) as checker:
-        yield checker
+    async with VkGateway(settings) as gateway:
+        yield PublicChecker(settings, NORMS, gateway.reader, cache, rng=random.Random(5))
 
 
 async def check_one(
@@ -581,7 +582,8 @@ async def test_bad_token_is_misconfigured_and_never_logged(
 async def test_no_token_is_misconfigured(fake_vk: FakeVK) -> None:
     public(fake_vk)
     settings = settings_for(fake_vk, "none")
-    async with PublicChecker(settings, NORMS) as checker:
+    async with VkGateway(settings) as gateway:
+        checker = PublicChecker(settings, NORMS, gateway.reader)
         assert not checker.configured
         result = (await checker.check(["club310001"]))[0]
     assert result.error is not None and result.error.code == "misconfigured"
