@@ -241,6 +241,19 @@ async def test_hidden_wall_makes_posts_and_pin_unknown(fake_vk: FakeVK) -> None:
     assert result.content is not None and result.content.posts_analyzed == 0
 
 
+@pytest.mark.parametrize("kind", ["user", "service"])
+async def test_wall_permission_denied_makes_posts_unknown(fake_vk: FakeVK, kind: str) -> None:
+    """Error 7 on wall.get: the wall is not shown, the rest of the audit stands (no VK outage)."""
+    spec = ready_spec()
+    fake_vk.add_public(spec)
+    fake_vk.fail_next("wall.get", 7)
+    result = await audit(fake_vk, spec.screen_name, kind)
+    assert result.ok, result.error
+    assert any(r.method == "wall.get" and r.error == 7 for r in fake_vk.requests)
+    assert result.item("starter_posts").status == "unknown"
+    assert result.content is not None and result.content.posts_analyzed == 0
+
+
 async def test_no_counters_makes_sections_and_goods_unknown(fake_vk: FakeVK) -> None:
     spec = ready_spec(counters=None)
     fake_vk.add_public(spec)

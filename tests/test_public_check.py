@@ -21,6 +21,7 @@ from advisor.config import Settings
 from advisor.knowledge.loader import load_knowledge
 from advisor.knowledge.models import Norms
 from advisor.texts import t
+from advisor.vk.api import check_error_code
 from advisor.vk.check import MemoryCache, PublicChecker, PublicResult, rank_results
 from advisor.vk.collect import members_script, pack, publics_script
 from advisor.vk.gateway import VkGateway
@@ -511,6 +512,46 @@ async def test_vk_errors_become_error_codes(
         "input": spec.screen_name,
         "error": {"code": code, "message": result.error.message},
     }
+
+
+def test_vk_error_codes_by_method() -> None:
+    assert check_error_code(125) == "not_found"
+    assert check_error_code(125, "groups.getMembers") == "not_found"
+    assert check_error_code(7, "wall.get") == "closed"
+    assert check_error_code(15, "wall.get") == "closed"
+    assert check_error_code(7, "groups.getById") == "vk_unavailable"
+
+
+@pytest.mark.parametrize("kind", ["user", "service"])
+async def test_wall_permission_denied_is_a_closed_wall(fake_vk: FakeVK, kind: TokenKind) -> None:
+    """Error 7 on wall.get: VK does not show the wall, which is no outage of VK."""
+    spec = public(fake_vk)
+    fake_vk.fail_next("wall.get", 7, times=2)  # both pages
+    result = await check_one(fake_vk, spec.screen_name, kind)
+    assert result.error is not None, result
+    assert result.error.code == "closed"
+    assert result.error.message == t("check.errors.wall", what=f"vk.com/{spec.screen_name}")
+    assert "не отвечает" not in result.error.message
+    assert any(r.method == "wall.get" and r.error == 7 for r in fake_vk.requests)
+
+
+async def test_a_closed_wall_is_told_for_its_public_only(fake_vk: FakeVK) -> None:
+    """One execute reads both publics: the wall errors are matched to the right one."""
+    first, second = public(fake_vk, 310_001), public(fake_vk, 310_002)
+    fake_vk.fail_next("wall.get", 7, times=2)  # the first public's two pages come first
+    async with checker_for(fake_vk) as checker:
+        closed, fine = await checker.check([first.screen_name, second.screen_name])
+    assert fake_vk.count("execute") == 1
+    assert closed.error is not None and closed.error.code == "closed"
+    assert fine.ok and fine.metrics is not None and fine.metrics.posts_analyzed > 0
+
+
+async def test_invalid_group_id_is_not_found(fake_vk: FakeVK) -> None:
+    spec = public(fake_vk)
+    fake_vk.fail_next("groups.getMembers", 125)
+    result = await check_one(fake_vk, spec.screen_name, "service")
+    assert result.error is not None and result.error.code == "not_found"
+    assert result.error.message == t("check.errors.not_found", what=f"vk.com/{spec.screen_name}")
 
 
 @pytest.mark.parametrize("vk_code", [6, 9, 10])

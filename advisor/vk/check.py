@@ -500,8 +500,8 @@ class PublicChecker:
 def _error_message(code: CheckErrorCode, problem: str | None, what: str) -> str:
     if code == "not_a_community":
         return t(f"links.{problem if problem in ('person', 'app') else 'person'}")
-    if problem == "deleted":
-        return t("check.errors.deleted", what=what)
+    if problem in ("deleted", "wall"):
+        return t(f"check.errors.{problem}", what=what)
     return t(f"check.errors.{code}", what=what)
 
 
