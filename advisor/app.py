@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -22,9 +23,12 @@ from advisor.storage.migrate import ensure_schema
 from advisor.storage.store import ConversationStore
 from advisor.texts import t
 from advisor.tracker.actions import tracker_actions, tracker_parsers
+from advisor.vk.gateway import VkGateway
 from advisor.vk.links import extract_links
 
 if TYPE_CHECKING:
+    from advisor.audit.service import Auditor
+    from advisor.tracker.vk_posts import VkPostFigures
     from advisor.vk.check import PublicChecker
 
 log = logging.getLogger(__name__)
@@ -32,16 +36,33 @@ log = logging.getLogger(__name__)
 CONVERSATION_CACHE_SIZE = 10_000
 
 
-def _public_checker(
-    settings: Settings, knowledge: Knowledge, shared: SharedState
-) -> PublicChecker | None:
-    """The VK public check, when a token that can read walls is configured."""
-    if settings.vk_check_token is None:
-        return None
-    # Imported here: the VK client stack is slow to import and only this feature needs it.
+@dataclass(frozen=True)
+class VkFeatures:
+    """The features that read VK with the gateway's reader client; all None without a token."""
+
+    public_check: PublicChecker | None = None
+    auditor: Auditor | None = None
+    post_figures: VkPostFigures | None = None
+
+
+def _vk_features(
+    settings: Settings, knowledge: Knowledge, vk: VkGateway, shared: SharedState
+) -> VkFeatures:
+    """The public check, the audit and the tracker's post figures, sharing one client (and so
+    one rate limiter) when a token that can read walls is configured."""
+    client = vk.reader
+    if client is None:
+        return VkFeatures()
+    # Imported here: the VK client stack is slow to import and only these features need it.
+    from advisor.audit.service import Auditor
+    from advisor.tracker.vk_posts import VkPostFigures
     from advisor.vk.check import PublicChecker
 
-    return PublicChecker(settings, knowledge.norms, cache=shared, pacer=shared.pace)
+    return VkFeatures(
+        public_check=PublicChecker(settings, knowledge.norms, client, cache=shared),
+        auditor=Auditor(settings, client, knowledge),
+        post_figures=VkPostFigures(client),
+    )
 
 
 class Advisor:
@@ -50,14 +71,17 @@ class Advisor:
         settings: Settings,
         db: AsyncEngine,
         dialog: DialogEngine,
-        public_check: PublicChecker | None,
         shared: SharedState,
+        vk: VkGateway,
+        features: VkFeatures,
     ) -> None:
         self.settings = settings
         self.db = db
         self.dialog = dialog
-        self.public_check = public_check
         self.shared = shared
+        self.vk = vk
+        """One VK client per token for this process (``vk.community``: the VK bot's)."""
+        self.features = features
         self.metrics = Metrics()
 
     @property
@@ -80,21 +104,28 @@ class Advisor:
         cache_size = CONVERSATION_CACHE_SIZE if is_sqlite(settings.database_url) else 0
         store = ConversationStore(db, cache_size=cache_size)
         shared = build_shared_state(settings.redis_url, store)
-        public_check = _public_checker(settings, knowledge, shared)
-        checker: PublicCheckPort | None = public_check
+        # Every call made with one token, by any feature, is paced by that token's one client
+        # (and across replicas by the shared pacer).
+        vk = VkGateway(settings, pacer=shared.pace)
+        features = _vk_features(settings, knowledge, vk, shared)
+        checker: PublicCheckPort | None = features.public_check
         dialog = DialogEngine(
             knowledge,
             store,
             {
                 **build_actions(checker, extract_links),
-                **tracker_actions(settings, reminder_days=settings.tracker_reminder_days),
-                **audit_actions(settings),
+                **tracker_actions(
+                    settings,
+                    reminder_days=settings.tracker_reminder_days,
+                    figures=features.post_figures,
+                ),
+                **audit_actions(settings, features.auditor),
             },
             find_links=extract_links,
             parsers=tracker_parsers(),
             max_chars=settings.max_message_chars,
         )
-        return cls(settings, db, dialog, public_check, shared)
+        return cls(settings, db, dialog, shared, vk, features)
 
     async def first_delivery(self, channel: str, event_id: str) -> bool:
         """True the first time a platform delivers this update or event; False for a retry.
@@ -158,8 +189,7 @@ class Advisor:
         return status
 
     async def close(self) -> None:
-        if self.public_check is not None:
-            await self.public_check.close()
+        await self.vk.close()
         await self.store.close()
         await self.shared.close()
         await self.db.dispose()

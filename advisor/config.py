@@ -68,8 +68,13 @@ class Settings(BaseSettings):
 
     @property
     def vk_check_token(self) -> SecretStr | None:
-        """The token the public check uses: a user token may call execute, so it wins."""
-        return self.vk_user_token or self.vk_service_token
+        """The one token that reads communities and walls (the public check, the audit and the
+        tracker's post figures): a user token may call execute, so it wins over a service one.
+        An empty value counts as unset."""
+        for token in (self.vk_user_token, self.vk_service_token):
+            if token is not None and token.get_secret_value():
+                return token
+        return None
 
 
 @lru_cache(maxsize=1)

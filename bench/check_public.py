@@ -38,6 +38,7 @@ import aiohttp
 from advisor.config import Settings
 from advisor.knowledge.loader import load_knowledge
 from advisor.vk.check import PublicChecker, PublicResult
+from advisor.vk.gateway import VkGateway
 from advisor.vk.links import parse_link
 from advisor.vk.metrics import WallPost, wall_metrics
 from advisor.vk.sampling import BlockCount, count_block, estimate_inactive, plan_sample
@@ -249,7 +250,9 @@ async def main(latency: float, publics: int, seeds: int) -> int:
             f"spends validating its own answers against the VK JSON schema (a test feature: "
             f"real VK does not do it, and it blocks the fake's event loop)."
         )
-        async with PublicChecker(settings_for(vk), NORMS) as checker:
+        settings = settings_for(vk)
+        async with VkGateway(settings) as gateway:
+            checker = PublicChecker(settings, NORMS, gateway.reader)
             passed &= await one_public(vk, clock, checker)
             passed &= await ten_publics(vk, clock, checker, publics)
             passed &= await million(vk, clock, checker)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import typing
-import weakref
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -19,6 +19,7 @@ from advisor.config import Settings
 from advisor.knowledge.loader import load_knowledge
 from advisor.texts import t
 from advisor.vk.api import CheckErrorCode
+from advisor.vk.gateway import VkGateway
 from tests.fakes.vk_api import FakeVK
 from tests.fakes.vk_data import DAY, PostSpec, PublicSpec, make_public
 
@@ -62,8 +63,17 @@ def ready_spec(**overrides: Any) -> PublicSpec:
     return make_public("healthy", **values)
 
 
-# One auditor per fake and token kind, as in a process: audits share its VK rate limiter.
-_AUDITORS: weakref.WeakKeyDictionary[FakeVK, dict[str, Auditor]] = weakref.WeakKeyDictionary()
+# One VK gateway per token kind in a test, as in a process: audits share its rate limiter.
+_GATEWAYS: dict[str, VkGateway] = {}
+
+
+@pytest.fixture(autouse=True)
+async def _close_gateways() -> AsyncIterator[None]:
+    yield
+    gateways = list(_GATEWAYS.values())
+    _GATEWAYS.clear()
+    for gateway in gateways:
+        await gateway.close()
 
 
 async def audit(
@@ -76,10 +86,11 @@ async def audit(
 ) -> AuditResult:
     options.setdefault("community_type", "commercial")
     if settings is not None:
-        return await Auditor(settings).audit(link, **options)
-    auditors = _AUDITORS.setdefault(vk, {})
-    auditor = auditors.get(kind) or auditors.setdefault(kind, Auditor(settings_for(vk, kind)))
-    return await auditor.audit(link, **options)
+        async with VkGateway(settings) as gateway:
+            return await Auditor(settings, gateway.reader).audit(link, **options)
+    settings = settings_for(vk, kind)
+    gateway = _GATEWAYS.setdefault(kind, VkGateway(settings))
+    return await Auditor(settings, gateway.reader).audit(link, **options)
 
 
 def statuses(result: AuditResult) -> dict[str, str]:
@@ -227,6 +238,19 @@ async def test_hidden_wall_makes_posts_and_pin_unknown(fake_vk: FakeVK) -> None:
     assert result.ok
     assert result.item("starter_posts").status == "unknown"
     assert result.item("pinned_post").status == "unknown"
+    assert result.content is not None and result.content.posts_analyzed == 0
+
+
+@pytest.mark.parametrize("kind", ["user", "service"])
+async def test_wall_permission_denied_makes_posts_unknown(fake_vk: FakeVK, kind: str) -> None:
+    """Error 7 on wall.get: the wall is not shown, the rest of the audit stands (no VK outage)."""
+    spec = ready_spec()
+    fake_vk.add_public(spec)
+    fake_vk.fail_next("wall.get", 7)
+    result = await audit(fake_vk, spec.screen_name, kind)
+    assert result.ok, result.error
+    assert any(r.method == "wall.get" and r.error == 7 for r in fake_vk.requests)
+    assert result.item("starter_posts").status == "unknown"
     assert result.content is not None and result.content.posts_analyzed == 0
 
 
@@ -431,7 +455,9 @@ async def test_bad_token_is_misconfigured_and_not_logged(
 
 async def test_no_token_is_misconfigured(fake_vk: FakeVK) -> None:
     settings = Settings(vk_api_url=fake_vk.base_url, vk_user_token=None, vk_service_token=None)
-    result = await Auditor(settings).audit("vk.com/salon_tver")
+    async with VkGateway(settings) as gateway:
+        assert gateway.reader is None
+        result = await Auditor(settings, gateway.reader).audit("vk.com/salon_tver")
     assert result.error is not None and result.error.code == "misconfigured"
     assert result.error.message == t("audit.errors.no_token")
     assert fake_vk.count() == 0
@@ -440,18 +466,13 @@ async def test_no_token_is_misconfigured(fake_vk: FakeVK) -> None:
 async def test_audits_share_one_rate_limit(fake_vk: FakeVK) -> None:
     for n in range(4):
         fake_vk.add_public(ready_spec(id=410_100 + n, screen_name=f"salon_{n}"))
-    auditor = Auditor(settings_for(fake_vk, vk_max_retries=0))  # no retry may hide a 6
-    links = [f"salon_{n % 4}" for n in range(10)]
-    results = await asyncio.gather(*(auditor.audit(link) for link in links))
+    settings = settings_for(fake_vk, vk_max_retries=0)  # no retry may hide a 6
+    async with VkGateway(settings) as gateway:
+        auditor = Auditor(settings, gateway.reader)
+        links = [f"salon_{n % 4}" for n in range(10)]
+        results = await asyncio.gather(*(auditor.audit(link) for link in links))
     assert all(r.ok for r in results), [r.error for r in results if r.error]
     assert [r for r in fake_vk.requests if r.error == 6] == []
-    await asyncio.sleep(0)
-    # No audit is running: the HTTP session is closed, the limiter stays for the next one.
-    client = auditor._client
-    assert client is not None and client._http.session is not None
-    assert client._http.session.closed
-    again = await auditor.audit("salon_0")
-    assert again.ok
 
 
 # --- JSON ----------------------------------------------------------------------------------------

@@ -17,7 +17,14 @@ import pytest
 from vkbottle import API
 from vkbottle.exception_factory import VKAPIError
 
-from tests.fakes.vk_api import FakeVK, PostSpec, PublicSpec, TokenBucket, make_public
+from tests.fakes.vk_api import (
+    FakeVK,
+    PostSpec,
+    PublicSpec,
+    TokenBucket,
+    VKRequest,
+    make_public,
+)
 from tests.fakes.vk_data import Community
 from tests.fakes.vk_methods import HANDLERS
 from tests.fakes.vk_schema import (
@@ -264,6 +271,22 @@ async def test_group_and_service_rates(session: aiohttp.ClientSession) -> None:
         assert sum("error" in r for r in results) == 1
         assert fake.count("users.get") == 53
         assert sum(r.error == 6 for r in fake.requests) == refused + 1
+
+
+def test_requests_per_window_and_refusals_are_counted_per_token() -> None:
+    vk = FakeVK()
+    arrivals = [("user", 0.0), ("user", 0.5), ("service", 0.6), ("user", 0.99), ("user", 1.0)]
+    arrivals += [("user", 1.2), ("user", 1.25)]
+    for kind, arrived in arrivals:
+        vk.requests.append(VKRequest("users.get", {}, kind, 100.0 + arrived))
+    vk.requests.append(VKRequest("users.get", {}, "user", 100.5, inner=True))  # rides in a trip
+    vk.requests[-2].error = 6
+    assert vk.busiest_window("user", 1.0) == 5  # 0.5 … 1.25
+    assert vk.busiest_window("user", 0.3) == 4  # 0.99 … 1.25
+    assert vk.busiest_window("user", 0.25) == 3  # 0.99 … 1.2: 1.0 … 1.25 spans a whole 0.25
+    assert vk.busiest_window("service", 1.0) == 1
+    assert vk.busiest_window("group", 1.0) == 0
+    assert vk.refused("user") == 1 and vk.refused("service") == 0
 
 
 async def test_latency(session: aiohttp.ClientSession) -> None:

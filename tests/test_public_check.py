@@ -21,8 +21,10 @@ from advisor.config import Settings
 from advisor.knowledge.loader import load_knowledge
 from advisor.knowledge.models import Norms
 from advisor.texts import t
+from advisor.vk.api import check_error_code
 from advisor.vk.check import MemoryCache, PublicChecker, PublicResult, rank_results
 from advisor.vk.collect import members_script, pack, publics_script
+from advisor.vk.gateway import VkGateway
 from advisor.vk.links import PublicRef
 from advisor.vk.render import chat_messages, comparison_text, report_text
 from advisor.vk.sampling import Block
@@ -66,8 +68,8 @@ async def checker_for(
     vk: FakeVK, kind: TokenKind = "user", cache: MemoryCache | None = None, **overrides: Any
 ) -> AsyncIterator[PublicChecker]:
     settings = settings_for(vk, kind, **overrides)
-    async with PublicChecker(settings, NORMS, cache, rng=random.Random(5)) as checker:
-        yield checker
+    async with VkGateway(settings) as gateway:
+        yield PublicChecker(settings, NORMS, gateway.reader, cache, rng=random.Random(5))
 
 
 async def check_one(
@@ -512,6 +514,46 @@ async def test_vk_errors_become_error_codes(
     }
 
 
+def test_vk_error_codes_by_method() -> None:
+    assert check_error_code(125) == "not_found"
+    assert check_error_code(125, "groups.getMembers") == "not_found"
+    assert check_error_code(7, "wall.get") == "closed"
+    assert check_error_code(15, "wall.get") == "closed"
+    assert check_error_code(7, "groups.getById") == "vk_unavailable"
+
+
+@pytest.mark.parametrize("kind", ["user", "service"])
+async def test_wall_permission_denied_is_a_closed_wall(fake_vk: FakeVK, kind: TokenKind) -> None:
+    """Error 7 on wall.get: VK does not show the wall, which is no outage of VK."""
+    spec = public(fake_vk)
+    fake_vk.fail_next("wall.get", 7, times=2)  # both pages
+    result = await check_one(fake_vk, spec.screen_name, kind)
+    assert result.error is not None, result
+    assert result.error.code == "closed"
+    assert result.error.message == t("check.errors.wall", what=f"vk.com/{spec.screen_name}")
+    assert "не отвечает" not in result.error.message
+    assert any(r.method == "wall.get" and r.error == 7 for r in fake_vk.requests)
+
+
+async def test_a_closed_wall_is_told_for_its_public_only(fake_vk: FakeVK) -> None:
+    """One execute reads both publics: the wall errors are matched to the right one."""
+    first, second = public(fake_vk, 310_001), public(fake_vk, 310_002)
+    fake_vk.fail_next("wall.get", 7, times=2)  # the first public's two pages come first
+    async with checker_for(fake_vk) as checker:
+        closed, fine = await checker.check([first.screen_name, second.screen_name])
+    assert fake_vk.count("execute") == 1
+    assert closed.error is not None and closed.error.code == "closed"
+    assert fine.ok and fine.metrics is not None and fine.metrics.posts_analyzed > 0
+
+
+async def test_invalid_group_id_is_not_found(fake_vk: FakeVK) -> None:
+    spec = public(fake_vk)
+    fake_vk.fail_next("groups.getMembers", 125)
+    result = await check_one(fake_vk, spec.screen_name, "service")
+    assert result.error is not None and result.error.code == "not_found"
+    assert result.error.message == t("check.errors.not_found", what=f"vk.com/{spec.screen_name}")
+
+
 @pytest.mark.parametrize("vk_code", [6, 9, 10])
 async def test_transient_errors_are_retried(fake_vk: FakeVK, vk_code: int) -> None:
     spec = public(fake_vk)
@@ -581,7 +623,8 @@ async def test_bad_token_is_misconfigured_and_never_logged(
 async def test_no_token_is_misconfigured(fake_vk: FakeVK) -> None:
     public(fake_vk)
     settings = settings_for(fake_vk, "none")
-    async with PublicChecker(settings, NORMS) as checker:
+    async with VkGateway(settings) as gateway:
+        checker = PublicChecker(settings, NORMS, gateway.reader)
         assert not checker.configured
         result = (await checker.check(["club310001"]))[0]
     assert result.error is not None and result.error.code == "misconfigured"

@@ -6,5 +6,6 @@
   and ``score`` are pure functions; ``render`` writes the Russian report.
 * ``rules.yaml`` holds the audit's own data (score points, thresholds, name patterns, hashtag
   rubrics, content hints); the checklist items and their advice come from the knowledge base.
-* ``actions.audit_actions(settings)`` plugs the scenario ``audit`` into the dialog engine.
+* ``actions.audit_actions(settings, auditor)`` plugs the scenario ``audit`` into the dialog
+  engine; ``Advisor.open`` builds the ``Auditor`` on the VK gateway's reader client.
 """

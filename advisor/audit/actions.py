@@ -331,9 +331,6 @@ class AuditActions:
 
 
 def audit_actions(settings: Settings, auditor: Auditor | None = None) -> dict[str, Action]:
-    """The audit's actions for the engine. Without a VK token the scenario says how to go on."""
-    if auditor is None and settings.vk_check_token is not None:
-        from advisor.audit.service import Auditor
-
-        auditor = Auditor(settings)
+    """The audit's actions for the engine. Without an ``auditor`` (built by ``Advisor.open`` when
+    a VK token is set) the scenario says how to go on."""
     return AuditActions(auditor).actions()

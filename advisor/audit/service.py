@@ -5,9 +5,9 @@ check's VK client and error codes (``fetch``), and judges it (``readiness``, ``s
 ``content``, ``score``). Results are not cached: an owner fixes the group and asks again, and
 must see the fix at once.
 
-One ``Auditor`` keeps one VK client, so every audit of the process shares its rate limiter. The
-client's HTTP session is closed whenever no audit is running (vkbottle opens a new one on the next
-request): nothing is left open for a shutdown to forget.
+The ``Auditor`` reads with the VK gateway's reader client (``advisor.vk.gateway``), the one the
+public check and the tracker use: every call made with that token shares its rate limiter. The
+gateway owns the client and closes it.
 """
 
 from __future__ import annotations
@@ -232,44 +232,28 @@ def evaluate(
 
 
 class Auditor:
-    """Audits communities with the VK token the public check uses (user, else service)."""
+    """Audits communities with ``client``, the VK gateway's reader (``VkGateway.reader``, the
+    token the public check uses: user, else service). None: no token is set."""
 
     def __init__(
         self,
         settings: Settings,
+        client: VkClient | None,
         knowledge: Knowledge | None = None,
         rules: AuditRules | None = None,
     ) -> None:
-        from advisor.vk.check import check_token
-
         self.settings = settings
         self.knowledge = knowledge or load_knowledge()
         self.rules = rules or load_rules()
-        self.token = check_token(settings)
-        self._client: VkClient | None = None
-        self._running = 0
+        self._client = client
 
     @property
     def configured(self) -> bool:
-        return self.token is not None
-
-    def _vk(self) -> VkClient:
-        if self._client is None:
-            from advisor.vk.api import VkClient
-
-            assert self.token is not None
-            self._client = VkClient(self.settings, *self.token)
-        return self._client
+        return self._client is not None
 
     async def _fetch(self, ref: PublicRef) -> CommunityData:
-        client = self._vk()
-        self._running += 1
-        try:
-            return await fetch_community(client, ref, self.rules.thresholds.recent_posts)
-        finally:
-            self._running -= 1
-            if self._running == 0:
-                await client.close()
+        assert self._client is not None
+        return await fetch_community(self._client, ref, self.rules.thresholds.recent_posts)
 
     async def audit(
         self,
@@ -292,7 +276,7 @@ class Auditor:
             if exc.code == "not_a_community":
                 message = error_message(exc.code, exc.problem, "")
             return error_result(text, exc.code, message)
-        if self.token is None:
+        if self._client is None:
             log.error("audit: no VK token configured (VK_USER_TOKEN or VK_SERVICE_TOKEN)")
             return error_result(text, "misconfigured", t("audit.errors.no_token"))
         what = ref.display

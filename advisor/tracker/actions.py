@@ -44,7 +44,6 @@ from advisor.tracker.vk_posts import (
     PostFigures,
     PostFiguresError,
     PostFiguresSource,
-    VkPostFigures,
 )
 
 log = logging.getLogger(__name__)
@@ -400,8 +399,6 @@ def tracker_actions(
     figures: PostFiguresSource | None = None,
     clock: Clock = _utcnow,
 ) -> dict[str, Action]:
-    """The tracker's actions for ``build_actions``. With a VK user or service token configured
-    (and no ``figures`` given), post links bring their figures from VK."""
-    if figures is None and settings.vk_check_token is not None:
-        figures = VkPostFigures(settings)
+    """The tracker's actions for ``build_actions``. With ``figures`` (``VkPostFigures`` over the
+    VK gateway's reader, built by ``Advisor.open``), post links bring their figures from VK."""
     return TrackerActions(reminder_days=reminder_days, figures=figures, clock=clock).actions()

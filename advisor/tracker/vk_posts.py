@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from advisor.config import Settings
 from advisor.texts import t
 from advisor.tracker.models import PostRef
+
+if TYPE_CHECKING:
+    from advisor.vk.api import VkClient
 
 log = logging.getLogger(__name__)
 
@@ -96,34 +98,27 @@ def figures_from_response(response: Any) -> dict[str, PostFigures]:
 
 
 class VkPostFigures:
-    """``PostFiguresSource`` over the VK API, with the project's client (retries, rate limit)."""
+    """``PostFiguresSource`` over the VK API with the VK gateway's reader client (user or
+    service token; retries, and the rate limit it shares with the public check and the audit)."""
 
-    def __init__(self, settings: Settings) -> None:
-        if settings.vk_check_token is None:
-            raise ValueError("VK_USER_TOKEN or VK_SERVICE_TOKEN is needed for wall.getById")
-        self.settings = settings
+    def __init__(self, client: VkClient) -> None:
+        self._client = client
 
     async def fetch(self, posts: Sequence[PostRef]) -> dict[str, PostFigures]:
-        # The VK client (vkbottle, aiohttp) loads only when a post is actually looked up.
-        from advisor.vk.api import VkApiError, VkClient, VkUnavailable
+        from advisor.vk.api import VkApiError, VkUnavailable
 
         keys = list(dict.fromkeys(post.key for post in posts))
         if not keys:
             return {}
-        settings = self.settings
-        token = settings.vk_user_token or settings.vk_service_token
-        assert token is not None
-        kind: Literal["user", "service"] = "user" if settings.vk_user_token else "service"
         result: dict[str, PostFigures] = {}
         try:
-            async with VkClient(settings, token, kind) as client:
-                for start in range(0, len(keys), POSTS_PER_CALL):
-                    chunk = keys[start : start + POSTS_PER_CALL]
-                    response = await client.call(
-                        "wall.getById",
-                        {"posts": ",".join(chunk), "extended": 1, "fields": "members_count"},
-                    )
-                    result.update(figures_from_response(response))
+            for start in range(0, len(keys), POSTS_PER_CALL):
+                chunk = keys[start : start + POSTS_PER_CALL]
+                response = await self._client.call(
+                    "wall.getById",
+                    {"posts": ",".join(chunk), "extended": 1, "fields": "members_count"},
+                )
+                result.update(figures_from_response(response))
         except VkUnavailable as exc:
             log.warning("wall.getById: VK unavailable (%s)", exc.cause)
             raise PostFiguresError("unavailable") from None

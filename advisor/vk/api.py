@@ -7,6 +7,8 @@
   errors and unreadable answers are retried with exponential backoff (tenacity).
 * Error 5 (and 27/28: a token of the wrong kind) means the service is misconfigured: the operator's
   log gets a line naming the setting, never the token.
+* Error 125 (invalid group id) means the community is not found; error 7 (permission denied) on
+  ``wall.get`` means the wall is closed to us (``closed``), not that VK is unavailable.
 * Requests go through an aiolimiter limiter for the token's kind: VK allows 3 requests a second
   with a user token, 20 with a community token, and ``settings.vk_service_rate_per_second`` with
   a service token. VK counts per token, so replicas sharing a token share its rate: with a
@@ -66,7 +68,9 @@ RETRYABLE_VK_CODES = frozenset({6, 9, 10})
 MISCONFIGURED_VK_CODES = frozenset({5, 27, 28})
 CLOSED_VK_CODES = frozenset({15, 30, 203})
 BLOCKED_VK_CODES = frozenset({18})
-NOT_FOUND_VK_CODES = frozenset({100, 113})
+NOT_FOUND_VK_CODES = frozenset({100, 113, 125})
+# "Permission to perform this action is denied" from wall.get: this wall is not open to the token.
+WALL_DENIED_VK_CODES = frozenset({7})
 
 _TOKEN_SETTING: dict[TokenKind, str] = {
     "user": "VK_USER_TOKEN",
@@ -75,11 +79,13 @@ _TOKEN_SETTING: dict[TokenKind, str] = {
 }
 
 
-def check_error_code(vk_code: int) -> CheckErrorCode:
-    """The issue's error code for a VK error that ends the check of a public."""
+def check_error_code(vk_code: int, method: str = "") -> CheckErrorCode:
+    """The issue's error code for a VK error of ``method`` that ends the check of a public."""
     if vk_code in MISCONFIGURED_VK_CODES:
         return "misconfigured"
     if vk_code in CLOSED_VK_CODES:
+        return "closed"
+    if method == "wall.get" and vk_code in WALL_DENIED_VK_CODES:
         return "closed"
     if vk_code in BLOCKED_VK_CODES:
         return "blocked"
@@ -94,7 +100,7 @@ class VkApiError(Exception):
     def __init__(self, method: str, vk_code: int, message: str = "") -> None:
         self.method = method
         self.vk_code = vk_code
-        self.check_code: CheckErrorCode = check_error_code(vk_code)
+        self.check_code: CheckErrorCode = check_error_code(vk_code, method)
         # VK's own message may echo request parameters; it is kept short and never has the token
         # because the token travels in the query string, which VK does not echo.
         super().__init__(f"VK error {vk_code} in {method}: {message[:200]}")

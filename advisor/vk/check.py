@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import BaseModel, ConfigDict
 
 from advisor.config import Settings
 from advisor.dialog.types import Outgoing
@@ -25,7 +25,7 @@ from advisor.formulas import engagement_norm_percent
 from advisor.knowledge.models import Norms
 from advisor.texts import t
 from advisor.verdicts import PublicMetrics, Reason, judge_public
-from advisor.vk.api import CheckErrorCode, Pacer, TokenKind, VkClient, VkUnavailable
+from advisor.vk.api import CheckErrorCode, VkClient, VkUnavailable
 from advisor.vk.collect import CollectError, CollectOptions, PublicData, collect_publics
 from advisor.vk.links import LinkError, PublicRef, parse_link
 from advisor.vk.metrics import post_er_percent, post_reach_percent, wall_metrics
@@ -216,15 +216,6 @@ def _cache_key(target: str, posts: int) -> str:
 # --- the checker -----------------------------------------------------------------------------
 
 
-def check_token(settings: Settings) -> tuple[SecretStr, TokenKind] | None:
-    """The token the check uses: a user token may call execute, so it wins over a service one."""
-    if settings.vk_user_token is not None and settings.vk_user_token.get_secret_value():
-        return settings.vk_user_token, "user"
-    if settings.vk_service_token is not None and settings.vk_service_token.get_secret_value():
-        return settings.vk_service_token, "service"
-    return None
-
-
 def _round(value: Any, digits: int = 2) -> Any:
     """Percentages to hundredths for JSON (counts and nulls stay as they are)."""
     if isinstance(value, float):
@@ -235,44 +226,29 @@ def _round(value: Any, digits: int = 2) -> Any:
 
 
 class PublicChecker:
-    """Checks publics. One instance per process: it holds the VK client and its rate limiter."""
+    """Checks publics with ``client``, the VK gateway's reader (``VkGateway.reader``): the client
+    and its rate limiter belong to the gateway, which closes them. None: no token is set."""
 
     def __init__(
         self,
         settings: Settings,
         norms: Norms,
+        client: VkClient | None,
         cache: CheckCache | None = None,
         *,
         rng: random.Random | None = None,
-        pacer: Pacer | None = None,
     ) -> None:
         self.settings = settings
         self.norms = norms
         self.cache: CheckCache = cache if cache is not None else MemoryCache()
         self._rng = rng or random.Random()
-        token = check_token(settings)
-        # ``pacer``: replicas checking with one token share its rate (SharedState.pace).
-        self._client = VkClient(settings, token[0], token[1], pacer) if token else None
+        self._client = client
         # Publics being fetched right now, so concurrent checks of one public share the work.
         self._inflight: dict[str, asyncio.Future[PublicResult]] = {}
 
     @property
     def configured(self) -> bool:
         return self._client is not None
-
-    @property
-    def token_kind(self) -> TokenKind | None:
-        return self._client.kind if self._client else None
-
-    async def close(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-
-    async def __aenter__(self) -> PublicChecker:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
 
     # -- public API ---------------------------------------------------------------------------
 
@@ -524,8 +500,8 @@ class PublicChecker:
 def _error_message(code: CheckErrorCode, problem: str | None, what: str) -> str:
     if code == "not_a_community":
         return t(f"links.{problem if problem in ('person', 'app') else 'person'}")
-    if problem == "deleted":
-        return t("check.errors.deleted", what=what)
+    if problem in ("deleted", "wall"):
+        return t(f"check.errors.{problem}", what=what)
     return t(f"check.errors.{code}", what=what)
 
 

@@ -324,7 +324,9 @@ class _Job:
     error: Exception | None = None
 
 
-def _read_public(job: _Job, answer: Mapping[str, Any], getbyid_error: int | None) -> None:
+def _read_public(
+    job: _Job, answer: Mapping[str, Any], getbyid_error: int | None, wall_errors: Sequence[int]
+) -> None:
     item = first_group(answer.get("info"))
     if item is None:
         code = getbyid_error if getbyid_error is not None else 100
@@ -334,7 +336,19 @@ def _read_public(job: _Job, answer: Mapping[str, Any], getbyid_error: int | None
         explain_resolved(job.ref, answer.get("resolved"))
     job.group = GroupInfo.from_vk(item)
     check_group(job.group)
+    for code in wall_errors:
+        wall_closed = _wall_closed(VkApiError("wall.get", code))
+        if wall_closed is not None:
+            raise wall_closed
     job.posts = _posts(answer.get("wall") or [])
+
+
+def _wall_closed(exc: VkApiError) -> CollectError | None:
+    """A wall VK does not show us (e.g. error 7 or 15 on ``wall.get``): the check ends with a
+    message about the wall, not about the whole community."""
+    if exc.method == "wall.get" and exc.check_code == "closed":
+        return CollectError("closed", "wall", f"wall.get: VK error {exc.vk_code}")
+    return None
 
 
 async def _first_round(client: VkClient, jobs: Sequence[_Job], options: CollectOptions) -> None:
@@ -354,15 +368,25 @@ async def _first_round(client: VkClient, jobs: Sequence[_Job], options: CollectO
     getbyid_errors = iter(
         int(e.get("error_code", 0)) for e in result.errors if e.get("method") == "groups.getById"
     )
+    # So do the wall pages': each page that failed (false) has its error in turn.
+    wall_errors = iter(
+        int(e.get("error_code", 0)) for e in result.errors if e.get("method") == "wall.get"
+    )
     for index, job in enumerate(jobs):
         job.rounds += tally.count
         answer = publics[index] if index < len(publics) else {}
-        failed = not isinstance(answer, Mapping) or first_group(answer.get("info")) is None
+        answer = answer if isinstance(answer, Mapping) else {}
+        failed = first_group(answer.get("info")) is None
+        pages = answer.get("wall")
+        failed_pages = (
+            [p for p in pages if not isinstance(p, Mapping)] if isinstance(pages, list) else []
+        )
         try:
             _read_public(
                 job,
-                answer if isinstance(answer, Mapping) else {},
+                answer,
                 next(getbyid_errors, None) if failed else None,
+                [next(wall_errors, 0) for _ in failed_pages],
             )
         except CollectError as exc:
             job.error = exc
@@ -383,7 +407,8 @@ def _add_page(job: _Job, offset: int, answer: Any, errors: Sequence[Mapping[str,
 
 def _as_collect_error(exc: Exception) -> Exception:
     if isinstance(exc, VkApiError):
-        return CollectError(exc.check_code, None, f"{exc.method}: VK error {exc.vk_code}")
+        detail = f"{exc.method}: VK error {exc.vk_code}"
+        return _wall_closed(exc) or CollectError(exc.check_code, None, detail)
     return exc
 
 

@@ -63,31 +63,31 @@ def register(sub: argparse._SubParsersAction) -> None:
 async def _audit(settings: Settings, args: argparse.Namespace, progress: bool) -> AuditResult:
     from advisor.audit.search import split_phrases
     from advisor.audit.service import Auditor
+    from advisor.vk.gateway import VkGateway
 
     async def say(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
-    auditor = Auditor(settings)
     city = " ".join((args.city or "").split())
-    return await auditor.audit(
-        args.link,
-        community_type=args.type,
-        goal=args.goal,
-        phrases=split_phrases(args.niche) if args.niche else (),
-        city=city or None,
-        progress=say if progress else None,
-    )
+    async with VkGateway(settings) as vk:
+        return await Auditor(settings, vk.reader).audit(
+            args.link,
+            community_type=args.type,
+            goal=args.goal,
+            phrases=split_phrases(args.niche) if args.niche else (),
+            city=city or None,
+            progress=say if progress else None,
+        )
 
 
 def run(args: argparse.Namespace) -> int:
     # Imported here: vkbottle takes a second to import, and every other command would pay it.
     from advisor.audit.render import cli_text
     from advisor.audit.rules import AuditRulesError, load_rules
-    from advisor.vk.check import check_token
 
     settings = get_settings()
     setup_logging(settings.log_level, quiet=True)
-    if check_token(settings) is None:
+    if settings.vk_check_token is None:
         log.warning("audit: neither VK_USER_TOKEN nor VK_SERVICE_TOKEN is set")
         print(t("audit.errors.no_token"), file=sys.stderr)
         return 2

@@ -59,22 +59,23 @@ async def _check(
     settings: Settings, links: list[str], posts: int | None, show_progress: bool
 ) -> list[PublicResult]:
     from advisor.vk.check import PublicChecker
+    from advisor.vk.gateway import VkGateway
 
     async def progress(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
-    async with PublicChecker(settings, load_knowledge().norms) as checker:
+    async with VkGateway(settings) as vk:
+        checker = PublicChecker(settings, load_knowledge().norms, vk.reader)
         return await checker.check(links, posts, progress if show_progress else None)
 
 
 def run(args: argparse.Namespace) -> int:
     # Imported here: vkbottle takes a second to import, and every other command would pay it.
-    from advisor.vk.check import check_token
     from advisor.vk.render import cli_text
 
     settings = get_settings()
     setup_logging(settings.log_level, quiet=True)
-    if check_token(settings) is None:
+    if settings.vk_check_token is None:
         log.warning("check: neither VK_USER_TOKEN nor VK_SERVICE_TOKEN is set")
         print(t("check.errors.no_token"), file=sys.stderr)
         return 2

@@ -88,7 +88,7 @@ async def _prune_dedup(advisor: Advisor) -> None:
 
 
 def _config_problem(settings: Settings) -> str | None:
-    if settings.vk_group_token is None:
+    if settings.vk_group_token is None or not settings.vk_group_token.get_secret_value():
         return "VK_GROUP_TOKEN is not set: the community token is needed"
     if settings.vk_callback_port is not None and settings.vk_callback_confirmation is None:
         return "VK_CALLBACK_PORT is set but VK_CALLBACK_CONFIRMATION is not"
@@ -100,10 +100,11 @@ async def run_vk(settings: Settings) -> int:
     if problem:
         log.error("VK bot not started: %s", problem)
         return 2
-    assert settings.vk_group_token is not None
     advisor = await Advisor.open(settings)
-    # Replicas share the community token, so they share its rate too (through Redis).
-    client = VkClient(settings, settings.vk_group_token, "group", pacer=advisor.shared.pace)
+    # The advisor's VK gateway owns the community token's client and closes it; replicas share
+    # the token, so they share its rate too (through Redis).
+    client = advisor.vk.community
+    assert client is not None
     http = aiohttp.ClientSession()
     health = None
     try:
@@ -122,7 +123,6 @@ async def run_vk(settings: Settings) -> int:
         if health is not None:
             await health.cleanup()
         await http.close()
-        await client.close()
         await advisor.close()
 
 

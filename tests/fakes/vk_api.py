@@ -373,6 +373,24 @@ class FakeVK:
             if (method is None or r.method == method) and (inner is None or r.inner == inner)
         )
 
+    def refused(self, token_type: str) -> int:
+        """Round trips made with one kind of token that its per-token limit refused (error 6)."""
+        return sum(
+            1 for r in self.requests if r.token_type == token_type and not r.inner and r.error == 6
+        )
+
+    def busiest_window(self, token_type: str, seconds: float = 1.0) -> int:
+        """The most round trips made with one kind of token (one token: the fake has one of each
+        kind) that arrived within any ``seconds``; execute's inner calls ride in their round trip.
+        """
+        times = sorted(r.time for r in self.requests if r.token_type == token_type and not r.inner)
+        busiest, first = 0, 0
+        for last, arrived in enumerate(times):
+            while arrived - times[first] >= seconds:
+                first += 1
+            busiest = max(busiest, last - first + 1)
+        return busiest
+
     def validate_response(
         self, method: str, body: Any, params: dict[str, Any] | None = None
     ) -> list[str]:
