@@ -115,6 +115,7 @@ class Block(Strict):
 
 
 MAX_FACT_SENTENCES = 3
+FigureKind = Literal["engagement", "reach", "hide_rate", "inactive", "target_action"]
 _SENTENCE_END = re.compile(r"[.!?…](?:[»\")]*)(?=\s|$)")
 
 
@@ -128,6 +129,9 @@ class Fact(Cited):
     id: Slug
     answer: str = Field(min_length=10, max_length=400)
     asks: list[str] = Field(min_length=1, description="owners' wordings of the question")
+    figure: FigureKind | None = Field(
+        default=None, description="numbers in the question compute this norm (advisor.answers)"
+    )
 
     @field_validator("id")
     @classmethod
