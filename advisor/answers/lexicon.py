@@ -31,6 +31,9 @@ class Lexicon(BaseModel):
     intents: dict[IntentName, list[str]]
     intent_filler: list[str] = []
     latin_terms: list[str] = []
+    place_goal: str | None = None
+    ordinals: list[str] = []
+    option_filler: list[str] = []
 
 
 @lru_cache(maxsize=4)

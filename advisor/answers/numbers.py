@@ -32,6 +32,7 @@ _MULTIPLIERS: dict[str, float] = {
     "миллион": 1_000_000, "млн": 1_000_000, "лям": 1_000_000, "миллиард": 1e9, "млрд": 1e9,
     "полтысяча": 500, "полтысячи": 500, "полмиллиона": 500_000,
 }  # fmt: skip
+_SINGULAR_SCALES = {"тысяча", "тыща", "миллион", "миллиард", "тыс", "млн", "млрд"}
 _HALF_WORDS = ("половина",)  # «три с половиной тысячи»
 _APPROX = {
     "около", "примерно", "приблизительно", "порядка", "почти", "где-то", "гдето", "вроде",
@@ -102,6 +103,19 @@ def find_numbers(text: str) -> list[NumberMention]:
             i += 1
             continue
         start = i
+        # «тысяч пять», «тыщи три»: the scale first is a spoken approximation.
+        # «тысяча двести» is 1 200: only a plural scale («тысяч», «тыщи») starts one.
+        if (
+            word in _MULTIPLIERS
+            and tokens[i] not in _SINGULAR_SCALES
+            and i + 1 < len(words)
+            and words[i + 1] in _UNITS
+        ):
+            value = _UNITS[words[i + 1]] * _MULTIPLIERS[word]
+            i += 2
+            percent = i < len(words) and words[i] in _PERCENT_WORDS
+            mentions.append(NumberMention(value, percent, True, start, i))
+            continue
         total = 0.0
         current = 0.0
         seen_digits = False
