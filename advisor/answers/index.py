@@ -7,6 +7,7 @@ answer can offer a button into that section.
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ from advisor.answers.terms import TermMapper
 from advisor.knowledge.models import Fact, Knowledge, Topic
 from advisor.morph import analyzer
 
+# A question with a number leans to the facts whose norm the number can be judged against.
+FIGURE_BOOST = 1.3
 # Scenarios that are detours, never the place a topic is worked through.
 _NOT_A_HOME = {"profile"}
 # Nouns of the owners' wordings that say nothing about promotion.
@@ -102,19 +105,42 @@ class FactIndex:
                 # The wordings count twice: they are how owners ask, the answer is how we reply.
                 text = " ".join([*fact.asks, *fact.asks, fact.answer, topic.title, *topic.keywords])
                 documents.append(self.mapper.terms(text, limit=None))
-        self._vocabulary = {term for document in documents for term in document}
         self._document_terms = [frozenset(document) for document in documents]
-        self._bm25 = BM25Okapi(documents)
-        self._rare = max(self._bm25.idf.values())
+        bm25 = BM25Okapi(documents)
+        self._idf: dict[str, float] = dict(bm25.idf)
+        self._rare = max(self._idf.values())
+        # A BM25 score is a sum over the query's terms, so each term's scores over all facts are
+        # computed once here (by the library) and kept for the facts that hold the term: a
+        # question only adds up a few short lists.
+        self._postings: dict[str, list[tuple[int, float]]] = {}
+        for term in sorted({term for document in documents for term in document}):
+            scores = bm25.get_scores([term])
+            self._postings[term] = [
+                (number, float(score)) for number, score in enumerate(scores) if score > 0
+            ]
 
-    def rank(self, terms: list[str]) -> list[tuple[int, float]]:
-        """(entry number, BM25 score), best first; only terms some document holds are scored."""
-        query = [term for term in terms if term in self._vocabulary]
-        if not query:
-            return []
-        scores = self._bm25.get_scores(query)
-        order = sorted(range(len(self.entries)), key=lambda i: -scores[i])
-        return [(i, float(scores[i])) for i in order if scores[i] > 0]
+    def rank(
+        self, terms: list[str], *, figures: bool = False, top: int = 8
+    ) -> list[tuple[int, float]]:
+        """The ``top`` (entry number, BM25 score) pairs with a positive score, best first.
+
+        With ``figures`` (the question has numbers) facts that compute a norm from numbers
+        score ``FIGURE_BOOST`` times higher.
+        """
+        scores: dict[int, float] = {}
+        for term in terms:
+            for number, score in self._postings.get(term, ()):
+                scores[number] = scores.get(number, 0.0) + score
+        if figures:
+            for number in scores:
+                if self.entries[number].fact.figure:
+                    scores[number] *= FIGURE_BOOST
+        # Ties keep the knowledge base's order (a topic's first fact first).
+        return heapq.nsmallest(top, scores.items(), key=lambda pair: (-pair[1], pair[0]))
+
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        return frozenset(self._postings)
 
     def mentions_domain(self, terms: list[str]) -> bool:
         return any(term in self.domain for term in terms)
@@ -123,7 +149,7 @@ class FactIndex:
         """How much of the question the entry explains: the idf-weighted share of its terms
         the entry's document holds. A word no fact uses weighs as the rarest word, so a question
         about something else («сколько стоит биткоин») is barely covered."""
-        weights = [self._bm25.idf.get(term, self._rare) for term in terms]
+        weights = [self._idf.get(term, self._rare) for term in terms]
         total = sum(max(weight, 0.0) for weight in weights)
         if total <= 0:
             return 0.0

@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Literal
 
 import emoji
+from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
 from advisor.answers.lexicon import DEFAULT_LANG, IntentName, Lexicon, load_lexicon
@@ -27,47 +28,59 @@ _LATIN = re.compile(r"[a-z]")
 _LINK = re.compile(r"https?://|www\.|\b[a-z0-9-]+\.(?:com|ru|me|org)\b|^/")
 
 
-def _same(word: str, pattern: str) -> bool:
-    """Equal, or a typo away: one edit in a word of 4–7 letters, two in a longer one."""
-    if word == pattern:
-        return True
-    if min(len(word), len(pattern)) < 4:
-        return False
-    edits = 1 if len(pattern) < 8 else 2
-    return DamerauLevenshtein.distance(word, pattern, score_cutoff=edits) <= edits
-
-
 class IntentClassifier:
     def __init__(self, lexicon: Lexicon) -> None:
-        self._phrases: list[tuple[tuple[str, ...], int]] = []
+        self._phrases: dict[tuple[str, ...], int] = {}
         for name, phrases in lexicon.intents.items():
             rank = _PRIORITY.index(name)
             for phrase in phrases:
                 words = tuple(_WORD.findall(normalize(phrase)))
                 if words:
-                    self._phrases.append((words, rank))
+                    self._phrases[words] = max(rank, self._phrases.get(words, rank))
+        self._longest = max(len(words) for words in self._phrases)
+        self._vocabulary = sorted({word for words in self._phrases for word in words})
         self._filler = frozenset(normalize(word) for word in lexicon.intent_filler)
         self._terms = frozenset(normalize(word) for word in lexicon.latin_terms)
+        self._known = lru_cache(maxsize=20_000)(self._known_uncached)
+
+    def _known_uncached(self, word: str) -> str | None:
+        """The intent word ``word`` is, or is a typo of (one edit in a word of 4–7 letters, two
+        in a longer one); ``None`` when it is no intent word at all."""
+        if word in self._phrases or word in self._vocabulary:
+            return word
+        if len(word) < 4:
+            return None
+        edits = 1 if len(word) < 8 else 2
+        found = process.extractOne(
+            word, self._vocabulary, scorer=DamerauLevenshtein.distance, score_cutoff=edits
+        )
+        return found[0] if found is not None else None
 
     def _chat_intent(self, words: list[str]) -> IntentName | None:
         words = [word for word in words if word not in self._filler]
         if not words or len(words) > MAX_INTENT_WORDS:
             return None
-        # best[i]: the highest-priority intent on some way to cover words[:i] with phrases.
-        best: list[int | None] = [None] * (len(words) + 1)
+        known: list[str] = []
+        for word in words:
+            fixed = self._known(word)
+            if fixed is None:
+                return None  # a word no intent phrase has: a question or an answer
+            known.append(fixed)
+        # best[i]: the highest-priority intent on some way to cover known[:i] with phrases.
+        best: list[int | None] = [None] * (len(known) + 1)
         best[0] = -1
-        for i in range(len(words)):
-            if best[i] is None:
+        for i in range(len(known)):
+            reached = best[i]
+            if reached is None:
                 continue
-            for phrase, rank in self._phrases:
-                end = i + len(phrase)
-                if end > len(words):
-                    continue
-                if all(_same(w, p) for w, p in zip(words[i:end], phrase, strict=True)):
-                    candidate = max(best[i] or -1, rank)
-                    if best[end] is None or candidate > (best[end] or -1):
+            for end in range(i + 1, min(len(known), i + self._longest) + 1):
+                rank = self._phrases.get(tuple(known[i:end]))
+                if rank is not None:
+                    candidate = max(reached, rank)
+                    current = best[end]
+                    if current is None or candidate > current:
                         best[end] = candidate
-        final = best[len(words)]
+        final = best[len(known)]
         return _PRIORITY[final] if final is not None and final >= 0 else None
 
     def _english(self, text: str, words: list[str]) -> bool:

@@ -25,8 +25,6 @@ MIN_SCORE = 2.0
 CLOSE_SHARE = 0.9
 # The best fact must explain at least this idf-weighted share of the question's words.
 MIN_COVERAGE = 0.25
-# A question with a number leans to the facts whose norm the number can be judged against.
-FIGURE_BOOST = 1.3
 
 
 @dataclass(frozen=True)
@@ -134,17 +132,8 @@ class QuestionAnswerer:
 
     def answer(self, text: str, profile: Profile | None = None) -> QuestionResult:
         terms = self.index.mapper.terms(text)
-        ranked = self.index.rank(terms)
         mentions = find_numbers(text)
-        if mentions and ranked:
-            entries = self.index.entries
-            ranked = sorted(
-                (
-                    (number, score * FIGURE_BOOST if entries[number].fact.figure else score)
-                    for number, score in ranked
-                ),
-                key=lambda pair: -pair[1],
-            )
+        ranked = self.index.rank(terms, figures=bool(mentions))
         if (
             not ranked
             or not self.index.mentions_domain(terms)
