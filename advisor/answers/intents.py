@@ -92,10 +92,9 @@ class IntentClassifier:
         stripped = "".join(ch for ch in text if not ch.isspace())
         if not stripped:
             return None
-        if emoji.emoji_count(stripped) and not any(ch.isalnum() for ch in emoji.replace_emoji(
-            stripped, ""
-        )):
-            return "emoji"
+        if not any(ch.isalnum() for ch in stripped):
+            # No letters or digits: emoji only is «emoji», punctuation only is nothing.
+            return "emoji" if emoji.emoji_count(stripped) else None
         lowered = normalize(text)
         words = _WORD.findall(lowered)
         intent = self._chat_intent(words)

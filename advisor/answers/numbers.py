@@ -43,6 +43,11 @@ _PERCENT_WORDS = {"процент", "проц", "%"}
 _RANGE_JOINERS = {"-", "–", "—", "до", "или"}
 
 _DIGITS = r"\d+(?:[.,]\d+)?"
+# Cheap pre-check: a digit or the stem of a number word (false alarms only cost the full parse).
+_MAYBE_NUMBER = re.compile(
+    r"\d|\b(?:ноль|нул|одн|один|два|две|двух|двест|тр[иеёо]|четыр|пят|шест|сем|восем|девя|"
+    r"десят|сорок|сто\b|ста\b|сот[нен]|тыс|тыщ|милл|млн|млрд|лям|косар|пол|пар)"
+)
 _TOKEN = re.compile(rf"{_DIGITS}|[a-zа-яё]+(?:-[a-zа-яё]+)?|[%~≈–—-]")
 # «40к», «1.5k», «2тыс» — a multiplier glued to digits (a lone «к» is a preposition).
 _GLUED_K = re.compile(rf"({_DIGITS})\s?[кk](?![a-zа-яё])")
@@ -93,6 +98,8 @@ def is_number_word(word: str) -> bool:
 
 def find_numbers(text: str) -> list[NumberMention]:
     """Every number in ``text``, in order; an expression spans digits, number words and scales."""
+    if not _MAYBE_NUMBER.search(text[:500].lower()):
+        return []
     tokens = _tokens(text[:500])
     words = [_word(token) if not token[0].isdigit() else token for token in tokens]
     mentions: list[NumberMention] = []
