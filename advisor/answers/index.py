@@ -138,10 +138,6 @@ class FactIndex:
         # Ties keep the knowledge base's order (a topic's first fact first).
         return heapq.nsmallest(top, scores.items(), key=lambda pair: (-pair[1], pair[0]))
 
-    @property
-    def vocabulary(self) -> frozenset[str]:
-        return frozenset(self._postings)
-
     def mentions_domain(self, terms: list[str]) -> bool:
         return any(term in self.domain for term in terms)
 

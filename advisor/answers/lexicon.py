@@ -27,6 +27,7 @@ class Lexicon(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     synonyms: list[list[str]] = Field(min_length=1)
+    colloquial: list[list[str]] = []
     stopwords: list[str] = []
     intents: dict[IntentName, list[str]]
     intent_filler: list[str] = []

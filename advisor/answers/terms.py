@@ -45,7 +45,7 @@ class TermMapper:
 
     def __init__(self, lexicon: Lexicon, known_texts: Iterable[str]) -> None:
         self._phrases: dict[tuple[str, ...], str] = {}
-        for group in lexicon.synonyms:
+        for group in [*lexicon.synonyms, *lexicon.colloquial]:
             canonical = " ".join(phrase_lemmas(group[0]))
             for variant in group:
                 key = phrase_lemmas(variant)
@@ -102,6 +102,3 @@ class TermMapper:
             for term in self.lemmas(text, limit)
             if term not in self.stopwords and not term[0].isdigit() and not is_number_word(term)
         ]
-
-    def known(self, term: str) -> bool:
-        return term in self._known_lemmas
