@@ -5,6 +5,7 @@ The corpora live in tests/data/. Each replay prints its share and fails below 90
 
 from __future__ import annotations
 
+import random
 import re
 from pathlib import Path
 from typing import Any
@@ -124,6 +125,35 @@ def test_off_topic_is_an_honest_no_match() -> None:
 @pytest.mark.parametrize("text", ["", "   ", "?", "!!!", "1234", "🙂", "а" * 5000, "\x00\x01"])
 def test_bad_input_never_crashes(text: str) -> None:
     assert isinstance(answer_question(text), NoMatch)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "скрыли " + "9" * 40 + " из " + "9" * 41 + " просмотров",
+        "вовлеченность " + "9" * 30 + "% в группе на " + "9" * 30,
+        "охват поста в группе на 10 в 20 степени подписчиков",
+    ],
+)
+def test_absurd_numbers_fall_back_to_the_guides_fact(text: str) -> None:
+    result = answer_question(text)
+    assert isinstance(result, Answered | TwoTopics)
+
+
+def test_random_messages_never_crash() -> None:
+    """Messages glued from corpus words, number words, huge numbers and symbols: every function
+    returns a result, none raises."""
+    rng = random.Random(13)
+    corpus = _load("owner_questions.yaml")["questions"]
+    pool = [word for item in corpus for word in item["q"].split()]
+    pool += ["9" * 40, "0", "-5", "1e9", "%", "100%", "тысяч", "полторы", "млн", "🙂", "\n"]
+    pool += ["на", "из", "1,5", "2.5k", "от", "до", "-", "скрыли", "вовлеченность", "охват"]
+    for _ in range(400):
+        text = " ".join(rng.choice(pool) for _ in range(rng.randint(1, 12)))
+        assert isinstance(answer_question(text), Answered | TwoTopics | NoMatch)
+        classify_intent(text)
+        match_choice(text, "goal")
+        parse_number_phrase(text)
 
 
 def test_answers_cite_guide_headings_and_offer_a_section(guide_text: str) -> None:
@@ -380,9 +410,7 @@ def test_approximations_are_marked() -> None:
 # --- the lexicon fails loudly --------------------------------------------------------------------
 
 
-def test_malformed_lexicon_names_the_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_malformed_lexicon_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / "zz"
     folder.mkdir()
     (folder / "lexicon.yaml").write_text("synonyms: []\nintents: {nonsense: [x]}\n", "utf-8")

@@ -7,13 +7,14 @@ the guide has no number (ER between its two anchors) the text says it is the bot
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from advisor.answers.numbers import NumberMention
 from advisor.formulas import engagement_norm_percent, hide_rate_percent
 from advisor.knowledge.models import FigureKind, Norms
 from advisor.numbers import format_number
-from advisor.texts import t
+from advisor.texts import DEFAULT_LANG, t
 from advisor.verdicts import judge_engagement
 
 # Below this a count is not a community's size («в 3 группы»).
@@ -40,7 +41,7 @@ def _percents(mentions: list[NumberMention]) -> list[float]:
     return [m.value for m in mentions if m.percent and 0 <= m.value <= 1000]
 
 
-def _engagement(mentions: list[NumberMention], norms: Norms) -> Computed | None:
+def _engagement(mentions: list[NumberMention], norms: Norms, lang: str) -> Computed | None:
     counts = _counts(mentions)
     if not counts:
         return None
@@ -59,11 +60,11 @@ def _engagement(mentions: list[NumberMention], norms: Norms) -> Computed | None:
     }
     estimate = low.members < members < high.members
     if members <= low.members:
-        lines = [t("answers.engagement.guide_small", **params)]
+        lines = [t("answers.engagement.guide_small", lang, **params)]
     elif members >= high.members:
-        lines = [t("answers.engagement.guide_large", **params)]
+        lines = [t("answers.engagement.guide_large", lang, **params)]
     else:
-        lines = [t("answers.engagement.estimate", **params)]
+        lines = [t("answers.engagement.estimate", lang, **params)]
     percents = _percents(mentions)
     if percents:
         er = percents[0]
@@ -74,8 +75,9 @@ def _engagement(mentions: list[NumberMention], norms: Norms) -> Computed | None:
             lines.append(
                 t(
                     "answers.engagement.judged_estimate",
+                    lang,
                     er=_fmt(er),
-                    relation=t(f"answers.engagement.{relation}"),
+                    relation=t(f"answers.engagement.{relation}", lang),
                     norm=_fmt(norm),
                     members=_fmt(members, 0),
                 )
@@ -85,20 +87,23 @@ def _engagement(mentions: list[NumberMention], norms: Norms) -> Computed | None:
     return Computed(" ".join(lines), section, estimate)
 
 
-def _reach(mentions: list[NumberMention], norms: Norms) -> Computed | None:
+def _reach(mentions: list[NumberMention], norms: Norms, lang: str) -> Computed | None:
     norm = norms.reach
     bounds = {"min": _fmt(norm.min_percent), "max": _fmt(norm.max_percent)}
     percents = _percents(mentions)
     if percents:
         value = percents[0]
         band = "low" if value < norm.min_percent else "high" if value > norm.max_percent else "ok"
-        return Computed(t(f"answers.reach.{band}", percent=_fmt(value), **bounds), norm.section)
+        return Computed(
+            t(f"answers.reach.{band}", lang, percent=_fmt(value), **bounds), norm.section
+        )
     counts = _counts(mentions)
     if not counts:
         return None
     members = max(counts)
     text = t(
         "answers.reach.expected",
+        lang,
         members=_fmt(members, 0),
         low=_fmt(members * norm.min_percent / 100, 0),
         high=_fmt(members * norm.max_percent / 100, 0),
@@ -107,11 +112,11 @@ def _reach(mentions: list[NumberMention], norms: Norms) -> Computed | None:
     return Computed(text, norm.section)
 
 
-def _hide_rate(mentions: list[NumberMention], norms: Norms) -> Computed | None:
+def _hide_rate(mentions: list[NumberMention], norms: Norms, lang: str) -> Computed | None:
     norm = norms.hide_rate
     percents = _percents(mentions)
     value: float | None = percents[0] if percents else None
-    counts = [round(m.value) for m in mentions if not m.percent and m.value >= 1]
+    counts = [round(m.value) for m in mentions if not m.percent and 1 <= m.value <= MAX_COUNT]
     if value is None and len(counts) >= 2:
         value = hide_rate_percent(min(counts), max(counts))
     if value is None:
@@ -123,10 +128,12 @@ def _hide_rate(mentions: list[NumberMention], norms: Norms) -> Computed | None:
         band = "ok"
     else:
         band = "below"
-    return Computed(t(f"answers.hide_rate.{band}", percent=_fmt(value), **bounds), norm.section)
+    return Computed(
+        t(f"answers.hide_rate.{band}", lang, percent=_fmt(value), **bounds), norm.section
+    )
 
 
-def _inactive(mentions: list[NumberMention], norms: Norms) -> Computed | None:
+def _inactive(mentions: list[NumberMention], norms: Norms, lang: str) -> Computed | None:
     norm = norms.inactive
     percents = _percents(mentions)
     if not percents:
@@ -140,6 +147,7 @@ def _inactive(mentions: list[NumberMention], norms: Norms) -> Computed | None:
         band = "normal"
     text = t(
         f"answers.inactive.{band}",
+        lang,
         percent=_fmt(value),
         min=_fmt(norm.normal_min_percent),
         max=_fmt(norm.normal_max_percent),
@@ -149,18 +157,18 @@ def _inactive(mentions: list[NumberMention], norms: Norms) -> Computed | None:
     return Computed(text, norm.section)
 
 
-def _target_action(mentions: list[NumberMention], norms: Norms) -> Computed | None:
+def _target_action(mentions: list[NumberMention], norms: Norms, lang: str) -> Computed | None:
     norm = norms.target_action
     percents = _percents(mentions)
     if not percents:
         return None
     value = percents[0]
     band = "low" if value < norm.min_percent else "ok"
-    text = t(f"answers.target_action.{band}", percent=_fmt(value), min=_fmt(norm.min_percent))
+    text = t(f"answers.target_action.{band}", lang, percent=_fmt(value), min=_fmt(norm.min_percent))
     return Computed(text, norm.section)
 
 
-_COMPUTERS = {
+_COMPUTERS: dict[FigureKind, Callable[[list[NumberMention], Norms, str], Computed | None]] = {
     "engagement": _engagement,
     "reach": _reach,
     "hide_rate": _hide_rate,
@@ -169,8 +177,10 @@ _COMPUTERS = {
 }
 
 
-def compute(kind: FigureKind, mentions: list[NumberMention], norms: Norms) -> Computed | None:
+def compute(
+    kind: FigureKind, mentions: list[NumberMention], norms: Norms, lang: str = DEFAULT_LANG
+) -> Computed | None:
     """The norm ``kind`` applied to the numbers of a question; ``None`` when they do not fit."""
     if not mentions:
         return None
-    return _COMPUTERS[kind](mentions, norms)
+    return _COMPUTERS[kind](mentions, norms, lang)

@@ -50,9 +50,9 @@ def _homes(knowledge: Knowledge) -> dict[str, tuple[str, str]]:
     return homes
 
 
-def _home(topic: Topic, knowledge: Knowledge, homes: dict[str, tuple[str, str]]) -> tuple[
-    str | None, str | None
-]:
+def _home(
+    topic: Topic, knowledge: Knowledge, homes: dict[str, tuple[str, str]]
+) -> tuple[str | None, str | None]:
     """The topic's own home, else the nearest related topic's (breadth first)."""
     queue = deque([topic.id])
     seen = {topic.id}

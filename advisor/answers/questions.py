@@ -70,11 +70,8 @@ class TwoTopics:
 
     first: Answer
     second: Answer
+    intro: str
     kind: Literal["two_topics"] = "two_topics"
-
-    @property
-    def intro(self) -> str:
-        return t("answers.two_topics")
 
 
 @dataclass(frozen=True)
@@ -93,6 +90,7 @@ class QuestionAnswerer:
 
     def __init__(self, knowledge: Knowledge, lang: str = DEFAULT_LANG) -> None:
         self.knowledge = knowledge
+        self.lang = lang
         self.index = FactIndex(knowledge, load_lexicon(lang))
 
     def _answer(
@@ -106,7 +104,7 @@ class QuestionAnswerer:
         section = fact.section
         estimate = False
         if fact.figure is not None:
-            computed = compute(fact.figure, mentions, self.knowledge.norms)
+            computed = compute(fact.figure, mentions, self.knowledge.norms, self.lang)
             if computed is not None:
                 body, section, estimate = computed.text, computed.section, computed.estimate
             else:
@@ -144,7 +142,7 @@ class QuestionAnswerer:
             or ranked[0][1] < MIN_SCORE
             or self.index.coverage(terms, ranked[0][0]) < MIN_COVERAGE
         ):
-            return NoMatch(t("answers.no_match"))
+            return NoMatch(t("answers.no_match", self.lang))
         entries = self.index.entries
         best, best_score = entries[ranked[0][0]], ranked[0][1]
         first = self._answer(best, best_score, mentions, profile)
@@ -153,7 +151,8 @@ class QuestionAnswerer:
                 break
             entry = entries[number]
             if entry.topic.id != best.topic.id and entry.scenario_id != best.scenario_id:
-                return TwoTopics(first, self._answer(entry, score, mentions, profile))
+                second = self._answer(entry, score, mentions, profile)
+                return TwoTopics(first, second, t("answers.two_topics", self.lang))
         return Answered(first)
 
 
