@@ -22,6 +22,7 @@ from advisor.answers import (
     TwoTopics,
     answer_question,
     answerer,
+    button_label,
     classify_intent,
     find_numbers,
     intent_reply,
@@ -32,6 +33,7 @@ from advisor.answers import lexicon as lexicon_module
 from advisor.answers import numbers as numbers_module
 from advisor.answers.figures import compute
 from advisor.answers.lexicon import LexiconError, load_lexicon
+from advisor.dialog.types import Button
 from advisor.knowledge.guide import guide_headings, is_heading
 from advisor.knowledge.loader import load_knowledge
 from advisor.knowledge.models import Fact
@@ -180,6 +182,18 @@ def test_every_fact_has_a_section_to_offer() -> None:
     assert len(entries) == sum(len(topic.facts) for topic in knowledge.topics) >= 60
     for entry in entries:
         assert entry.scenario_id in scenarios, entry.fact.id
+
+
+def test_button_labels_fit_the_platforms() -> None:
+    for question in ISSUE_EXAMPLES:
+        result = answer_question(question)
+        answers = [result.answer] if isinstance(result, Answered) else []
+        if isinstance(result, TwoTopics):
+            answers = [result.first, result.second]
+        for answer in answers:
+            label = button_label(answer)
+            assert answer.topic_title in label
+            Button(label=label, payload="x")  # validates the length
 
 
 # --- facts hold the guide's numbers --------------------------------------------------------------

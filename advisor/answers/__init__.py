@@ -4,7 +4,8 @@ Framework-free; every function is pure apart from the indexes each builds once p
 first use (``answerer()``, ``intent_classifier()``, ``choice_matcher()``; call them at start-up to
 pay the ~1 s build before the first message).
 
-* ``answer_question(text, profile)`` → ``Answered`` | ``TwoTopics`` | ``NoMatch``
+* ``answer_question(text, profile)`` → ``Answered`` | ``TwoTopics`` | ``NoMatch``;
+  ``button_label(answer)`` labels the button into the answer's section
 * ``classify_intent(text)`` → ``"help" | "cancel" | "back" | "restart" | "greeting" | "thanks" |
   "english" | "emoji"`` or ``None``; ``intent_reply(intent)`` is its short Russian reply
 * ``match_choice(text, "community_type" | "goal")`` → ``ChoiceMatch`` or ``None``
@@ -23,6 +24,7 @@ from advisor.answers.questions import (
     TwoTopics,
     answer_question,
     answerer,
+    button_label,
 )
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "TwoTopics",
     "answer_question",
     "answerer",
+    "button_label",
     "choice_matcher",
     "classify_intent",
     "find_numbers",

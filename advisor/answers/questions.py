@@ -156,6 +156,16 @@ class QuestionAnswerer:
         return Answered(first)
 
 
+# Button labels stay within the chat platforms' limit (advisor.dialog.types.Button).
+MAX_BUTTON_LABEL = 64
+
+
+def button_label(answer: Answer, lang: str = DEFAULT_LANG) -> str:
+    """The label of the button into the section where the answer's topic is worked through."""
+    label = t("answers.section_button", lang, title=answer.topic_title)
+    return label if len(label) <= MAX_BUTTON_LABEL else label[: MAX_BUTTON_LABEL - 1] + "…"
+
+
 @lru_cache(maxsize=4)
 def answerer(lang: str = DEFAULT_LANG) -> QuestionAnswerer:
     """The answerer over the default knowledge base: indexes are built on first use."""
