@@ -175,6 +175,11 @@ def test_answers_cite_guide_headings_and_offer_a_section(guide_text: str) -> Non
                 assert "оценк" in answer.text, answer.text
 
 
+def test_every_topic_has_a_fact() -> None:
+    bare = [topic.id for topic in load_knowledge().topics if not topic.facts]
+    assert not bare, f"topics without a short answer: {bare}"
+
+
 def test_every_fact_has_a_section_to_offer() -> None:
     knowledge = load_knowledge()
     scenarios = {s.id for s in knowledge.scenarios}

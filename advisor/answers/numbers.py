@@ -48,7 +48,7 @@ _MAYBE_NUMBER = re.compile(
     r"\d|\b(?:ноль|нул|одн|один|два|две|двух|двест|тр[иеёо]|четыр|пят|шест|сем|восем|девя|"
     r"десят|сорок|сто\b|ста\b|сот[нен]|тыс|тыщ|милл|млн|млрд|лям|косар|пол|пар)"
 )
-_TOKEN = re.compile(rf"{_DIGITS}|[a-zа-яё]+(?:-[a-zа-яё]+)?|[%~≈–—-]")
+_TOKEN = re.compile(rf"{_DIGITS}|[a-zа-яё]+(?:-[a-zа-яё]+)?|[%~≈–—−-]")
 # «40к», «1.5k», «2тыс» — a multiplier glued to digits (a lone «к» is a preposition).
 _GLUED_K = re.compile(rf"({_DIGITS})\s?[кk](?![a-zа-яё])")
 # «1 500 000»: digit groups of three after single spaces belong to the number.
@@ -154,12 +154,22 @@ def find_numbers(text: str) -> list[NumberMention]:
                 break
             i += 1
         value = total + current
+        if _negative_before(words, start):
+            value = -value
         approximate = vague or _approximate_before(words, start)
         percent = i < len(words) and words[i] in _PERCENT_WORDS
         if i + 1 < len(words) and words[i] == "с" and words[i + 1] == "лишний":
             approximate = True
         mentions.append(NumberMention(value, percent, approximate, start, i))
     return mentions
+
+
+def _negative_before(words: list[str], start: int) -> bool:
+    """«минус 5», or a minus sign opening the text («-5»; in «300-400» it joins a range)."""
+    if start == 0:
+        return False
+    sign = words[start - 1]
+    return sign == "минус" or (sign in ("-", "−") and start == 1)
 
 
 def _approximate_before(words: list[str], start: int) -> bool:
@@ -180,7 +190,7 @@ def parse_number_phrase(text: str) -> ParsedNumber | None:
         low, high = mentions
         tokens = [_word(token) if not token[0].isdigit() else token for token in _tokens(text)]
         between = tokens[low.end : high.start]
-        if any(word in _RANGE_JOINERS for word in between) and low.value < high.value:
+        if any(word in _RANGE_JOINERS for word in between) and 0 <= low.value < high.value:
             return ParsedNumber(
                 (low.value + high.value) / 2, low.percent or high.percent, approximate=True
             )
