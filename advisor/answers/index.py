@@ -15,7 +15,7 @@ from rank_bm25 import BM25Okapi
 
 from advisor.answers.lexicon import Lexicon
 from advisor.answers.terms import TermMapper
-from advisor.knowledge.models import Fact, Knowledge, Topic
+from advisor.knowledge.models import CommunityType, Fact, Goal, Knowledge, Topic
 from advisor.morph import analyzer
 
 # A question with a number leans to the facts whose norm the number can be judged against.
@@ -75,8 +75,9 @@ def _known_texts(knowledge: Knowledge) -> list[str]:
             texts += block.items
         for fact in topic.facts:
             texts += [fact.answer, *fact.asks]
-    for item in (*knowledge.community_types, *knowledge.goals):
-        texts += [item.title, item.description, *item.synonyms]
+    options: list[CommunityType | Goal] = [*knowledge.community_types, *knowledge.goals]
+    for option in options:
+        texts += [option.title, option.description, *option.synonyms]
     return texts
 
 

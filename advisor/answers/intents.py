@@ -39,6 +39,7 @@ class IntentClassifier:
                     self._phrases[words] = max(rank, self._phrases.get(words, rank))
         self._longest = max(len(words) for words in self._phrases)
         self._vocabulary = sorted({word for words in self._phrases for word in words})
+        self._vocabulary_set = frozenset(self._vocabulary)
         self._filler = frozenset(normalize(word) for word in lexicon.intent_filler)
         self._terms = frozenset(normalize(word) for word in lexicon.latin_terms)
         self._known = lru_cache(maxsize=20_000)(self._known_uncached)
@@ -46,7 +47,7 @@ class IntentClassifier:
     def _known_uncached(self, word: str) -> str | None:
         """The intent word ``word`` is, or is a typo of (one edit in a word of 4–7 letters, two
         in a longer one); ``None`` when it is no intent word at all."""
-        if word in self._phrases or word in self._vocabulary:
+        if word in self._vocabulary_set:
             return word
         if len(word) < 4:
             return None
