@@ -300,6 +300,22 @@ def test_hide_rate_in_the_question_is_judged(question: str, fragment: str) -> No
     assert fragment in result.answer.text
 
 
+@pytest.mark.parametrize(
+    ("question", "fragment"),
+    [
+        ("неактивных подписчиков 5% это нормально", "меньше обычных"),
+        ("неактивных подписчиков 15% это нормально", "в пределах нормы"),
+        ("неактивных подписчиков 23% это нормально", "боты"),
+        ("неактивных подписчиков 25% это нормально", "бессмысленно"),
+    ],
+)
+def test_inactive_share_in_the_question_is_judged(question: str, fragment: str) -> None:
+    result = answer_question(question)
+    assert isinstance(result, Answered)
+    assert result.answer.fact_id == "inactive_norm"
+    assert fragment in result.answer.text
+
+
 def test_without_numbers_the_fact_is_the_guides_text() -> None:
     result = answer_question("какая нормальная вовлеченность")
     assert isinstance(result, Answered)

@@ -143,8 +143,10 @@ def _inactive(mentions: list[NumberMention], norms: Norms, lang: str) -> Compute
         band = "pointless"
     elif value > norm.normal_max_percent:
         band = "bots"
-    else:
+    elif value >= norm.normal_min_percent:
         band = "normal"
+    else:
+        band = "few"
     text = t(
         f"answers.inactive.{band}",
         lang,
