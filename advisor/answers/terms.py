@@ -16,13 +16,14 @@ from rapidfuzz.distance import DamerauLevenshtein
 
 from advisor.answers.lexicon import Lexicon
 from advisor.answers.numbers import is_number_word
-from advisor.morph import lemma
+from advisor.morph import analyzer, lemma
 
 _WORD = re.compile(r"[a-zа-яё]+|\d+(?:[.,]\d+)?")
 MAX_SCAN_CHARS = 400
 MAX_PHRASE_WORDS = 4
 # A typo is one edit (a letter missed, added, changed or two swapped) in a word of up to
-# ``_SHORT_WORD`` letters and two edits in a longer one; words under five letters are kept.
+# ``_SHORT_WORD`` letters and two edits in a longer one; words under five letters and words of
+# the dictionary are kept as they are.
 _SHORT_WORD = 6
 _MIN_FUZZY_LEN = 5
 
@@ -70,6 +71,8 @@ class TermMapper:
         base = lemma(word)
         if base in self._known_lemmas or word[0].isdigit() or len(word) < _MIN_FUZZY_LEN:
             return base
+        if analyzer().word_is_known(word):
+            return base  # a real word of another subject («погода», «приготовить»), not a typo
         edits = 1 if len(word) <= _SHORT_WORD else 2
         found = process.extractOne(
             word, self._forms, scorer=DamerauLevenshtein.distance, score_cutoff=edits
