@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rank_bm25 import BM25Okapi
 
@@ -26,6 +27,7 @@ _NOT_A_HOME = {"profile"}
 _GENERIC_NOUNS = frozenset({"день", "человек", "раз", "время", "год", "смысл", "дело", "люди"})
 
 
+@lru_cache(maxsize=20_000)
 def _noun(term: str) -> bool:
     return " " in term or analyzer().parse(term)[0].tag.POS == "NOUN"
 
@@ -68,11 +70,10 @@ def _home(
 
 
 def _known_texts(knowledge: Knowledge) -> list[str]:
+    """The texts whose words typos are corrected to: those the index or the options hold."""
     texts: list[str] = []
     for topic in knowledge.topics:
-        texts += [topic.title, topic.summary, *topic.keywords]
-        for block in topic.blocks:
-            texts += block.items
+        texts += [topic.title, *topic.keywords]
         for fact in topic.facts:
             texts += [fact.answer, *fact.asks]
     options: list[CommunityType | Goal] = [*knowledge.community_types, *knowledge.goals]
