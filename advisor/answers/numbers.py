@@ -141,10 +141,8 @@ def find_numbers(text: str) -> list[NumberMention]:
                 vague = vague or word in _VAGUE
                 current = current * value if word in _VAGUE and current else current + value
             elif word in _MULTIPLIERS:
-                scale = _MULTIPLIERS[word]
-                if word.startswith("пол") and word not in ("полтора",):
-                    current = current or 1.0
-                total += (current or 1.0) * scale
+                # «тысяча», «полтысячи» alone count once: «две тысячи» twice.
+                total += (current or 1.0) * _MULTIPLIERS[word]
                 current = 0.0
             elif word == "с" and i + 1 < len(words) and words[i + 1] in _HALF_WORDS:
                 current += 0.5
