@@ -6,6 +6,7 @@ each cited heading exists in the guide, so the data cannot drift from its source
 
 from __future__ import annotations
 
+import re
 from itertools import pairwise
 from typing import Literal
 
@@ -47,11 +48,17 @@ class Identified(Cited):
 class CommunityType(Identified):
     description: str
     advice: list[str] = Field(min_length=1, description="how this type changes the advice")
+    synonyms: list[str] = Field(
+        default=[], description="words and phrases owners type for this type (free-form answers)"
+    )
 
 
 class Goal(Identified):
     description: str
     advice: list[str] = Field(min_length=1, description="how this goal changes the advice")
+    synonyms: list[str] = Field(
+        default=[], description="words and phrases owners type for this goal (free-form answers)"
+    )
 
 
 # --- Checklists --------------------------------------------------------------------------------
@@ -107,6 +114,42 @@ class Block(Strict):
     section: str | None = Field(default=None, description="overrides the topic's section")
 
 
+MAX_FACT_SENTENCES = 3
+FigureKind = Literal["engagement", "reach", "hide_rate", "inactive", "target_action"]
+_SENTENCE_END = re.compile(r"[.!?…](?:[»\")]*)(?=\s|$)")
+
+
+class Fact(Cited):
+    """A short answer to an owner's typed question: the guide's fact with its number.
+
+    ``answer`` is one to three sentences; ``asks`` are ways owners word the question (matching
+    data, never shown). ``section`` cites the guide heading the fact comes from.
+    """
+
+    id: Slug
+    answer: str = Field(min_length=10, max_length=400)
+    asks: list[str] = Field(min_length=1, description="owners' wordings of the question")
+    figure: FigureKind | None = Field(
+        default=None, description="numbers in the question compute this norm (advisor.answers)"
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        return _check_slug(value)
+
+    @field_validator("answer")
+    @classmethod
+    def _short(cls, value: str) -> str:
+        sentences = len(_SENTENCE_END.findall(value.strip()))
+        if not 1 <= sentences <= MAX_FACT_SENTENCES:
+            raise ValueError(
+                f"an answer is 1–{MAX_FACT_SENTENCES} sentences ending with . ! ? or …, "
+                f"got {sentences}"
+            )
+        return value
+
+
 class Topic(Identified):
     summary: str
     blocks: list[Block] = Field(min_length=1)
@@ -114,6 +157,10 @@ class Topic(Identified):
         default={}, description="extra advice keyed by community type id or goal id"
     )
     related: list[Slug] = []
+    keywords: list[str] = Field(
+        default=[], description="synonyms, slang and short names of the topic (matching data)"
+    )
+    facts: list[Fact] = Field(default=[], description="short answers to typed questions")
 
 
 # --- Formulas (the code lives in advisor.formulas; this documents and cites them) --------------
@@ -259,6 +306,7 @@ class Knowledge(Strict):
         unique("checklists", [c.id for c in self.checklists])
         unique("questionnaires", [q.id for q in self.questionnaires])
         topics = unique("topics", [t.id for t in self.topics])
+        unique("facts", [f.id for t in self.topics for f in t.facts])
         unique("formulas", [f.id for f in self.formulas])
         if types & goals:
             raise ValueError(f"community type and goal ids overlap: {sorted(types & goals)}")
