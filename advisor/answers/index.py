@@ -12,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rank_bm25 import BM25Okapi
+from rank_bm25 import BM25Okapi  # type: ignore[import-untyped]  # the package ships no hints
 
 from advisor.answers.lexicon import Lexicon
 from advisor.answers.terms import TermMapper
