@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from advisor.app import Advisor
 from advisor.config import Settings
+from advisor.dialog import payloads
 from advisor.knowledge.loader import load_knowledge
 from advisor.storage.tables import checklist_answers, conversations, users
 from tests.chat_helpers import ChatUser
@@ -203,7 +204,11 @@ async def test_contest_check_in_chat(advisor: Advisor) -> None:
 
 async def test_free_text_is_routed_or_answered(advisor: Advisor) -> None:
     user = ChatUser(advisor)
-    await user.say("как провести розыгрыш?")
+    await user.say("как провести розыгрыш?")  # a question: the guide's answer at once
+    assert "Раздел руководства" in user.text
+    opened = [payloads.decode(b.payload) for b in user.buttons()]
+    assert any(isinstance(p, payloads.Open) and p.scenario == "contest" for p in opened)
+    await user.say("проверить условия конкурса")  # a request: the section
     assert "Проверить условия конкурса" in user.labels()
     await user.say("абракадабра")
     assert user.last and user.text

@@ -25,9 +25,20 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, Protocol
 
+from advisor.answers import (
+    Intent,
+    NoMatch,
+    Profile,
+    answer_question,
+    classify_intent,
+    intent_reply,
+    match_choice,
+    parse_number_phrase,
+)
 from advisor.dialog import payloads
+from advisor.dialog.answer_view import answer_messages
 from advisor.dialog.fields import GENERIC_PARSERS, FieldParser, FieldRefused, Refused
-from advisor.dialog.payloads import Answer, Control, Goto, Payload, Start
+from advisor.dialog.payloads import Answer, Control, Goto, Open, Payload, Start
 from advisor.dialog.render import profile_titles, render_topic
 from advisor.dialog.routing import KeywordRouter
 from advisor.dialog.scenario_models import (
@@ -47,6 +58,8 @@ from advisor.dialog.state import DialogState, Position, Return, ShownMessage
 from advisor.dialog.types import Button, Incoming, Outgoing, ProgressCallback
 from advisor.keyed_locks import KeyedLocks
 from advisor.knowledge.models import ChecklistItem, Knowledge
+from advisor.morph import analyzer
+from advisor.morph import words as morph_words
 from advisor.numbers import NumberFormatError, parse_number
 from advisor.storage.store import ConcurrentUpdateError, Conversation, ConversationStore, dumps
 from advisor.texts import t, words
@@ -65,6 +78,8 @@ _COMMAND_SCENARIOS = {
     "/track": "tracker",
     "/audit": "audit",
 }
+_NUMBER_PHRASE = re.compile(r"[0-9а-яё ,.–~≈]+")
+_CYRILLIC = re.compile(r"[а-яё]")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]")
 
 
@@ -265,6 +280,10 @@ def _snapshot(conversation: Conversation, data_json: str) -> tuple[Any, ...]:
 
 
 _QUESTION_STEPS = (ChecklistStep, QuestionnaireStep, FormStep, FieldStep, ChoiceStep)
+# Steps that take any text: there a lone «спасибо» or an English word may be the answer.
+_FREE_TEXT_STEPS = (InputStep, QuestionnaireStep, FieldStep)
+_CONTROL_INTENTS = ("help", "cancel", "back", "restart")
+FIRST_SCENARIO = "prepare"  # «с чего начать?»: preparing the community comes first
 
 
 class Turn:
@@ -314,6 +333,8 @@ class Turn:
                 await self.continue_return()
             case Start(scenario) if self.engine.scenario(scenario):
                 await self.start_scenario(scenario)
+            case Open(scenario, step) if self.scenario_has(scenario, step):
+                await self.start_scenario(scenario, at=step)
             case Goto(scenario, step) if self.at_scenario(scenario) and self.has_step(step):
                 await self.goto(step)
             case Answer(scenario, step, index, value) if (
@@ -351,6 +372,10 @@ class Turn:
                 await self.start_scenario(scenario.id, keep_returns=True)
             return
         step = self.current_step()
+        intent = classify_intent(text)
+        if intent in _CONTROL_INTENTS or (intent and not isinstance(step, _FREE_TEXT_STEPS)):
+            await self.on_intent(intent)
+            return
         if isinstance(step, InputStep):
             await self.run_action(step.action, text=text)
             return
@@ -363,23 +388,84 @@ class Turn:
         if self.engine.find_links(text):
             await self.on_link(text)
             return
+        if step is not None and self.accepts(step, text):
+            await self.answer(text, typed=True)
+            return
+        if _is_request(text) and self.suggest_scenario(text):
+            return  # «проверь мою группу», «проверить условия»: asks for a section, not a fact
+        result = answer_question(text, Profile(self.conv.community_type, self.conv.goal))
+        if not isinstance(result, NoMatch):
+            self.on_question(answer_messages(result))
+            return
+        if self.suggest_scenario(text):
+            return
         if step is not None and await self.answer(text, typed=True):
             return
-        routed = self.engine.router.route(text)
-        suggested = self.engine.scenario(routed) if routed else None
-        if suggested is not None:
-            self.say(
-                t("dialog.suggest_scenario", title=suggested.title),
-                [
-                    [Button(label=suggested.title, payload=payloads.encode(Start(suggested.id)))],
-                    *menu_row(),
-                ],
-            )
-            return
         if step is None:
-            self.say(t("dialog.not_understood_menu"), self.engine.menu_buttons())
+            self.say(result.text, self.engine.menu_buttons())
             return
         self.show_current()
+
+    def suggest_scenario(self, text: str) -> bool:
+        routed = self.engine.router.route(text)
+        suggested = self.engine.scenario(routed) if routed else None
+        if suggested is None:
+            return False
+        self.say(
+            t("dialog.suggest_scenario", title=suggested.title),
+            [
+                [Button(label=suggested.title, payload=payloads.encode(Start(suggested.id)))],
+                *self.nav_buttons(),
+            ],
+        )
+        if self.waiting_question() is not None:
+            self.continue_here()
+        return True
+
+    def on_question(self, messages: list[Outgoing]) -> None:
+        """A typed question answered from the guide; then the waiting question, if any."""
+        last = messages[-1]
+        self.out.extend(messages[:-1])
+        self.out.append(last.model_copy(update={"buttons": [*last.buttons, *self.nav_buttons()]}))
+        if self.waiting_question() is not None:
+            self.continue_here()
+
+    async def on_intent(self, intent: Intent) -> None:
+        """What every chat user tries: help, cancel, back, start over, hello, thanks, …"""
+        if intent == "back":
+            self.go_back()
+            return
+        if intent in ("cancel", "restart"):
+            self.say(intent_reply(intent))
+            self.show_menu(title=False)
+            return
+        rows: list[list[Button]] = []
+        if intent == "help":
+            prepare = self.engine.scenario(FIRST_SCENARIO)
+            if prepare is not None:
+                rows.append(
+                    [Button(label=prepare.title, payload=payloads.encode(Start(prepare.id)))]
+                )
+        if self.current_step() is None:
+            menu = self.engine.menu_buttons() if intent in ("help", "greeting") else menu_row()
+            self.say(intent_reply(intent), [*rows, *menu])
+            return
+        self.say(intent_reply(intent), [*rows, *self.nav_buttons()])
+        if self.waiting_question() is not None:
+            self.continue_here()
+
+    def accepts(self, step: Step, text: str) -> bool:
+        """Whether a typed text is an answer to this step (not a question to the guide)."""
+        if _match_label(text, step.buttons) is not None:
+            return True
+        lowered = text.lower().strip(" .!")
+        if isinstance(step, ChecklistStep):
+            return any(lowered in words(f"dialog.words.{k}") for k in ("yes", "no", "unsure"))
+        if isinstance(step, ChoiceStep):
+            return self.choose(step, text) is not None
+        if isinstance(step, FormStep):
+            return _typed_number(text) is not None
+        return False
 
     async def on_link(self, text: str) -> None:
         """A VK link typed outside a step that takes one: the public check or a link scenario."""
@@ -459,7 +545,10 @@ class Turn:
 
     def has_step(self, step_id: str) -> bool:
         """Whether the current scenario has this step (a forged button may name any)."""
-        scenario = self.current_scenario()
+        return self.scenario_has(self.conv.scenario or "", step_id)
+
+    def scenario_has(self, scenario_id: str, step_id: str) -> bool:
+        scenario = self.engine.scenario(scenario_id)
         return scenario is not None and any(s.id == step_id for s in scenario.steps)
 
     def at_step(self, scenario_id: str, step_id: str) -> bool:
@@ -534,7 +623,9 @@ class Turn:
 
     # --- moving: entering steps ----------------------------------------------------------------
 
-    async def start_scenario(self, scenario_id: str, *, keep_returns: bool = False) -> None:
+    async def start_scenario(
+        self, scenario_id: str, *, keep_returns: bool = False, at: str | None = None
+    ) -> None:
         scenario = self.engine.scenario(scenario_id)
         assert scenario is not None
         needs_profile = scenario.needs_profile and not (self.conv.community_type and self.conv.goal)
@@ -544,8 +635,9 @@ class Turn:
             self.say(t("dialog.profile_intro"))
             profile = self.engine.scenario(PROFILE_SCENARIO)
             assert profile is not None
-            scenario = profile
-        await self.enter(scenario.id, scenario.start)
+            await self.enter(profile.id, profile.start)
+            return
+        await self.enter(scenario.id, at or scenario.start)
 
     async def goto(self, step_id: str | None) -> None:
         """Leave the current step for another of the same scenario (None: the scenario ends)."""
@@ -821,15 +913,23 @@ class Turn:
             return True
         return False
 
+    def choose(self, step: ChoiceStep, text: str) -> Any:
+        """The option a typed text names: its number, its title, or in free words («у меня
+        магазин» → commercial)."""
+        options = self.choice_options(step)
+        lowered = text.lower().strip(" .")
+        if lowered.isdigit():
+            return options[int(lowered) - 1] if 1 <= int(lowered) <= len(options) else None
+        chosen = next((o for o in options if o.title.lower() == lowered), None)
+        if chosen is None:
+            match = match_choice(text, step.sets)
+            chosen = next((o for o in options if match and o.id == match.option_id), None)
+        return chosen
+
     async def answer_choice(self, step: ChoiceStep, value: str, typed: bool) -> bool:
         options = self.choice_options(step)
-        chosen = None
         if typed:
-            lowered = value.lower().strip(" .")
-            if lowered.isdigit() and 1 <= int(lowered) <= len(options):
-                chosen = options[int(lowered) - 1]
-            else:
-                chosen = next((o for o in options if o.title.lower() == lowered), None)
+            chosen = self.choose(step, value)
         else:
             chosen = next((o for o in options if o.id == value), None)
         if chosen is None:
@@ -894,12 +994,10 @@ class Turn:
         elif not typed:
             return False
         else:
-            error = None
-            try:
-                number = parse_number(value)
-                error = _field_error(form_field, number)
-            except NumberFormatError:
-                number, error = None, t("dialog.number_invalid")
+            number = _typed_number(value)
+            error = (
+                t("dialog.number_invalid") if number is None else _field_error(form_field, number)
+            )
             if error:
                 self.say(error)
                 self.show_form(step)
@@ -1037,6 +1135,29 @@ def _from_shown(message: ShownMessage) -> Outgoing:
         text=message.text,
         buttons=[[Button(label=label, payload=p) for label, p in row] for row in message.buttons],
     )
+
+
+def _is_request(text: str) -> bool:
+    """A request to open a section («проверь мою группу», «проверить условия конкурса») rather
+    than a question to the guide: it opens with an imperative or an infinitive and asks nothing."""
+    tokens = morph_words(text)
+    if not tokens or "?" in text or any(w in words("dialog.words.question") for w in tokens):
+        return False
+    tag = analyzer().parse(tokens[0])[0].tag
+    return "impr" in tag or "INFN" in tag
+
+
+def _typed_number(text: str) -> float | None:
+    """A number as people type it: «1500», «1,5 тыс», «около 400», «полторы тысячи»."""
+    try:
+        return parse_number(text)
+    except NumberFormatError:
+        pass
+    # Words only where a person wrote words: «--5», «<b>1</b>» or «1; DROP» stay refused.
+    if not _NUMBER_PHRASE.fullmatch(text.lower()) or not _CYRILLIC.search(text.lower()):
+        return None
+    phrase = parse_number_phrase(text)
+    return phrase.value if phrase is not None else None
 
 
 def _match_label(text: str, buttons: list[ButtonSpec]) -> ButtonSpec | None:

@@ -6,6 +6,7 @@ stored message outlives a release), so the wire format is short and stable:
 
 ``m`` menu, ``r`` resume (show the current step again), ``b`` back, ``h`` help,
 ``p`` continue where a side trip began, ``s:<scenario>`` start a scenario,
+``o:<scenario>:<step>`` open a scenario at a step (an answer's «Подробнее»),
 ``g:<scenario>:<step>`` go to a step, ``a:<scenario>:<step>:<index>:<value>`` answer the step at
 that position (the position makes an old message's «да» unable to answer a later question).
 
@@ -40,6 +41,12 @@ class Start:
 
 
 @dataclass(frozen=True)
+class Open:
+    scenario: str
+    step: str
+
+
+@dataclass(frozen=True)
 class Goto:
     scenario: str
     step: str
@@ -53,7 +60,7 @@ class Answer:
     value: str
 
 
-Payload = Control | Start | Goto | Answer
+Payload = Control | Start | Open | Goto | Answer
 
 _CONTROLS: Final[dict[str, Control]] = {c.code: c for c in (MENU, RESUME, BACK, HELP, CONTINUE)}
 MAX_RAW = 128  # longer input is not ours: a forged or corrupted payload
@@ -65,6 +72,8 @@ def encode(payload: Payload) -> str:
             return code
         case Start(scenario):
             return f"s:{scenario}"
+        case Open(scenario, step):
+            return f"o:{scenario}:{step}"
         case Goto(scenario, step):
             return f"g:{scenario}:{step}"
         case Answer(scenario, step, index, value):
@@ -86,6 +95,8 @@ def decode(raw: str) -> Payload | None:
         return None
     if kind == "s" and len(parts) == 1:
         return Start(parts[0])
+    if kind == "o" and len(parts) == 2:
+        return Open(parts[0], parts[1])
     if kind == "g" and len(parts) == 2:
         return Goto(parts[0], parts[1])
     if kind == "a" and len(parts) == 4 and parts[2].isdigit():
