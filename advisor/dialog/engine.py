@@ -23,6 +23,7 @@ import re
 import unicodedata
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, NoReturn, Protocol
 
 from advisor.answers import (
@@ -372,8 +373,13 @@ class Turn:
                 await self.start_scenario(scenario.id, keep_returns=True)
             return
         step = self.current_step()
-        intent = classify_intent(text)
-        if intent in _CONTROL_INTENTS or (intent and not isinstance(step, _FREE_TEXT_STEPS)):
+        if step is not None and self.accepts(step, text):
+            await self.answer(text, typed=True)  # «да», «1500», «Коммерческое»: the answer
+            return
+        # A chat intent is a whole short message; a long answer to a free-text step is not one.
+        free_text = isinstance(step, _FREE_TEXT_STEPS)
+        intent = classify_intent(text) if not free_text or len(text.split()) <= 4 else None
+        if intent in _CONTROL_INTENTS or (intent and not free_text):
             await self.on_intent(intent)
             return
         if isinstance(step, InputStep):
@@ -387,9 +393,6 @@ class Turn:
             return
         if self.engine.find_links(text):
             await self.on_link(text)
-            return
-        if step is not None and self.accepts(step, text):
-            await self.answer(text, typed=True)
             return
         if _is_request(text) and self.suggest_scenario(text):
             return  # «проверь мою группу», «проверить условия»: asks for a section, not a fact
@@ -726,7 +729,8 @@ class Turn:
             if m.text
         ]
         shown = {k: v for k, v in self.state.shown.items() if k != self.conv.step}
-        shown[self.conv.step] = kept
+        if kept:
+            shown[self.conv.step] = kept
         self.state.shown = dict(list(shown.items())[-SHOWN_STEPS_KEPT:])
 
     # --- showing the current step: never a side effect -----------------------------------------
@@ -1143,7 +1147,12 @@ def _is_request(text: str) -> bool:
     tokens = morph_words(text)
     if not tokens or "?" in text or any(w in words("dialog.words.question") for w in tokens):
         return False
-    tag = analyzer().parse(tokens[0])[0].tag
+    return _opens_a_request(tokens[0])
+
+
+@lru_cache(maxsize=4096)
+def _opens_a_request(word: str) -> bool:
+    tag = analyzer().parse(word)[0].tag
     return "impr" in tag or "INFN" in tag
 
 
