@@ -163,7 +163,7 @@ def test_todo_order_is_by_impact_mandatory_first() -> None:
         "links_contacts": "missing",  # 8
     }
     todo = todo_list(items, statuses, RULES, community_type="commercial", all_types=TYPES)
-    assert [e.item.id for e in todo] == [
+    assert [e.id for e in todo] == [
         "goods",
         "cover",
         "links_contacts",
@@ -171,7 +171,8 @@ def test_todo_order_is_by_impact_mandatory_first() -> None:
         "audience_portrait",
     ]
     total = sum(RULES.item(i.id).points for i in items)
-    assert todo[1].gain == pytest.approx(impact(todo[1].item, "missing", RULES, total)) == 14
+    cover = next(i for i in items if i.id == todo[1].id)
+    assert todo[1].gain == pytest.approx(impact(cover, "missing", RULES, total)) == 14
     assert todo[-1].gain == pytest.approx(3)
 
 

@@ -257,12 +257,7 @@ def test_norms_file_holds_the_guide_numbers(norms: Norms) -> None:
     assert (norms.ad_posts.min_posts, norms.ad_posts.max_posts) == (5, 7)
     assert (norms.hide_rate.min_percent, norms.hide_rate.max_percent) == (10, 20)
     assert norms.target_action.min_percent == 5
-    assert (norms.vk_ads.min_daily_budget_rub, norms.vk_ads.moderation_hours) == (150, 24)
-    exchange = norms.exchange
-    assert (exchange.commission_min_percent, exchange.commission_max_percent) == (20, 25)
-    assert (exchange.services_to_test_min, exchange.services_to_test_max) == (3, 5)
     assert (norms.readiness_posts.min_count, norms.readiness_posts.max_count) == (3, 5)
-    assert (norms.mutual_pr_partners.min_count, norms.mutual_pr_partners.max_count) == (1, 2)
     assert norms.free_board_start_subscribers.value == 100
     assert norms.mailing_free_days.value == 3
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from advisor.audit.readiness import Status, merge_status
 from advisor.audit.render import report_parts, todo_lines
-from advisor.audit.result import AuditResult, TodoOut
+from advisor.audit.result import AuditResult
 from advisor.audit.rules import checklist_items, load_rules
 from advisor.audit.score import compute_score, is_mandatory, todo_list
 from advisor.audit.search import analyse_search, display_city, split_phrases
@@ -239,19 +239,9 @@ class AuditActions:
         score = compute_score(
             items, statuses, rules, community_type=community_type, all_types=all_types
         )
-        todo = [
-            TodoOut(
-                id=e.item.id,
-                title=e.item.title,
-                status=e.status,
-                advice=e.item.advice,
-                gain=e.gain,
-                mandatory=e.mandatory,
-            )
-            for e in todo_list(
-                items, statuses, rules, community_type=community_type, all_types=all_types
-            )
-        ]
+        todo = todo_list(
+            items, statuses, rules, community_type=community_type, all_types=all_types
+        )
         lines = [
             _d("summary_title", name=state.get("name", "")),
             t("audit.report.score", score=score.value),

@@ -16,6 +16,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from advisor.audit.readiness import Status
+from advisor.audit.result import TodoOut
 from advisor.audit.rules import AuditRules
 from advisor.knowledge.models import ChecklistItem
 
@@ -42,7 +43,6 @@ def total_points(items: Sequence[ChecklistItem], rules: AuditRules) -> int:
 @dataclass(frozen=True)
 class Score:
     value: int
-    uncapped: int
     blocked: bool
     """A mandatory item is missing: the score is held at most at the cap."""
 
@@ -57,7 +57,7 @@ def compute_score(
 ) -> Score:
     total = total_points(items, rules)
     if total == 0:
-        return Score(0, 0, blocked=False)
+        return Score(0, blocked=False)
     earned = sum(rules.item(i.id).points * credit(statuses[i.id], rules) for i in items)
     raw = round(100 * earned / total)
     cap = rules.score.mandatory_missing_cap
@@ -65,21 +65,13 @@ def compute_score(
         statuses[i.id] == "missing" and is_mandatory(i, community_type, all_types) for i in items
     )
     value = min(raw, cap) if blocked else raw
-    return Score(value=value, uncapped=raw, blocked=blocked)
+    return Score(value=value, blocked=blocked)
 
 
 def impact(item: ChecklistItem, status: Status, rules: AuditRules, total: int) -> float:
     if total == 0:
         return 0.0
     return rules.item(item.id).points * (1.0 - credit(status, rules)) / total * 100
-
-
-@dataclass(frozen=True)
-class TodoEntry:
-    item: ChecklistItem
-    status: Status
-    gain: float
-    mandatory: bool
 
 
 def todo_list(
@@ -89,12 +81,14 @@ def todo_list(
     *,
     community_type: str | None,
     all_types: Collection[str],
-) -> list[TodoEntry]:
+) -> list[TodoOut]:
     total = total_points(items, rules)
     entries = [
-        TodoEntry(
-            item=item,
+        TodoOut(
+            id=item.id,
+            title=item.title,
             status=statuses[item.id],
+            advice=item.advice,
             gain=impact(item, statuses[item.id], rules, total),
             mandatory=is_mandatory(item, community_type, all_types),
         )
@@ -106,7 +100,7 @@ def todo_list(
         key=lambda e: (
             not (e.mandatory and e.status == "missing"),
             -round(e.gain, 6),
-            order[e.item.id],
+            order[e.id],
         )
     )
     return entries[: rules.score.todo_limit]

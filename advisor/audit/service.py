@@ -29,7 +29,6 @@ from advisor.audit.result import (
     ItemOut,
     SearchOut,
     SuggestionOut,
-    TodoOut,
     error_result,
 )
 from advisor.audit.rules import AuditRules, checklist_items, load_rules
@@ -163,19 +162,7 @@ def evaluate(
                 mandatory=is_mandatory(item, community_type, all_types),
             )
         )
-    todo = [
-        TodoOut(
-            id=entry.item.id,
-            title=entry.item.title,
-            status=entry.status,
-            advice=entry.item.advice,
-            gain=entry.gain,
-            mandatory=entry.mandatory,
-        )
-        for entry in todo_list(
-            items, statuses, rules, community_type=community_type, all_types=all_types
-        )
-    ]
+    todo = todo_list(items, statuses, rules, community_type=community_type, all_types=all_types)
     return AuditResult(
         input=input_text,
         group=GroupOut(

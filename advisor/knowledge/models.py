@@ -181,11 +181,9 @@ class EngagementAnchor(Strict):
 
 
 class EngagementNorm(Cited):
+    # Between anchors the norm falls linearly in log10(members), flat outside (verdicts.py):
+    # the guide gives the anchors only, so the values between them are the bot's estimate.
     anchors: list[EngagementAnchor] = Field(min_length=2)
-    interpolation: Literal["log_linear"] = Field(
-        default="log_linear",
-        description="between anchors the norm falls linearly in log10(members); flat outside",
-    )
 
     @model_validator(mode="after")
     def _monotone(self) -> EngagementNorm:
@@ -226,18 +224,6 @@ class MinPercentNorm(Cited):
     min_percent: float = Field(gt=0)
 
 
-class VkAdsNorm(Cited):
-    min_daily_budget_rub: float = Field(gt=0)
-    moderation_hours: int = Field(gt=0)
-
-
-class ExchangeNorm(Cited):
-    commission_min_percent: float = Field(gt=0)
-    commission_max_percent: float = Field(gt=0)
-    services_to_test_min: int = Field(gt=0)
-    services_to_test_max: int = Field(gt=0)
-
-
 class CountRangeNorm(Cited):
     min_count: int = Field(ge=0)
     max_count: int = Field(gt=0)
@@ -255,10 +241,7 @@ class Norms(Strict):
     ad_posts: AdPostsNorm
     hide_rate: RangeNorm
     target_action: MinPercentNorm
-    vk_ads: VkAdsNorm
-    exchange: ExchangeNorm
     readiness_posts: CountRangeNorm
-    mutual_pr_partners: CountRangeNorm
     free_board_start_subscribers: CountNorm
     mailing_free_days: CountNorm
 
