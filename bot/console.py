@@ -1,12 +1,15 @@
 """The console chat: the dialog in a terminal, buttons shown as numbered choices.
 
-Works with a pipe as well as a terminal, so scripts and tests can drive it line by line.
+Works with a pipe as well as a terminal, so scripts and tests can drive it line by line. In a
+terminal, lines pasted at once are one message (contest rules over several lines); on a step that
+waits for a number a bare number is the answer, and a button is chosen as «#2» or by its label.
 """
 
 from __future__ import annotations
 
 import asyncio
 import getpass
+import select
 import sys
 import tempfile
 from pathlib import Path
@@ -18,7 +21,9 @@ from advisor.dialog import payloads
 from advisor.dialog.types import Button, Incoming, Outgoing
 from advisor.texts import t
 
-QUIT_WORDS = {"/quit", "/exit", "выход", "выйти"}
+# «выход» is not here: inside a form it means «leave the form» (the engine's cancel).
+QUIT_WORDS = {"/quit", "/exit"}
+PASTE_GAP_SECONDS = 0.05  # lines arriving closer than this were pasted together
 
 
 class ConsoleChat:
@@ -28,6 +33,7 @@ class ConsoleChat:
         self.out = out
         self.image_dir = image_dir
         self.choices: list[Button] = []
+        self.number_expected = False
         self.images = 0
 
     def show(self, messages: list[Outgoing]) -> None:
@@ -53,13 +59,18 @@ class ConsoleChat:
         self.out.flush()
         if choices:
             self.choices = choices
+        if messages:
+            self.number_expected = messages[-1].number_expected
 
     def to_incoming(self, line: str) -> Incoming:
-        """A choice's number or its exact label presses that button; anything else is text."""
+        """A choice's number («2» or «#2») or its exact label presses that button; anything else
+        is text. Where the step waits for a number, a bare number is the answer, not a button."""
         text = line.strip()
         chosen = None
-        if text.isdigit() and 1 <= int(text) <= len(self.choices):
-            chosen = self.choices[int(text) - 1]
+        number = text.removeprefix("#")
+        by_number = text.startswith("#") or not self.number_expected
+        if by_number and number.isdigit() and 1 <= int(number) <= len(self.choices):
+            chosen = self.choices[int(number) - 1]
         else:
             lowered = text.lower()
             chosen = next((b for b in reversed(self.choices) if b.label.lower() == lowered), None)
@@ -77,6 +88,20 @@ class ConsoleChat:
         return messages
 
 
+def read_message(stream: TextIO, interactive: bool) -> str:
+    """One line, or in a terminal every line pasted with it (a paste arrives at once)."""
+    line = stream.readline()
+    if not interactive or not line:
+        return line
+    lines = [line]
+    while select.select([stream], [], [], PASTE_GAP_SECONDS)[0]:
+        more = stream.readline()
+        if not more:
+            break
+        lines.append(more)
+    return "".join(lines)
+
+
 async def run_console(settings: Settings, user_id: str | None = None) -> int:
     advisor = await Advisor.open(settings)
     interactive = sys.stdin.isatty()
@@ -92,7 +117,9 @@ async def run_console(settings: Settings, user_id: str | None = None) -> int:
             chat.out.write(t("console.hint") + "\n\n")
         opening = await chat.turn(
             Incoming(
-                channel="console", user_id=chat.user_id, payload=payloads.encode(payloads.RESUME)
+                channel="console",
+                user_id=chat.user_id,
+                payload=payloads.encode(payloads.WELCOME_BACK),
             )
         )
         # A newcomer was just greeted; a /start typed first (habit from Telegram) would repeat it.
@@ -101,7 +128,7 @@ async def run_console(settings: Settings, user_id: str | None = None) -> int:
             if interactive:
                 chat.out.write("> ")
                 chat.out.flush()
-            line = await loop.run_in_executor(None, sys.stdin.readline)
+            line = await loop.run_in_executor(None, read_message, sys.stdin, interactive)
             if not line:
                 break
             if line.strip().lower() in QUIT_WORDS:

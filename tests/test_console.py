@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import pty
+import select
 import sqlite3
 import subprocess
 import sys
@@ -174,3 +176,63 @@ def test_killed_process_resumes_at_same_step(tmp_path: Path) -> None:
 def test_console_survives_junk(tmp_path: Path, junk: str) -> None:
     output = run_chat(tmp_path, ["/start", junk, "меню"])
     assert output.count("Выберите раздел") >= 1
+
+
+def test_a_number_on_a_numeric_step_is_the_answer(tmp_path: Path) -> None:
+    output = run_chat(
+        tmp_path,
+        ["/start", "Проверить паблик", "Коммерческое", "Подписчики из своего города"],
+        "chat",
+    )
+    output = run_chat(tmp_path, ["Посчитать по цифрам", "2"], "chat")
+    assert "Шаг 2 из" in output  # «2» is the members count, not the second button
+    back = choice(output, "← Назад")
+    output = run_chat(tmp_path, [f"#{back}"], "chat")  # a button there: «#N» or its label
+    assert "Шаг 1 из" in output
+
+
+def test_restart_says_where_we_stopped(tmp_path: Path) -> None:
+    run_chat(tmp_path, ["/start", "Проверить паблик", "Коммерческое"], "chat")
+    output = run_chat(tmp_path, [], "chat")
+    assert "С возвращением! Мы остановились в разделе «Проверить паблик»." in output
+
+
+def _read_until(fd: int, needle: str, seconds: float = 60) -> str:
+    """What the console printed to its terminal until ``needle`` (bounded by ``seconds``)."""
+    seen = b""
+    deadline = time.monotonic() + seconds
+    while needle.encode() not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            try:
+                seen += os.read(fd, 65536)
+            except OSError:
+                break
+    return seen.decode(errors="replace")
+
+
+def test_pasted_lines_are_one_message_in_a_terminal(tmp_path: Path) -> None:
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "chat"],
+        stdin=follower,
+        stdout=follower,
+        stderr=subprocess.DEVNULL,
+        env=console_env(tmp_path),
+        cwd=tmp_path,
+    )
+    os.close(follower)
+    try:
+        _read_until(leader, "> ")
+        os.write(leader, b"/contest\n")
+        _read_until(leader, "> ")
+        rules = "Розыгрыш сертификата!\nОтметьте трёх друзей в комментариях.\nУдачи!\n"
+        os.write(leader, rules.encode())  # pasted: three lines at once
+        reply = _read_until(leader, "> ")
+        os.write(leader, b"/quit\n")
+        process.wait(timeout=60)
+    finally:
+        process.kill()
+        os.close(leader)
+    assert "друз" in reply.lower()  # the second line's condition was checked with the first
+    assert reply.count("> ") == 1  # one reply: the three lines were one message

@@ -284,6 +284,7 @@ _QUESTION_STEPS = (ChecklistStep, QuestionnaireStep, FormStep, FieldStep, Choice
 # Steps that take any text: there a lone «спасибо» or an English word may be the answer.
 _FREE_TEXT_STEPS = (InputStep, QuestionnaireStep, FieldStep)
 _CONTROL_INTENTS = ("help", "cancel", "back", "restart")
+_NUMERIC_PARSERS = ("number", "count", "money", "percent")
 FIRST_SCENARIO = "prepare"  # «с чего начать?»: preparing the community comes first
 
 
@@ -326,6 +327,8 @@ class Turn:
                 self.show_menu()
             case Control("r"):
                 self.resume()
+            case Control("w"):
+                self.resume(welcome=True)
             case Control("b"):
                 self.go_back()
             case Control("h"):
@@ -509,13 +512,16 @@ class Turn:
             lines.append(t("dialog.menu_title"))
         self.say("\n".join(lines), self.engine.menu_buttons())
 
-    def resume(self) -> None:
+    def resume(self, *, welcome: bool = False) -> None:
         """Where the person stopped: the current step again, or the greeting for a newcomer."""
-        if self.current_step() is None:
+        scenario = self.current_scenario()
+        if self.current_step() is None or scenario is None:
             self.say(t("dialog.greeting"))
             self.show_menu(title=False)
-        else:
-            self.show_current()
+            return
+        if welcome:
+            self.say(t("dialog.welcome_back", title=scenario.title))
+        self.show_current()
 
     def show_help(self) -> None:
         self.say(t("dialog.help"), self.nav_buttons())
@@ -869,13 +875,21 @@ class Turn:
             lines.append(t("dialog.form_optional"))
             extra.append([self.answer_button(t("dialog.skip"), SKIP)])
         self.say("\n".join(lines), self.step_buttons(step, extra))
+        self.out[-1] = self.out[-1].model_copy(update={"number_expected": True})
 
     def show_field(self, step: FieldStep, text: str | None = None) -> None:
         """The field's question, or (``text``) why its answer was refused, with its buttons."""
         rows = [[self.answer_button(c.label, c.value)] for c in step.choices]
         if step.optional:
             rows.append([self.answer_button(t("dialog.skip"), SKIP)])
-        self.say(text or step.text, self.step_buttons(step, rows))
+        numeric = step.numeric or step.parser in _NUMERIC_PARSERS
+        self.out.append(
+            Outgoing(
+                text=text or step.text,
+                buttons=self.step_buttons(step, rows),
+                number_expected=numeric,
+            )
+        )
 
     # --- answers -------------------------------------------------------------------------------
 

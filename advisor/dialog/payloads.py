@@ -4,7 +4,8 @@ A payload is what a front-end hands back when a button is pressed. It must fit T
 64-byte ``callback_data`` and VK's payload, and an old message's button must still parse (a
 stored message outlives a release), so the wire format is short and stable:
 
-``m`` menu, ``r`` resume (show the current step again), ``b`` back, ``h`` help,
+``m`` menu, ``r`` resume (show the current step again), ``w`` resume after a restart (with
+«С возвращением»), ``b`` back, ``h`` help,
 ``p`` continue where a side trip began, ``s:<scenario>`` start a scenario,
 ``o:<scenario>:<step>`` open a scenario at a step (an answer's «Подробнее»),
 ``g:<scenario>:<step>`` go to a step, ``a:<scenario>:<step>:<index>:<value>`` answer the step at
@@ -18,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
-_Simple = Literal["m", "r", "b", "h", "p"]
+_Simple = Literal["m", "r", "w", "b", "h", "p"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Control:
 
 MENU: Final = Control("m")
 RESUME: Final = Control("r")
+WELCOME_BACK: Final = Control("w")
 BACK: Final = Control("b")
 HELP: Final = Control("h")
 CONTINUE: Final = Control("p")
@@ -62,7 +64,9 @@ class Answer:
 
 Payload = Control | Start | Open | Goto | Answer
 
-_CONTROLS: Final[dict[str, Control]] = {c.code: c for c in (MENU, RESUME, BACK, HELP, CONTINUE)}
+_CONTROLS: Final[dict[str, Control]] = {
+    c.code: c for c in (MENU, RESUME, WELCOME_BACK, BACK, HELP, CONTINUE)
+}
 MAX_RAW = 128  # longer input is not ours: a forged or corrupted payload
 
 

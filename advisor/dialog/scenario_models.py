@@ -140,6 +140,7 @@ class FieldStep(_Step):
     parser: str
     store: str = Field(pattern=r"^[a-z0-9_]+$")
     choices: list[FieldChoice] = []
+    numeric: bool = Field(default=False, description="the answer is a number (console hint)")
     echo: str = Field(default="", description="said when a choice is taken: {label} is its label")
     next: str
     next_by_value: dict[str, str] = {}

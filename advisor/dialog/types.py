@@ -46,6 +46,9 @@ class Outgoing(BaseModel):
     buttons: list[list[Button]] = []
     image: Image | None = None
     document: Document | None = None
+    # The step waits for a number: a front-end that picks buttons by number (the console)
+    # must read a bare number as the answer instead.
+    number_expected: bool = False
 
 
 class Incoming(BaseModel):
