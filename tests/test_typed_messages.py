@@ -14,6 +14,7 @@ import yaml
 from advisor.app import Advisor
 from advisor.config import Settings
 from advisor.dialog import payloads
+from advisor.dialog.state import DialogState
 from advisor.texts import t
 from tests.chat_helpers import ChatUser
 
@@ -139,3 +140,45 @@ async def test_nothing_matches_says_so_honestly(advisor: Advisor) -> None:
     await user.say("какая погода будет завтра в Сочи?")
     assert t("answers.no_match") in user.text
     assert "Подготовить сообщество" in user.labels()
+
+
+async def test_free_form_answers_through_the_engine(
+    advisor: Advisor, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The corpus of free-form answers typed on the profile's choices and on the calculator's
+    numeric steps: each gives its value (or, for a negative, the clear refusal)."""
+    corpus = _load("free_answers.yaml")
+    missed = []
+    for number, item in enumerate(corpus["choices"]):
+        user = ChatUser(advisor, user_id=f"c{number}")
+        await user.payload(payloads.encode(payloads.Start("profile")))
+        if item["kind"] == "goal":
+            await user.press("Коммерческое")
+        await user.say(item["text"])
+        conversation = await advisor.store.load("console", user.user_id)
+        if getattr(conversation, item["kind"]) != item["expect"]:
+            missed.append(f"{item['text']!r} -> {getattr(conversation, item['kind'])}")
+    for number, item in enumerate(corpus["numbers"]):
+        user = ChatUser(advisor, user_id=f"n{number}")
+        await set_profile(user)
+        await user.payload(payloads.encode(payloads.Start("check")))
+        await user.press("Посчитать по цифрам")
+        if item.get("percent"):
+            for typed in ("5000", "300", "800"):
+                await user.say(typed)
+        await user.say(item["text"])
+        if item["expect"] < 0:
+            ok = t("dialog.number_negative") in user.text
+        elif item.get("percent"):
+            ok = "Шаг" not in user.text and t("dialog.number_invalid") not in user.text
+        else:
+            state = DialogState.load((await advisor.store.load("console", user.user_id)).data)
+            ok = state.form.get("members") == item["expect"]
+        if not ok:
+            missed.append(f"{item['text']!r}: {user.text[:60]!r}")
+    total = len(corpus["choices"]) + len(corpus["numbers"])
+    assert total >= 60
+    share = 1 - len(missed) / total
+    with capsys.disabled():
+        print(f"\nfree-form answers understood through the engine: {share:.1%} of {total}")
+    assert share >= ANSWERED_AT_LEAST, "\n".join(missed)

@@ -79,7 +79,8 @@ _COMMAND_SCENARIOS = {
     "/track": "tracker",
     "/audit": "audit",
 }
-_NUMBER_PHRASE = re.compile(r"[0-9а-яё ,.–~≈]+")
+_NUMBER_PHRASE = re.compile(r"[0-9а-яёk ,.–~≈%-]+")
+_RANGE_OR_PERCENT = re.compile(r"\d[\d ,.]*(\s*[-–]\s*\d[\d ,.]*)?\s*%?|\d[\d ,.]*k")
 _CYRILLIC = re.compile(r"[а-яё]")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]")
 
@@ -1176,8 +1177,12 @@ def _typed_number(text: str) -> float | None:
         return parse_number(text)
     except NumberFormatError:
         pass
-    # Words only where a person wrote words: «--5», «<b>1</b>» or «1; DROP» stay refused.
-    if not _NUMBER_PHRASE.fullmatch(text.lower()) or not _CYRILLIC.search(text.lower()):
+    # Words, a range or a percent only as people write them: «--5», «<b>1</b>» or «1; DROP»
+    # stay refused.
+    lowered = text.lower().strip()
+    if not _NUMBER_PHRASE.fullmatch(lowered) or not (
+        _CYRILLIC.search(lowered) or _RANGE_OR_PERCENT.fullmatch(lowered)
+    ):
         return None
     phrase = parse_number_phrase(text)
     return phrase.value if phrase is not None else None
