@@ -199,3 +199,17 @@ def test_no_payload_literal_outside_the_payloads_module() -> None:
                 if _LITERAL.search(line):
                     offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offenders == []
+
+
+async def test_back_names_a_topic_read_a_moment_ago_instead_of_printing_it(
+    advisor: Advisor,
+) -> None:
+    user = ChatUser(advisor)
+    await set_profile(user)
+    await user.payload(payloads.encode(Start("placement")))
+    entered = user.text
+    labels = user.labels()
+    await user.press("Помогите выбрать")
+    await user.press(t("dialog.back"))
+    assert len(user.text) < len(entered) // 4
+    assert user.labels() == labels  # the same choices as when it was entered

@@ -594,7 +594,7 @@ class Turn:
             if scenario is None or not any(s.id == position.step for s in scenario.steps):
                 continue
             self.set_position(position.scenario, position.step, position.index)
-            self.show_current()
+            self.show_current(brief=True)
             return
         self.show_menu()
 
@@ -742,12 +742,18 @@ class Turn:
 
     # --- showing the current step: never a side effect -----------------------------------------
 
-    def show_current(self) -> None:
+    def show_current(self, *, brief: bool = False) -> None:
+        """The current step again; ``brief`` («Назад»): a guide topic read a moment ago is named,
+        not printed again."""
         step = self.current_step()
         if step is None:
             self.show_menu()
         elif isinstance(step, MessageStep):
             kept = self.state.shown.get(step.id, [])
+            if brief and step.topics and not kept:
+                titles = ", ".join(f"«{self.knowledge.topic(i).title}»" for i in step.topics)
+                self.say(t("dialog.back_to_topics", titles=titles), self.step_buttons(step))
+                return
             self.show_message(step, [_from_shown(m) for m in kept])
         elif isinstance(step, ChoiceStep):
             self.show_choice(step)
