@@ -192,3 +192,21 @@ async def test_without_a_vk_token(tmp_path: Path) -> None:
         assert _d("not_configured") in user.text
     finally:
         await advisor.close()
+
+
+async def test_the_portrait_made_in_the_dialog_counts_in_the_audit(
+    advisor: Advisor, fake_vk: FakeVK
+) -> None:
+    fake_vk.add_public(salon())
+    user = ChatUser(advisor)
+    await open_audit(user)
+    await user.say("vk.com/liliya_salon")
+    assert "❔ Портрет целевой аудитории" in user.text  # VK cannot show it: unknown
+    await user.say("меню")
+    await user.press("Найти целевую аудиторию")
+    await user.press("Составить портрет")
+    for answer in ("женщины 25–40", "Тверь", "уход за собой", "быстрая запись", "мамы, фитнес"):
+        await user.say(answer)
+    await user.say("проверь мою группу")
+    await user.press("Проверить мою группу")
+    assert "✅ Портрет целевой аудитории" in user.text

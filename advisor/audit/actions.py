@@ -43,6 +43,8 @@ DATA_KEY = "audit"
 CHECKLIST = "readiness"
 DESCRIPTION_KEPT = 2000  # the name suggestions read the description; longer ones are cut
 ANSWERS = ("yes", "no", "unsure")
+# The portrait is made in the «audience» questionnaire; half its questions answered is a portrait.
+PORTRAIT_ITEM, PORTRAIT_QUESTIONNAIRE = "audience_portrait", "audience"
 # A question's button carries its number too («no3»), so an old message's button cannot answer
 # a later question.
 _ANSWER_VALUE = re.compile(r"^(yes|no|unsure)(\d{1,3})$")
@@ -86,7 +88,8 @@ class AuditActions:
 
     @staticmethod
     async def answers(ctx: ActionContext) -> dict[str, str]:
-        """The owner's readiness answers: stored ones and this turn's."""
+        """The owner's readiness answers: stored ones and this turn's. A portrait the owner
+        made in «Найти целевую аудиторию» counts as done unless they said otherwise."""
         conv = ctx.conversation
         answers = await ctx.store.checklist_answers(conv.user_pk, CHECKLIST)
         answers.update(
@@ -96,6 +99,11 @@ class AuditActions:
                 if cid == CHECKLIST
             }
         )
+        if PORTRAIT_ITEM not in answers:
+            questionnaire = ctx.knowledge.questionnaire(PORTRAIT_QUESTIONNAIRE)
+            given = await ctx.store.questionnaire_answers(conv.user_pk, questionnaire.id)
+            if 2 * len(given) >= len(questionnaire.questions):
+                answers[PORTRAIT_ITEM] = "yes"
         return answers
 
     # --- the audit -----------------------------------------------------------------------------
