@@ -169,7 +169,7 @@ async def test_duplicate_update_is_answered_once(bot: BotProcess, tg: FakeTelegr
     await tg.wait_for(lambda: not tg.pending)
     await asyncio.sleep(0.8)
     assert len(sent(user.outputs)) == answered
-    assert f"update {update['update_id']} was delivered again" in bot.log_text()
+    assert f":{update['update_id']} was delivered again" in bot.log_text()
 
 
 async def test_flood_limit_waits_retry_after(bot: BotProcess, tg: FakeTelegram) -> None:

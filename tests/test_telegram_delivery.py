@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 from aiogram import Bot
@@ -17,6 +18,7 @@ from aiogram.types import CallbackQuery, Message, Update, User
 from PIL import Image as PILImage
 from sqlalchemy.exc import OperationalError
 
+from advisor.app import Advisor
 from advisor.config import get_settings
 from advisor.dialog.types import MAX_PAYLOAD_BYTES, Button, Document, Image, Outgoing
 from advisor.texts import t
@@ -25,6 +27,7 @@ from bot.logs import SecretFilter
 from bot.telegram.delivery import Delivery
 from bot.telegram.keyboards import EnginePress, inline_keyboard
 from bot.telegram.middlewares import OncePerUpdate
+from bot.turns import CLAIM_ATTEMPTS, TurnLifecycle
 from tests.fakes.telegram_api import FakeTelegram, TelegramUser, utf16_len
 
 
@@ -241,26 +244,37 @@ def test_secret_filter_masks_bot_token_in_request_urls() -> None:
 # --- once per update -------------------------------------------------------------------------
 
 
-class _Store:
+class _Deliveries:
+    """Stands in for the Advisor's claim and release of update ids (the database's answer)."""
+
     def __init__(self, answer: bool | Exception) -> None:
         self.answer = answer
         self.keys: list[tuple[str, str]] = []
+        self.released: list[tuple[str, bool]] = []
 
-    async def mark_processed(self, channel: str, event_id: str) -> bool:
+    async def first_delivery(self, channel: str, event_id: str) -> bool:
         self.keys.append((channel, event_id))
         if isinstance(self.answer, Exception):
             raise self.answer
         return self.answer
 
+    async def delivered(self, channel: str, event_id: str, *, handled: bool = True) -> None:
+        self.released.append((event_id, handled))
+
 
 @pytest.mark.parametrize(
-    ("answer", "handled"),
-    [(True, True), (False, False), (OperationalError("INSERT", {}, Exception("locked")), True)],
+    ("answer", "handled", "claims"),
+    [
+        (True, True, 1),
+        (False, False, 1),
+        # A busy database is waited out, then the update is handled anyway: never dropped.
+        (OperationalError("INSERT", {}, Exception("locked")), True, CLAIM_ATTEMPTS),
+    ],
 )
 async def test_update_is_handled_once_and_a_storage_failure_does_not_drop_it(
-    answer: bool | Exception, handled: bool
+    answer: bool | Exception, handled: bool, claims: int
 ) -> None:
-    store = _Store(answer)
+    deliveries = _Deliveries(answer)
     calls: list[int] = []
 
     async def handler(event: Update, data: dict[str, object]) -> str:
@@ -268,10 +282,35 @@ async def test_update_is_handled_once_and_a_storage_failure_does_not_drop_it(
         return "done"
 
     bot = Bot("42:" + "A" * 35)
-    result = await OncePerUpdate(store.mark_processed)(handler, Update(update_id=7), {"bot": bot})
-    assert store.keys == [("telegram", "42:7")]
+    lifecycle = TurnLifecycle(cast(Advisor, deliveries), "telegram")
+    result = await OncePerUpdate(lifecycle)(handler, Update(update_id=7), {"bot": bot})
+    assert deliveries.keys == [("telegram", "42:7")] * claims
     assert calls == ([7] if handled else [])
     assert result == ("done" if handled else None)
+    assert deliveries.released == ([("42:7", True)] if handled else [])
+    assert lifecycle.in_hand == 0
+
+
+async def test_a_cancelled_turn_is_released_for_a_fresh_redelivery() -> None:
+    deliveries = _Deliveries(True)
+    lifecycle = TurnLifecycle(cast(Advisor, deliveries), "vk")
+    started = asyncio.Event()
+
+    async def turn() -> None:
+        async with lifecycle.turn("e1") as fresh:
+            assert fresh
+            started.set()
+            await asyncio.Event().wait()  # a long turn, stopped by a shutdown
+
+    task = asyncio.create_task(turn())
+    await started.wait()
+    assert lifecycle.in_hand == 1
+    assert not await lifecycle.drain(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert deliveries.released == [("e1", False)]
+    assert await lifecycle.drain(1)
 
 
 # --- start-up errors -------------------------------------------------------------------------

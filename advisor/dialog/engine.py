@@ -57,7 +57,6 @@ from advisor.dialog.scenario_models import (
 )
 from advisor.dialog.state import DialogState, Position, Return, ShownMessage
 from advisor.dialog.types import Button, Incoming, Outgoing, ProgressCallback
-from advisor.keyed_locks import KeyedLocks
 from advisor.knowledge.models import ChecklistItem, Knowledge
 from advisor.morph import analyzer
 from advisor.morph import words as morph_words
@@ -203,7 +202,6 @@ class DialogEngine:
         self.router = KeywordRouter(knowledge.scenarios)
         self.link_router = KeywordRouter(knowledge.scenarios, links=True)
         self._scenarios = {s.id: s for s in knowledge.scenarios}
-        self._locks: KeyedLocks[tuple[str, str]] = KeyedLocks()
         self._check_scenarios()
 
     def _check_scenarios(self) -> None:
@@ -228,23 +226,24 @@ class DialogEngine:
     async def handle(
         self, incoming: Incoming, progress: ProgressCallback | None = None
     ) -> list[Outgoing]:
+        # One person's turns are serialised by the caller (Advisor.handle holds the person's
+        # lock); the version check on save is the safety net, and a lost race is replayed.
         key = (incoming.channel, incoming.user_id)
-        async with self._locks.hold(key):
-            for attempt in range(3):
-                conversation = await self.store.load(incoming.channel, incoming.user_id)
-                before = _snapshot(conversation, dumps(conversation.data))
-                replies = await Turn(self, conversation, progress).run(incoming)
-                data_json = dumps(conversation.data)
-                if _snapshot(conversation, data_json) == before:
-                    return replies
-                event = (incoming.channel, incoming.event_id) if incoming.event_id else None
-                try:
-                    await self.store.save(conversation, data_json, event=event)
-                except ConcurrentUpdateError:
-                    log.warning("conversation %s changed concurrently, retry %d", key, attempt)
-                    continue
+        for attempt in range(3):
+            conversation = await self.store.load(incoming.channel, incoming.user_id)
+            before = _snapshot(conversation, dumps(conversation.data))
+            replies = await Turn(self, conversation, progress).run(incoming)
+            data_json = dumps(conversation.data)
+            if _snapshot(conversation, data_json) == before:
                 return replies
-            raise ConcurrentUpdateError(str(key))
+            event = (incoming.channel, incoming.event_id) if incoming.event_id else None
+            try:
+                await self.store.save(conversation, data_json, event=event)
+            except ConcurrentUpdateError:
+                log.warning("conversation %s changed concurrently, retry %d", key, attempt)
+                continue
+            return replies
+        raise ConcurrentUpdateError(str(key))
 
     # --- helpers used by turns and actions -----------------------------------------------------
 

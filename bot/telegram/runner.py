@@ -11,7 +11,6 @@ import gc
 import logging
 import secrets
 import signal
-from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
@@ -22,29 +21,27 @@ from aiohttp import web
 from advisor.app import Advisor
 from advisor.config import Settings
 from advisor.dialog.types import Outgoing
-from advisor.storage.store import ConversationStore
 from advisor.tracker.reminders import ReminderService, ReminderUndeliverable
 from bot.health import start_health_server
 from bot.telegram.commands import bot_commands
 from bot.telegram.delivery import Delivery
 from bot.telegram.handlers import build_router
 from bot.telegram.isolation import ChatIsolation
-from bot.telegram.middlewares import CHANNEL, InFlight, OncePerUpdate
+from bot.telegram.middlewares import CHANNEL, OncePerUpdate
 from bot.telegram.session import create_bot
 from bot.telegram.webhook import CheckedRequestHandler
+from bot.turns import TurnLifecycle, prune_handled_ids
 
 log = logging.getLogger(__name__)
 
 # Telegram keeps an undelivered update for 24 hours; ids older than that cannot come back.
-REMEMBER_UPDATES = timedelta(hours=48)
-FORGET_EVERY_SECONDS = 3600.0
 DRAIN_SECONDS = 30.0
 # Telegram's most: an update holds its connection for its whole turn (answered afterwards), so
 # the default 40 would cap the people served at once, however many replicas there are.
 WEBHOOK_CONNECTIONS = 100
 
 
-def build_dispatcher(advisor: Advisor, bot: Bot) -> tuple[Dispatcher, InFlight]:
+def build_dispatcher(advisor: Advisor, bot: Bot) -> tuple[Dispatcher, TurnLifecycle]:
     # The event isolation takes a per-chat lock in the order updates arrive, so one person's
     # updates are handled one after another while different people are served concurrently.
     dispatcher = Dispatcher(
@@ -52,21 +49,10 @@ def build_dispatcher(advisor: Advisor, bot: Bot) -> tuple[Dispatcher, InFlight]:
         advisor=advisor,
         delivery=Delivery(bot),
     )
-    in_flight = InFlight()
-    dispatcher.update.outer_middleware(in_flight)
-    dispatcher.update.outer_middleware(OncePerUpdate(advisor.first_delivery, advisor.delivered))
+    lifecycle = TurnLifecycle(advisor, CHANNEL)
+    dispatcher.update.outer_middleware(OncePerUpdate(lifecycle))
     dispatcher.include_router(build_router())
-    return dispatcher, in_flight
-
-
-async def _forget_old_updates(store: ConversationStore) -> None:
-    while True:
-        try:
-            forgotten = await store.forget_processed_before(datetime.now(UTC) - REMEMBER_UPDATES)
-            log.debug("forgot %d old update ids", forgotten)
-        except Exception:
-            log.exception("could not prune the handled update ids")
-        await asyncio.sleep(FORGET_EVERY_SECONDS)
+    return dispatcher, lifecycle
 
 
 def webhook_secret(settings: Settings) -> str:
@@ -94,7 +80,7 @@ class TelegramBot:
 
     async def _on_startup(self) -> None:
         await self.bot.set_my_commands(bot_commands())
-        self._pruning = asyncio.create_task(_forget_old_updates(self.advisor.store))
+        self._pruning = asyncio.create_task(prune_handled_ids(self.advisor, CHANNEL))
         self._reminding = asyncio.create_task(
             ReminderService(self.advisor.db).run_every(
                 self.send_reminder,
@@ -128,7 +114,7 @@ class TelegramBot:
             self.in_flight.drain(DRAIN_SECONDS), self._finish_reminders()
         )
         if not drained:
-            log.warning("stopping with %d updates still being handled", self.in_flight.count)
+            log.warning("stopping with %d updates still being handled", self.in_flight.in_hand)
         if self._pruning is not None:
             self._pruning.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -6,13 +6,11 @@ import asyncio
 import logging
 import time
 
-from sqlalchemy.exc import OperationalError
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
-
 from advisor.app import Advisor
 from advisor.dialog import payloads
 from advisor.dialog.types import Incoming, Outgoing
 from advisor.texts import t
+from bot.turns import TurnLifecycle
 from bot.vk.events import VkAction
 from bot.vk.keyboards import KeyboardMode, build_keyboard
 from bot.vk.outgoing import Piece, last_buttons, plan_reply, random_id
@@ -28,7 +26,6 @@ RERENDER = payloads.encode(payloads.RESUME)
 # on SQLite, for its single write lock), where a wait can time out; sending, the slow part
 # under load, happens outside this bound.
 ENGINE_SLOTS = 16
-DEDUP_ATTEMPTS = 4
 
 
 class Progress:
@@ -55,6 +52,7 @@ class VkFrontend:
         self.advisor = advisor
         self.sender = sender
         self.slots = asyncio.Semaphore(slots)
+        self.lifecycle = TurnLifecycle(advisor, CHANNEL)
 
     async def handle(self, action: VkAction) -> None:
         """Never raises: a failure is logged for the operator and the person gets an apology."""
@@ -65,11 +63,9 @@ class VkFrontend:
             await self.sender.apologize(action.peer_id, action.event_id)
 
     async def _handle(self, action: VkAction) -> None:
-        if not await self._first_delivery(action.event_id):
-            log.info("VK: event %s was delivered again; already handled", action.event_id)
-            return
-        handled = False
-        try:
+        async with self.lifecycle.turn(action.event_id) as fresh:
+            if not fresh:
+                return
             # The button's spinner is stopped while the turn runs, not after it.
             answering = (
                 asyncio.create_task(self.sender.answer_event(action.answer))
@@ -81,34 +77,6 @@ class VkFrontend:
             finally:
                 if answering is not None:
                     await answering
-            handled = True
-        except Exception:
-            handled = True  # answered with an apology by ``handle``
-            raise
-        finally:
-            # Not handled only when cancelled (shutdown): a redelivery is then handled afresh.
-            await self._delivered(action.event_id, handled)
-
-    async def _first_delivery(self, event_id: str) -> bool:
-        """Records the event; False for a redelivery. A busy database (SQLite's write lock
-        under a burst) is waited out: the insert either happened or did not."""
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(DEDUP_ATTEMPTS),
-            wait=wait_exponential(multiplier=0.2, max=2.0),
-            retry=retry_if_exception_type(OperationalError),
-            reraise=True,
-        )
-        async for attempt in retrying:
-            with attempt:
-                async with self.slots:
-                    return await self.advisor.first_delivery(CHANNEL, event_id)
-        raise AssertionError("unreachable: tenacity re-raises the last error")
-
-    async def _delivered(self, event_id: str, handled: bool) -> None:
-        try:
-            await self.advisor.delivered(CHANNEL, event_id, handled=handled)
-        except Exception as exc:  # the claim then lapses by itself
-            log.warning("VK: event %s not marked as handled: %s", event_id, exc)
 
     async def _respond(self, action: VkAction) -> None:
         mode = action.caps.mode

@@ -11,7 +11,6 @@ import logging
 import signal
 from collections.abc import Callable
 from contextlib import suppress
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from advisor.dialog.types import Outgoing
 from advisor.tracker.reminders import ReminderService, ReminderUndeliverable
 from advisor.vk.api import VkApiError, VkClient, VkUnavailable
 from bot.health import start_health_server
+from bot.turns import prune_handled_ids
 from bot.vk.batch import CallBatcher
 from bot.vk.callback import CallbackServer
 from bot.vk.dispatch import PerKeySerial
@@ -41,8 +41,6 @@ DRAIN_SECONDS = 30.0
 MAX_CONCURRENT_PEOPLE = 2000
 CALLBACK_HOST = "0.0.0.0"
 # VK retries a callback for minutes and long poll keeps hours of history: a day covers both.
-DEDUP_KEEP = timedelta(days=1)
-DEDUP_PRUNE_EVERY = 6 * 3600.0
 # A reminder answers no event, so the person's client is unknown: an inline keyboard of text
 # buttons is shown by every client that has inline keyboards, and a press arrives as message_new.
 REMINDER_KEYBOARD = KeyboardMode.INLINE_TEXT
@@ -75,16 +73,6 @@ async def resolve_group_id(client: VkClient) -> int:
     if isinstance(groups, list) and groups and isinstance(groups[0], dict):
         return int(groups[0]["id"])
     raise ValueError("groups.getById named no community")
-
-
-async def _prune_dedup(advisor: Advisor) -> None:
-    while True:
-        try:
-            removed = await advisor.store.forget_processed_before(datetime.now(UTC) - DEDUP_KEEP)
-            log.debug("VK: forgot %d handled event ids", removed)
-        except Exception:
-            log.warning("VK: pruning handled event ids failed", exc_info=True)
-        await asyncio.sleep(DEDUP_PRUNE_EVERY)
 
 
 def _config_problem(settings: Settings) -> str | None:
@@ -216,7 +204,7 @@ class VkBot:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop.set)
         source = await self._start_source()
-        pruner = asyncio.create_task(_prune_dedup(self.advisor))
+        pruner = asyncio.create_task(prune_handled_ids(self.advisor, "VK"))
         reminding = asyncio.create_task(
             ReminderService(self.advisor.db).run_every(
                 self.send_reminder,
