@@ -23,13 +23,14 @@ from advisor.config import Settings
 from advisor.dialog.types import Outgoing
 from advisor.formulas import engagement_norm_percent
 from advisor.knowledge.models import Norms
+from advisor.numbers import format_number as fmt_number
 from advisor.texts import t
 from advisor.verdicts import PublicMetrics, Reason, judge_public
 from advisor.vk.api import CheckErrorCode, Pacer, TokenKind, VkClient, VkUnavailable
 from advisor.vk.collect import CollectError, CollectOptions, PublicData, collect_publics
 from advisor.vk.links import LinkError, PublicRef, parse_link
 from advisor.vk.metrics import post_er_percent, post_reach_percent, wall_metrics
-from advisor.vk.sampling import estimate_inactive
+from advisor.vk.sampling import InactiveEstimate
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,10 @@ class MetricsOut(_Model):
     inactive_percent: float | None
     inactive_ci95: tuple[float, float] | None
     members_sampled: int | None
+    sample_blocks: int | None = None
+    """The ``groups.getMembers`` calls that read members for the share (None: not known)."""
+    ci_halfwidth: float | None = None
+    """Half the width of ``inactive_ci95`` in points (0 when the list was read whole)."""
 
 
 class ErrorOut(_Model):
@@ -393,10 +398,16 @@ class PublicChecker:
             else:
                 await say(t(f"check.progress.{name}", what=first))
 
+        async def preliminary(ref: PublicRef, estimate: InactiveEstimate) -> None:
+            await say(preliminary_line(ref, estimate, many))
+
+        inactive = self.norms.inactive
         options = CollectOptions(
             member_budget=self.settings.check_member_sample,
-            inactive_after_days=self.norms.inactive.inactive_after_days,
+            inactive_after_days=inactive.inactive_after_days,
             rng=self._rng,
+            thresholds=(inactive.normal_max_percent, inactive.pointless_from_percent),
+            preliminary=preliminary,
         )
         started = time.perf_counter()
         try:
@@ -456,10 +467,7 @@ class PublicChecker:
             limit=limit,
             ad_norm=self.norms.ad_posts,
         )
-        estimate = None
-        if not data.members_hidden:
-            population = max(members, data.members_total)
-            estimate = estimate_inactive(data.member_blocks, population, data.members_whole)
+        estimate = data.inactive
         metrics = MetricsOut(
             posts_analyzed=wall.posts_analyzed,
             er_percent=wall.er_percent,
@@ -469,6 +477,8 @@ class PublicChecker:
             inactive_percent=estimate.percent if estimate else None,
             inactive_ci95=estimate.ci95 if estimate else None,
             members_sampled=estimate.sampled if estimate else None,
+            sample_blocks=data.sample_blocks if estimate else None,
+            ci_halfwidth=(estimate.ci95[1] - estimate.ci95[0]) / 2 if estimate else None,
         )
         verdict = judge_public(
             PublicMetrics(
@@ -519,6 +529,17 @@ class PublicChecker:
             members_hidden=data.members_hidden,
             chart=chart,
         )
+
+
+def preliminary_line(ref: PublicRef, estimate: InactiveEstimate, many: bool) -> str:
+    """«предварительно: неактивных ~18% ± 4»: the first blocks' estimate, the bot's own."""
+    low, high = estimate.ci95
+    return t(
+        "check.progress.preliminary_many" if many else "check.progress.preliminary",
+        what=ref.display,
+        value=fmt_number(estimate.percent, 0),
+        margin=fmt_number(max(1.0, (high - low) / 2), 0),
+    )
 
 
 def _error_message(code: CheckErrorCode, problem: str | None, what: str) -> str:

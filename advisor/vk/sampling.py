@@ -177,3 +177,274 @@ def estimate_inactive(
         lo, hi = _wilson(p, effective / fpc)
     # Rounding drops float noise such as 2.7e-18 for a zero lower bound.
     return InactiveEstimate(p * 100, (round(lo * 100, 9), round(hi * 100, 9)), read, whole=False)
+
+
+# --- the adaptive sample (a service token: one request per block) ---------------------------
+
+FIRST_BLOCKS = 16  # blocks of the first round, one in each sixteenth of the list
+SPLIT_STEP = 4  # strata split (one new block each) per later round
+TARGET_HALFWIDTH = 2.0  # points: the interval is narrow enough
+ADAPTIVE_BLOCK = 500  # members per block: a request reads up to 1000, but more add little
+
+
+def band(percent: float, thresholds: Sequence[float]) -> int:
+    """Which verdict band ``percent`` falls in: thresholds are upper bounds (inclusive) of the
+    bands but the last, which starts there: (20, 25) gives ≤20 → 0, 20–25 → 1, ≥25 → 2."""
+    if not thresholds:
+        return 0
+    *inner, last = thresholds
+    if percent >= last:
+        return len(thresholds)
+    return sum(percent > bound for bound in inner)
+
+
+@dataclass
+class _Cell:
+    """One stratum of the adaptive sample: [start, end) with one block at a random offset."""
+
+    start: int
+    end: int
+    block: Block
+    count: BlockCount | None = None
+
+    @property
+    def width(self) -> int:
+        return self.end - self.start
+
+    @property
+    def share(self) -> float | None:
+        if self.count is None or self.count.read == 0:
+            return None
+        return self.count.inactive / self.count.read
+
+
+def _block_in(start: int, end: int, size: int, rng: random.Random) -> Block:
+    size = min(size, end - start)
+    return Block(rng.randint(start, end - size), size)
+
+
+class AdaptiveSample:
+    """A stratified sample that grows where the list is uneven, and stops once it is precise.
+
+    The first round reads ``first_blocks`` blocks, one at a random offset in each of as many
+    equal strata. The variance of the estimate comes from the differences between neighbouring
+    strata (as in ``estimate_inactive``), each stratum's part weighted by its share of the list.
+    While the 95% interval is wider than ``target_halfwidth`` points either side and still
+    reaches into more than one verdict band (``thresholds``), each later round splits the
+    ``step`` strata adding most to the variance in two: the half without a block gets a new one
+    at a random offset. A cluster of inactive members at the head or the tail is thus found by
+    bisection; a list uneven everywhere (bursts) gets blocks spread everywhere, up to
+    ``max_blocks`` (requests) in all.
+
+    Pure: no I/O; the caller reads the blocks ``next_blocks`` returns and ``record``s them.
+    """
+
+    def __init__(
+        self,
+        members_count: int,
+        rng: random.Random,
+        *,
+        block_size: int = ADAPTIVE_BLOCK,
+        first_blocks: int = FIRST_BLOCKS,
+        max_blocks: int = DEFAULT_STRATA,
+        step: int = SPLIT_STEP,
+        target_halfwidth: float = TARGET_HALFWIDTH,
+        thresholds: Sequence[float] = (),
+    ) -> None:
+        if members_count < 1 or block_size < 1 or first_blocks < 1 or step < 1:
+            raise ValueError("members_count, block_size, first_blocks and step must be >= 1")
+        self.members_count = members_count
+        self.rng = rng
+        self.block_size = min(block_size, PAGE_SIZE)
+        self.max_blocks = max(max_blocks, 1)
+        self.step = step
+        self.target_halfwidth = target_halfwidth
+        self.thresholds = tuple(thresholds)
+        k = max(1, min(first_blocks, self.max_blocks, members_count // self.block_size))
+        self.first_blocks = k
+        self.cells: list[_Cell] = []
+        for index in range(k):
+            start, end = index * members_count // k, (index + 1) * members_count // k
+            self.cells.append(_Cell(start, end, _block_in(start, end, self.block_size, rng)))
+        self._asked = [cell.block for cell in self.cells]
+        self.rounds = 0
+        self._background: float | None = None
+        """Set after the first round: > 0 when the list is uneven throughout (``_first_look``)."""
+
+    # -- the caller's side ------------------------------------------------------------------
+
+    @property
+    def blocks(self) -> int:
+        """Blocks asked for so far (each one ``groups.getMembers`` call)."""
+        return len(self.cells)
+
+    def next_blocks(self) -> list[Block]:
+        """The blocks to read now; ``[]`` when the sample is complete."""
+        if self._asked:
+            asked, self._asked = self._asked, []
+            self.rounds += 1
+            return asked
+        if any(cell.count is None for cell in self.cells):
+            return []
+        if self.rounds == 1 and self._background is None:
+            self._first_look()
+        if self.done():
+            return []
+        new = self._split()
+        if new:
+            self.rounds += 1
+        return new
+
+    def record(self, block: Block, count: BlockCount) -> None:
+        for cell in self.cells:
+            if cell.block == block:
+                cell.count = count
+                return
+        raise ValueError(f"{block} was not asked for")
+
+    def done(self) -> bool:
+        """The interval is narrow enough, the verdict band is settled, or the cap is reached."""
+        estimate = self.estimate()
+        if estimate is None:
+            return True
+        low, high = estimate.ci95
+        if (high - low) / 2 <= self.target_halfwidth:
+            return True
+        settled = self.thresholds and band(low, self.thresholds) == band(high, self.thresholds)
+        # On an uneven list the first round's variance is too rough to stop on a band alone.
+        if settled and (not self._background or self.blocks >= 2 * self.first_blocks):
+            return True
+        return self.blocks >= self.max_blocks or not self._candidates()
+
+    def _first_look(self) -> None:
+        """Tell one cluster (inactive members at the head or the tail) from a list uneven
+        throughout (bursts of bot accounts): in the first round, a cluster shows as at most two
+        neighbouring jumps between blocks, in one direction. Otherwise every stratum is taken
+        to vary as much as neighbouring first-round blocks do on average (the stationary
+        successive-difference variance), however alike its neighbours look, so the sample keeps
+        spreading rather than trusting quiet stretches that may hide bursts between blocks."""
+        shares = [cell.share or 0.0 for cell in self.cells]
+        if len(shares) < 2:
+            self._background = 0.0
+            return
+        read = sum(cell.count.read for cell in self.cells if cell.count is not None)
+        p = sum(cell.width * s for cell, s in zip(self.cells, shares, strict=True))
+        p /= self.members_count
+        noise = math.sqrt(2 * p * (1 - p) / max(1, read // len(shares)))
+        diffs = [b - a for a, b in itertools.pairwise(shares)]
+        jumps = [i for i, d in enumerate(diffs) if abs(d) > 4 * noise + 0.02]
+        # A head or tail cluster leaves at least two blocks on each side of its edge; one
+        # block apart at an end is as likely a burst.
+        one_cluster = (
+            len(jumps) <= 2
+            and (len(jumps) < 2 or jumps[1] == jumps[0] + 1)
+            and len({diffs[i] > 0 for i in jumps}) <= 1
+            and all(1 <= i <= len(diffs) - 2 for i in jumps)
+        )
+        pooled = sum(d * d for d in diffs) / (2 * len(diffs))
+        self._background = 0.0 if one_cluster else pooled
+
+    # -- the estimate -----------------------------------------------------------------------
+
+    def _known(self) -> list[_Cell]:
+        return [cell for cell in self.cells if cell.share is not None]
+
+    def _contributions(self, cells: Sequence[_Cell]) -> list[float]:
+        """Each stratum's part of the variance: weight² × the variance between a block and its
+        neighbours' (half the mean squared difference)."""
+        shares = [cell.share or 0.0 for cell in cells]
+        parts = []
+        for index, cell in enumerate(cells):
+            squares = [
+                (shares[index] - shares[other]) ** 2 / 2
+                for other in (index - 1, index + 1)
+                if 0 <= other < len(cells)
+            ]
+            local = sum(squares) / len(squares) if squares else 0.0
+            local = max(local, self._background or 0.0)
+            parts.append((cell.width / self.members_count) ** 2 * local)
+        return parts
+
+    def estimate(self) -> InactiveEstimate | None:
+        cells = self._known()
+        read = sum(cell.count.read for cell in cells if cell.count is not None)
+        if read == 0:
+            return None
+        covered = sum(cell.width for cell in cells)
+        p = sum(cell.width * (cell.share or 0.0) for cell in cells) / covered
+        fpc = 1 - read / max(self.members_count, read)
+        if fpc <= 0:
+            lo = hi = p
+        else:
+            variance = sum(self._contributions(cells))
+            srs = p * (1 - p) / read
+            deff = max(1.0, variance / srs) if srs > 0 else 1.0
+            lo, hi = _wilson(p, read / deff / fpc)
+        return InactiveEstimate(
+            p * 100, (round(lo * 100, 9), round(hi * 100, 9)), read, whole=False
+        )
+
+    # -- growing ----------------------------------------------------------------------------
+
+    def _candidates(self) -> list[tuple[float, int]]:
+        if self._background:
+            # Uneven throughout: split the widest strata, whatever their blocks held, so that
+            # where the sample grows never depends on what it found (no bias towards bursts).
+            parts = [(cell.width / self.members_count) ** 2 for cell in self.cells]
+        else:
+            parts = self._contributions(self.cells)
+        return sorted(
+            (
+                (part, index)
+                for index, (part, cell) in enumerate(zip(parts, self.cells, strict=True))
+                if part > 0 and cell.width >= 2 * self.block_size
+            ),
+            reverse=True,
+        )
+
+    def _split(self) -> list[Block]:
+        room = self.max_blocks - self.blocks
+        chosen = sorted(index for _, index in self._candidates()[: min(self.step, room)])
+        new: list[Block] = []
+        for index in reversed(chosen):
+            cell = self.cells[index]
+            middle = (cell.start + cell.end) // 2
+            block = cell.block
+            if block.offset < middle < block.offset + block.count:
+                # Cut beside the block, on the side leaving the halves closer in size.
+                left, right = block.offset, block.offset + block.count
+                middle = (
+                    left
+                    if abs(2 * left - cell.start - cell.end)
+                    < abs(2 * right - cell.start - cell.end)
+                    else right
+                )
+            if block.offset >= middle:
+                empty = _Cell(
+                    cell.start, middle, _block_in(cell.start, middle, self.block_size, self.rng)
+                )
+                kept = _Cell(middle, cell.end, block, cell.count)
+                pair = [empty, kept]
+            else:
+                kept = _Cell(cell.start, middle, block, cell.count)
+                empty = _Cell(
+                    middle, cell.end, _block_in(middle, cell.end, self.block_size, self.rng)
+                )
+                pair = [kept, empty]
+            self.cells[index : index + 1] = pair
+            new.append(empty.block)
+        return sorted(new, key=lambda b: b.offset)
+
+
+# --- the user token's sample: offsets computed inside VKScript ------------------------------
+
+
+def stratum_offset(members_count: int, strata: int, index: int, position: float, size: int) -> int:
+    """The offset of stratum ``index``'s block at ``position`` ∈ [0, 1) of the room in it.
+
+    The VKScript of ``collect`` does the same arithmetic with the count it has just read
+    (``parseInt`` truncates like ``int`` here), so the offsets need not wait for the count.
+    """
+    start = int(index * members_count / strata)
+    end = int((index + 1) * members_count / strata)
+    return start + int(position * max(0, end - start - size))

@@ -88,6 +88,7 @@ class VKRequest:
     inner: bool = False
     error: int | None = None  # the VK error code answered, if any
     http_method: str = "POST"
+    answered: float | None = None  # time.monotonic() when the answer was ready (HTTP calls)
 
 
 @dataclass
@@ -373,6 +374,20 @@ class FakeVK:
             if (method is None or r.method == method) and (inner is None or r.inner == inner)
         )
 
+    def rounds(self) -> int:
+        """Round trips of the HTTP calls so far: the longest chain of calls each sent after the
+        previous one was answered (calls sent together, before any answer, make one round)."""
+        calls = sorted((r for r in self.requests if not r.inner), key=lambda r: r.time)
+        depth: list[int] = []
+        for index, call in enumerate(calls):
+            before = [
+                depth[i]
+                for i, earlier in enumerate(calls[:index])
+                if earlier.answered is not None and earlier.answered <= call.time
+            ]
+            depth.append(1 + max(before, default=0))
+        return max(depth, default=0)
+
     def validate_response(
         self, method: str, body: Any, params: dict[str, Any] | None = None
     ) -> list[str]:
@@ -422,6 +437,7 @@ class FakeVK:
                 if result.errors:
                     body["execute_errors"] = result.errors
         self._record_violations(self.schema.validate_response(name, body, params))
+        record.answered = time.monotonic()
         return web.json_response(body, dumps=_dumps)
 
     async def inner_call(
