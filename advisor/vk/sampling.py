@@ -18,13 +18,14 @@ from __future__ import annotations
 import itertools
 import math
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 PAGE_SIZE = 1000  # groups.getMembers returns at most 1000 members per call
 DEFAULT_STRATA = 100
 Z95 = 1.959963984540054
+Z99 = 2.5758293035489004
 DAY_SECONDS = 86400
 
 
@@ -182,7 +183,8 @@ def estimate_inactive(
 # --- the adaptive sample (a service token: one request per block) ---------------------------
 
 FIRST_BLOCKS = 16  # blocks of the first round, one in each sixteenth of the list
-SPLIT_STEP = 4  # strata split (one new block each) per later round
+SPLIT_STEP = 2  # strata split (one new block each) per later round around a cluster's edge
+SPREAD_STEP = 8  # … and per later round on a list uneven throughout
 TARGET_HALFWIDTH = 2.0  # points: the interval is narrow enough
 ADAPTIVE_BLOCK = 500  # members per block: a request reads up to 1000, but more add little
 
@@ -233,8 +235,13 @@ class AdaptiveSample:
     reaches into more than one verdict band (``thresholds``), each later round splits the
     ``step`` strata adding most to the variance in two: the half without a block gets a new one
     at a random offset. A cluster of inactive members at the head or the tail is thus found by
-    bisection; a list uneven everywhere (bursts) gets blocks spread everywhere, up to
-    ``max_blocks`` (requests) in all.
+    bisection; a list uneven everywhere (bursts) gets blocks spread everywhere, ``SPREAD_STEP``
+    a round, up to ``max_blocks`` (requests) in all.
+
+    Limits (bench/check_public.py prints them): runs of thousands of bots can not be pinned
+    down to ±2 points with a few dozen blocks (each block meets a run or not), so such a list
+    takes blocks up to the cap; and a first round that meets none of the runs looks like an
+    even list and stops there, too low, which only a larger first round would make rarer.
 
     Pure: no I/O; the caller reads the blocks ``next_blocks`` returns and ``record``s them.
     """
@@ -263,9 +270,21 @@ class AdaptiveSample:
         k = max(1, min(first_blocks, self.max_blocks, members_count // self.block_size))
         self.first_blocks = k
         self.cells: list[_Cell] = []
-        for index in range(k):
-            start, end = index * members_count // k, (index + 1) * members_count // k
+        # The very first and last members are read (two strata of one block each): a cluster
+        # at the head or the tail, however small, is then seen in the first round.
+        ends = k >= 4 and members_count >= (k + 2) * self.block_size
+        size = self.block_size if ends else 0
+        inner = k - 2 if ends else k
+        if ends:
+            self.cells.append(_Cell(0, size, Block(0, size)))
+        for index in range(inner):
+            start = size + index * (members_count - 2 * size) // inner
+            end = size + (index + 1) * (members_count - 2 * size) // inner
             self.cells.append(_Cell(start, end, _block_in(start, end, self.block_size, rng)))
+        if ends:
+            self.cells.append(
+                _Cell(members_count - size, members_count, Block(members_count - size, size))
+            )
         self._asked = [cell.block for cell in self.cells]
         self.rounds = 0
         self._background: float | None = None
@@ -310,6 +329,11 @@ class AdaptiveSample:
         low, high = estimate.ci95
         if (high - low) / 2 <= self.target_halfwidth:
             return True
+        # Looking again after every round would let chance settle the band too often: the
+        # band must hold over the 99% interval to stop on it.
+        strict = self.estimate(Z99)
+        assert strict is not None
+        low, high = strict.ci95
         settled = self.thresholds and band(low, self.thresholds) == band(high, self.thresholds)
         # On an uneven list the first round's variance is too rough to stop on a band alone.
         if settled and (not self._background or self.blocks >= 2 * self.first_blocks):
@@ -333,13 +357,11 @@ class AdaptiveSample:
         noise = math.sqrt(2 * p * (1 - p) / max(1, read // len(shares)))
         diffs = [b - a for a, b in itertools.pairwise(shares)]
         jumps = [i for i, d in enumerate(diffs) if abs(d) > 4 * noise + 0.02]
-        # A head or tail cluster leaves at least two blocks on each side of its edge; one
-        # block apart at an end is as likely a burst.
+        # A run of bots between two blocks of the same level jumps up and back down.
         one_cluster = (
             len(jumps) <= 2
             and (len(jumps) < 2 or jumps[1] == jumps[0] + 1)
             and len({diffs[i] > 0 for i in jumps}) <= 1
-            and all(1 <= i <= len(diffs) - 2 for i in jumps)
         )
         pooled = sum(d * d for d in diffs) / (2 * len(diffs))
         self._background = 0.0 if one_cluster else pooled
@@ -362,10 +384,13 @@ class AdaptiveSample:
             ]
             local = sum(squares) / len(squares) if squares else 0.0
             local = max(local, self._background or 0.0)
+            if cell.width <= cell.block.count:
+                local = 0.0  # read whole
             parts.append((cell.width / self.members_count) ** 2 * local)
         return parts
 
-    def estimate(self) -> InactiveEstimate | None:
+    def estimate(self, z: float = Z95) -> InactiveEstimate | None:
+        """The share with its interval (95% unless another ``z`` is given)."""
         cells = self._known()
         read = sum(cell.count.read for cell in cells if cell.count is not None)
         if read == 0:
@@ -376,10 +401,18 @@ class AdaptiveSample:
         if fpc <= 0:
             lo = hi = p
         else:
+            # Never narrower than the same strata would give on an even list: each stratum's
+            # block a simple random sample of its members (strata read whole add nothing).
+            sampled = [
+                (cell.width / covered) ** 2 / cell.count.read
+                for cell in cells
+                if cell.count is not None and cell.width > cell.block.count
+            ]
+            even = 1 / sum(sampled) if sampled else float(read)
             variance = sum(self._contributions(cells))
-            srs = p * (1 - p) / read
-            deff = max(1.0, variance / srs) if srs > 0 else 1.0
-            lo, hi = _wilson(p, read / deff / fpc)
+            spread = p * (1 - p)
+            effective = min(even, spread / variance) if variance > 0 and spread > 0 else even
+            lo, hi = _wilson(p, effective / fpc, z)
         return InactiveEstimate(
             p * 100, (round(lo * 100, 9), round(hi * 100, 9)), read, whole=False
         )
@@ -404,7 +437,8 @@ class AdaptiveSample:
 
     def _split(self) -> list[Block]:
         room = self.max_blocks - self.blocks
-        chosen = sorted(index for _, index in self._candidates()[: min(self.step, room)])
+        step = max(self.step, SPREAD_STEP) if self._background else self.step
+        chosen = sorted(index for _, index in self._candidates()[: min(step, room)])
         new: list[Block] = []
         for index in reversed(chosen):
             cell = self.cells[index]
@@ -448,3 +482,14 @@ def stratum_offset(members_count: int, strata: int, index: int, position: float,
     start = int(index * members_count / strata)
     end = int((index + 1) * members_count / strata)
     return start + int(position * max(0, end - start - size))
+
+
+def run_adaptive(sample: AdaptiveSample, inactive_in: Callable[[Block], int]) -> InactiveEstimate:
+    """Run ``sample`` to its end on a list known in memory (``inactive_in`` counts a block's
+    inactive members): the same rounds as against VK, for simulations and the bench."""
+    while blocks := sample.next_blocks():
+        for block in blocks:
+            sample.record(block, BlockCount(block.count, inactive_in(block)))
+    estimate = sample.estimate()
+    assert estimate is not None
+    return estimate
