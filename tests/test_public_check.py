@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import os
@@ -486,6 +487,51 @@ async def test_service_token_respects_the_rate_limit_across_publics() -> None:
         assert calls == 3 * (1 + 2 + 1)  # and nothing was retried
         # 4 at once, then 4 a second: the limiter waited instead of being refused.
         assert elapsed >= (calls - rate) / rate * 0.9
+
+
+async def test_three_publics_interleave_and_the_first_verdict_comes_first() -> None:
+    async with own_fake(latency=0.02, service_rate=20.0) as vk:
+        specs = [
+            public(
+                vk,
+                public_id=340_001 + i,
+                members_count=members,
+                inactive_fraction=0.2345,
+                inactive_layout="tail",
+            )
+            for i, members in enumerate([150_000, 1_000_000, 3_000])
+        ]
+        seen: list[tuple[str, int]] = []
+        lines: list[str] = []
+
+        async def on_result(result: PublicResult) -> None:
+            seen.append((result.input, len(vk.requests)))
+
+        async def record(text: str) -> None:
+            lines.append(text)
+
+        async with checker_for(vk, "service", vk_service_rate_per_second=20.0) as checker:
+            results = await checker.check(
+                [s.screen_name for s in specs], progress=record, on_result=on_result
+            )
+        assert all(r.ok for r in results) and rate_errors(vk) == []
+        total = len(vk.requests)
+        assert sum(r.vk_requests for r in results) == total
+        # Each verdict is out as soon as its public is in: the small public's first, while the
+        # big ones still had requests to make.
+        assert seen[0][0] == f"@{specs[2].screen_name}"
+        assert seen[0][1] < total and len(seen) == 3
+        # The publics' requests interleave under the one limiter rather than one after another.
+        owners = [
+            r.params.get("group_id") or r.params.get("owner_id", "").lstrip("-")
+            for r in vk.requests
+        ]
+        ids = [o for o in owners if o and o.isdigit()]
+        switches = sum(a != b for a, b in itertools.pairwise(ids))
+        assert switches > 6
+        # The status line names each verdict as it comes, then the count of all.
+        ready = [line for line in lines if "готово" in line and "из 3" in line]
+        assert len(ready) == 3 and lines[-1] == t("check.progress.done", done=3, total=3)
 
 
 async def test_the_fake_refuses_a_burst_over_the_limit() -> None:

@@ -35,6 +35,8 @@ from advisor.vk.sampling import InactiveEstimate
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str], Awaitable[None]]
+ResultCallback = Callable[["PublicResult"], Awaitable[None]]
+"""Hears each fetched public's result as soon as it is ready (cached ones are not repeated)."""
 VerdictLabel = Literal["buy", "caution", "avoid"]
 CACHE_FORMAT = 1  # bump when PublicResult changes shape: old cache entries are then ignored
 
@@ -286,8 +288,12 @@ class PublicChecker:
         inputs: list[str],
         posts: int | None = None,
         progress: ProgressCallback | None = None,
+        on_result: ResultCallback | None = None,
     ) -> list[PublicResult]:
-        """One result per input, in input order. The publics are collected together."""
+        """One result per input, in input order. The publics are collected together.
+
+        ``on_result`` hears each fetched public's result as soon as it is ready, so a chat can
+        show the first verdict while the others are still being checked."""
         limit = posts if posts is not None else self.settings.check_posts
         if not 1 <= limit <= 100:
             raise ValueError("posts must be between 1 and 100")
@@ -316,7 +322,7 @@ class PublicChecker:
                 update = {"input": inputs[index], "vk_requests": 0, "from_cache": True}
                 answers[index] = cached.model_copy(update=update)
                 del wanted[index]
-        fetched = await self._fetch_shared(list(wanted.values()), limit, say, many)
+        fetched = await self._fetch_shared(list(wanted.values()), limit, say, many, on_result)
         for index, ref in wanted.items():
             answers[index] = fetched[ref.key].model_copy(update={"input": inputs[index]})
         if many:
@@ -336,7 +342,12 @@ class PublicChecker:
     # -- collection ---------------------------------------------------------------------------
 
     async def _fetch_shared(
-        self, refs: list[PublicRef], limit: int, say: _SafeProgress, many: bool
+        self,
+        refs: list[PublicRef],
+        limit: int,
+        say: _SafeProgress,
+        many: bool,
+        on_result: ResultCallback | None = None,
     ) -> dict[str, PublicResult]:
         """Results by ``ref.key``; a public another check is already fetching is awaited."""
         keys = {_cache_key(ref.key, limit): ref for ref in refs}
@@ -346,7 +357,7 @@ class PublicChecker:
         self._inflight.update(futures)
         try:
             if mine:
-                results = await self._fetch(list(mine.values()), limit, say, many)
+                results = await self._fetch(list(mine.values()), limit, say, many, on_result)
                 for key, ref in mine.items():
                     futures[key].set_result(results[ref.key])
         except BaseException as exc:
@@ -387,7 +398,12 @@ class PublicChecker:
             log.warning("public check: cache write failed for %s", ref.key, exc_info=True)
 
     async def _fetch(
-        self, refs: list[PublicRef], limit: int, say: _SafeProgress, many: bool
+        self,
+        refs: list[PublicRef],
+        limit: int,
+        say: _SafeProgress,
+        many: bool,
+        on_result: ResultCallback | None = None,
     ) -> dict[str, PublicResult]:
         assert self._client is not None
         first = refs[0].display if refs else ""
@@ -410,8 +426,25 @@ class PublicChecker:
             preliminary=preliminary,
         )
         started = time.perf_counter()
+        results: dict[str, PublicResult] = {}
+
+        async def ready(index: int, outcome: PublicData | Exception) -> None:
+            # Each public is judged as soon as it is in: the first verdict need not wait for
+            # the others (they follow; the ranking comes last, from all of them).
+            ref = refs[index]
+            elapsed = time.perf_counter() - started
+            result = await self._result(ref, outcome, limit, elapsed)
+            results[ref.key] = result
+            if many:
+                await say(ready_line(ref, result, len(results), len(refs)))
+            if on_result is not None:
+                try:
+                    await on_result(result)
+                except Exception:
+                    log.warning("public check: result callback failed", exc_info=True)
+
         try:
-            outcomes = await collect_publics(self._client, refs, options, stage)
+            await collect_publics(self._client, refs, options, stage, ready)
         except Exception:
             log.exception("public check: unexpected failure for %s", [r.key for r in refs])
             return {
@@ -420,10 +453,6 @@ class PublicChecker:
                 )
                 for ref in refs
             }
-        elapsed = time.perf_counter() - started
-        results: dict[str, PublicResult] = {}
-        for ref, outcome in zip(refs, outcomes, strict=True):
-            results[ref.key] = await self._result(ref, outcome, limit, elapsed)
         return results
 
     async def _result(
@@ -529,6 +558,19 @@ class PublicChecker:
             members_hidden=data.members_hidden,
             chart=chart,
         )
+
+
+def ready_line(ref: PublicRef, result: PublicResult, done: int, total: int) -> str:
+    """A public's verdict in the status line while the others are still being checked."""
+    if result.verdict is None or result.group is None:
+        return t("check.progress.ready_error", what=ref.display, done=done, total=total)
+    return t(
+        "check.progress.ready",
+        name=result.group.name,
+        verdict=t(f"check.report.verdict.{result.verdict}"),
+        done=done,
+        total=total,
+    )
 
 
 def preliminary_line(ref: PublicRef, estimate: InactiveEstimate, many: bool) -> str:

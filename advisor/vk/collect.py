@@ -64,6 +64,8 @@ USER_EXECUTES = 3  # VK's per-second limit for a user token: one public's execut
 
 Progress = Callable[[str], Awaitable[None]]
 Stage = Literal["group", "wall", "members"]
+Ready = Callable[[int, "PublicData | Exception"], Awaitable[None]]
+"""Called with a public's index in ``refs`` and its outcome as soon as it is collected."""
 Preliminary = Callable[[PublicRef, InactiveEstimate], Awaitable[None]]
 """Called with a first estimate of a public's inactive share while its sample still grows."""
 
@@ -854,28 +856,42 @@ async def collect_publics(
     refs: Sequence[PublicRef],
     options: CollectOptions,
     progress: Progress | None = None,
+    ready: Ready | None = None,
 ) -> list[PublicData | Exception]:
     """Each public's data, or the exception that ended its collection, in ``refs`` order.
 
     The exceptions are ``CollectError`` (the issue's error codes) and ``VkUnavailable``.
+    With a service token the publics are collected at once, their requests interleaved under
+    the client's one limiter; ``ready`` hears of each as soon as it is in, before the others.
     """
     if client.kind == "user":
         if len(refs) == 1:
             try:
-                return [await collect_one_with_execute(client, refs[0], options, progress)]
+                outcomes: list[PublicData | Exception] = [
+                    await collect_one_with_execute(client, refs[0], options, progress)
+                ]
             except (CollectError, VkUnavailable) as exc:
-                return [exc]
-        return await collect_with_execute(client, refs, options, progress)
+                outcomes = [exc]
+        else:
+            outcomes = await collect_with_execute(client, refs, options, progress)
+        if ready is not None:
+            for index, outcome in enumerate(outcomes):
+                await ready(index, outcome)
+        return outcomes
 
-    async def one(ref: PublicRef) -> PublicData | Exception:
+    async def one(index: int, ref: PublicRef) -> PublicData | Exception:
+        outcome: PublicData | Exception
         try:
-            return await collect_with_calls(client, ref, options, progress)
+            outcome = await collect_with_calls(client, ref, options, progress)
         except (CollectError, VkUnavailable) as exc:
-            return exc
+            outcome = exc
         except VkApiError as exc:
-            return _as_collect_error(exc)
+            outcome = _as_collect_error(exc)
+        if ready is not None:
+            await ready(index, outcome)
+        return outcome
 
-    return list(await asyncio.gather(*(one(ref) for ref in refs)))
+    return list(await asyncio.gather(*(one(index, ref) for index, ref in enumerate(refs))))
 
 
 __all__ = [
