@@ -490,7 +490,8 @@ async def test_service_token_respects_the_rate_limit_across_publics() -> None:
 
 
 async def test_three_publics_interleave_and_the_first_verdict_comes_first() -> None:
-    async with own_fake(latency=0.02, service_rate=20.0) as vk:
+    # The limiter is the bottleneck here, as with VK's 5 requests a second.
+    async with own_fake(latency=0.05, service_rate=10.0) as vk:
         specs = [
             public(
                 vk,
@@ -510,17 +511,18 @@ async def test_three_publics_interleave_and_the_first_verdict_comes_first() -> N
         async def record(text: str) -> None:
             lines.append(text)
 
-        async with checker_for(vk, "service", vk_service_rate_per_second=20.0) as checker:
+        async with checker_for(vk, "service", vk_service_rate_per_second=10.0) as checker:
             results = await checker.check(
                 [s.screen_name for s in specs], progress=record, on_result=on_result
             )
         assert all(r.ok for r in results) and rate_errors(vk) == []
         total = len(vk.requests)
         assert sum(r.vk_requests for r in results) == total
-        # Each verdict is out as soon as its public is in: the small public's first, while the
-        # big ones still had requests to make.
-        assert seen[0][0] == f"@{specs[2].screen_name}"
-        assert seen[0][1] < total and len(seen) == 3
+        # Each verdict is out as soon as its public is in, while the others still had requests
+        # to make. A cheap public's requests go first (3 000 members: four pages), then of
+        # the two big ones (25 requests each) the first listed.
+        assert [key for key, _ in seen] == [f"@{specs[i].screen_name}" for i in (2, 0, 1)]
+        assert seen[0][1] < total / 2 and seen[1][1] < total
         # The publics' requests interleave under the one limiter rather than one after another.
         owners = [
             r.params.get("group_id") or r.params.get("owner_id", "").lstrip("-")
@@ -532,6 +534,34 @@ async def test_three_publics_interleave_and_the_first_verdict_comes_first() -> N
         # The status line names each verdict as it comes, then the count of all.
         ready = [line for line in lines if "готово" in line and "из 3" in line]
         assert len(ready) == 3 and lines[-1] == t("check.progress.done", done=3, total=3)
+
+
+async def test_turns_hand_requests_over_in_the_publics_order() -> None:
+    from advisor.vk.collect import _Turns
+
+    turns = _Turns(window=1)
+    order: list[int] = []
+    release = asyncio.Event()
+
+    def call(priority: int) -> Any:
+        async def run() -> int:
+            order.append(priority)
+            if priority == 9:
+                await release.wait()
+            return priority
+
+        return turns.run((priority, 0), run)
+
+    first = asyncio.create_task(call(9))
+    await asyncio.sleep(0)
+    waiting = [asyncio.create_task(call(p)) for p in (2, 0, 1)]
+    cancelled = asyncio.create_task(call(0))
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    release.set()
+    assert await asyncio.gather(first, *waiting) == [9, 2, 0, 1]
+    assert order == [9, 0, 1, 2]  # the earlier public first, whatever the arrival
+    assert turns.busy == 0 and turns.waiting == []
 
 
 async def test_the_fake_refuses_a_burst_over_the_limit() -> None:

@@ -245,14 +245,14 @@ def test_band_bounds() -> None:
 
 
 def test_adaptive_sample_stops_when_the_band_is_settled() -> None:
-    # 3% inactive at the tail: the interval soon lies under 20% and the sample stops, wider
-    # than ±2 points or not.
+    # Bots spread in runs, 45% of the list: the interval soon lies over 25% and the sample stops,
+    # however wide it still is, before the cap.
     members = 500_000
     sample = AdaptiveSample(members, random.Random(1), thresholds=BANDS)
-    tail = 485_000
-    estimate = run_adaptive(sample, lambda b: max(0, b.offset + b.count - max(b.offset, tail)))
-    assert estimate.ci95[1] <= 20
-    assert sample.blocks < 22
+    bots = _inactive_list(members, "bursts_only", share=0.45)
+    estimate = run_adaptive(sample, lambda b: bots[b.offset + b.count] - bots[b.offset])
+    assert estimate.ci95[0] >= 25 and estimate.ci95[1] - estimate.ci95[0] > 4
+    assert sample.blocks < DEFAULT_STRATA
 
 
 def test_adaptive_sample_first_round_spans_the_list() -> None:

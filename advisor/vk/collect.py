@@ -23,12 +23,14 @@ other statistics of the same sample need no other request.
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import json
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, NoReturn
+from typing import Any, Literal, NoReturn, Protocol
 
 from advisor.vk.api import (
     CheckErrorCode,
@@ -41,6 +43,7 @@ from advisor.vk.links import PublicRef
 from advisor.vk.metrics import WallPost
 from advisor.vk.sampling import (
     ADAPTIVE_BLOCK,
+    MIN_BLOCKS,
     PAGE_SIZE,
     AdaptiveSample,
     Block,
@@ -150,6 +153,8 @@ class CollectOptions:
     """Bounds of the inactive share's verdict bands (percent): a sample whose interval lies in
     one band stops growing."""
     preliminary: Preliminary | None = None
+    request_window: int = 2
+    """Several publics on a service token: requests handed to the client's limiter at once."""
 
     @property
     def block_size(self) -> int:
@@ -465,7 +470,7 @@ def _raise_group_error(exc: VkApiError, ref: PublicRef) -> None:
     raise CollectError(exc.check_code, None, f"{exc.method}: VK error {exc.vk_code}") from None
 
 
-async def _explain_missing(client: VkClient, ref: PublicRef, tally: RequestTally) -> NoReturn:
+async def _explain_missing(client: Caller, ref: PublicRef, tally: RequestTally) -> NoReturn:
     """A screen name that is not a community: tell a person or an app from a missing name."""
     resolved = None
     if ref.screen_name is not None:
@@ -701,8 +706,75 @@ async def collect_one_with_execute(
 # --- service token: concurrent calls --------------------------------------------------------
 
 
+class Caller(Protocol):
+    """What the service-token steps need of a client: one method call."""
+
+    async def call(
+        self, method: str, params: Mapping[str, Any], tally: RequestTally | None = None
+    ) -> Any: ...
+
+
+class _Turns:
+    """Several publics' requests by the publics' priority: at most ``window`` at a time are
+    handed to the client (and wait in its one limiter); the others wait here, the cheaper
+    public's first (``_InTurn.sized``), then the earlier listed. The limiter stays as busy as
+    before, but a public's next round does not queue behind every request of the others: the
+    first verdict is ready about as soon as it would be alone, and the others follow."""
+
+    def __init__(self, window: int) -> None:
+        self.window = max(1, window)
+        self.busy = 0
+        self.waiting: list[tuple[tuple[int, int], int, asyncio.Future[None]]] = []
+        self.order = itertools.count()
+
+    async def run(self, priority: tuple[int, int], call: Callable[[], Awaitable[Any]]) -> Any:
+        if self.busy < self.window and not self.waiting:
+            self.busy += 1
+        else:
+            turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            heapq.heappush(self.waiting, (priority, next(self.order), turn))
+            try:
+                await turn  # the releasing call hands its place over
+            except asyncio.CancelledError:
+                if turn.done() and not turn.cancelled():
+                    self._release()
+                raise
+        try:
+            return await call()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        while self.waiting:
+            _, _, turn = heapq.heappop(self.waiting)
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self.busy -= 1
+
+
+class _InTurn:
+    """A client whose calls wait for their turn among several publics' (``_Turns``)."""
+
+    def __init__(self, client: VkClient, turns: _Turns, index: int) -> None:
+        self.client = client
+        self.turns = turns
+        self.index = index
+        self.priority = (0, index)
+
+    def sized(self, members_count: int) -> None:
+        """Once the member count is known: a list read whole in a few pages goes before a
+        sample (about ``MIN_BLOCKS`` calls, whatever the size)."""
+        self.priority = (min(members_count, MIN_BLOCKS * PAGE_SIZE), self.index)
+
+    async def call(
+        self, method: str, params: Mapping[str, Any], tally: RequestTally | None = None
+    ) -> Any:
+        return await self.turns.run(self.priority, lambda: self.client.call(method, params, tally))
+
+
 async def _read_block(
-    client: VkClient, group: GroupInfo, block: Block, members: _Members, tally: RequestTally
+    client: Caller, group: GroupInfo, block: Block, members: _Members, tally: RequestTally
 ) -> BlockCount | None:
     """One block; ``None`` when the list turned out hidden (nothing more is then asked)."""
     if members.hidden:
@@ -727,15 +799,18 @@ async def _read_block(
 
 
 async def _read_all(
-    client: VkClient,
+    client: Caller,
     group: GroupInfo,
     blocks: Sequence[Block],
     members: _Members,
     tally: RequestTally,
 ) -> list[BlockCount | None]:
-    """The blocks, the first alone: a hidden list costs one refused call, not one per block."""
+    """The blocks; the list's very first one alone: a hidden list costs one refused call, not
+    one per block."""
     if not blocks:
         return []
+    if members.blocks:
+        return await _gather(_read_block(client, group, b, members, tally) for b in blocks)
     first = await _read_block(client, group, blocks[0], members, tally)
     if members.hidden:
         return [first]
@@ -744,7 +819,7 @@ async def _read_all(
 
 
 async def _whole_list(
-    client: VkClient, group: GroupInfo, members: _Members, tally: RequestTally
+    client: Caller, group: GroupInfo, members: _Members, tally: RequestTally
 ) -> None:
     blocks = [
         Block(offset, min(PAGE_SIZE, group.members_count - offset))
@@ -754,7 +829,7 @@ async def _whole_list(
 
 
 async def _adaptive_sample(
-    client: VkClient,
+    client: Caller,
     ref: PublicRef,
     group: GroupInfo,
     members: _Members,
@@ -784,7 +859,7 @@ async def _adaptive_sample(
 
 
 async def collect_with_calls(
-    client: VkClient, ref: PublicRef, options: CollectOptions, progress: Progress | None = None
+    client: Caller, ref: PublicRef, options: CollectOptions, progress: Progress | None = None
 ) -> PublicData:
     """One method per request, all the independent ones at once, under the rate limiter."""
     tally = RequestTally()
@@ -804,6 +879,8 @@ async def collect_with_calls(
         await _explain_missing(client, ref, tally)
     group = GroupInfo.from_vk(item)
     check_group(group)
+    if isinstance(client, _InTurn):
+        client.sized(group.members_count)
     data = PublicData(group=group, fetched_at=fetched_at)
     members = _Members(options, fetched_at)
     whole = group.members_count <= whole_read_limit(options.member_budget)
@@ -862,7 +939,8 @@ async def collect_publics(
 
     The exceptions are ``CollectError`` (the issue's error codes) and ``VkUnavailable``.
     With a service token the publics are collected at once, their requests interleaved under
-    the client's one limiter; ``ready`` hears of each as soon as it is in, before the others.
+    the client's one limiter, the earlier public's first (``_Turns``); ``ready`` hears of each
+    as soon as it is in, before the others.
     """
     if client.kind == "user":
         if len(refs) == 1:
@@ -879,10 +957,13 @@ async def collect_publics(
                 await ready(index, outcome)
         return outcomes
 
+    turns = _Turns(options.request_window)
+
     async def one(index: int, ref: PublicRef) -> PublicData | Exception:
         outcome: PublicData | Exception
+        caller: Caller = client if len(refs) == 1 else _InTurn(client, turns, index)
         try:
-            outcome = await collect_with_calls(client, ref, options, progress)
+            outcome = await collect_with_calls(caller, ref, options, progress)
         except (CollectError, VkUnavailable) as exc:
             outcome = exc
         except VkApiError as exc:

@@ -185,6 +185,7 @@ def estimate_inactive(
 FIRST_BLOCKS = 16  # blocks of the first round, one in each sixteenth of the list
 SPLIT_STEP = 2  # strata split (one new block each) per later round around a cluster's edge
 SPREAD_STEP = 8  # … and per later round on a list uneven throughout
+MIN_BLOCKS = 22  # with groups.getById and two wall pages: 25 requests, spent in any case
 TARGET_HALFWIDTH = 2.0  # points: the interval is narrow enough
 ADAPTIVE_BLOCK = 500  # members per block: a request reads up to 1000, but more add little
 
@@ -228,10 +229,11 @@ def _block_in(start: int, end: int, size: int, rng: random.Random) -> Block:
 class AdaptiveSample:
     """A stratified sample that grows where the list is uneven, and stops once it is precise.
 
-    The first round reads ``first_blocks`` blocks, one at a random offset in each of as many
-    equal strata. The variance of the estimate comes from the differences between neighbouring
-    strata (as in ``estimate_inactive``), each stratum's part weighted by its share of the list.
-    While the 95% interval is wider than ``target_halfwidth`` points either side and still
+    The first round reads ``first_blocks`` blocks: the very first and last members of the list,
+    and one block at a random offset in each of as many equal strata between. The variance of
+    the estimate comes from the differences between neighbouring strata (as in
+    ``estimate_inactive``), each stratum's part weighted by its share of the list. While the
+    95% interval is wider than ``target_halfwidth`` points either side and still
     reaches into more than one verdict band (``thresholds``), each later round splits the
     ``step`` strata adding most to the variance in two: the half without a block gets a new one
     at a random offset. A cluster of inactive members at the head or the tail is thus found by
@@ -257,6 +259,7 @@ class AdaptiveSample:
         step: int = SPLIT_STEP,
         target_halfwidth: float = TARGET_HALFWIDTH,
         thresholds: Sequence[float] = (),
+        min_blocks: int = MIN_BLOCKS,
     ) -> None:
         if members_count < 1 or block_size < 1 or first_blocks < 1 or step < 1:
             raise ValueError("members_count, block_size, first_blocks and step must be >= 1")
@@ -267,6 +270,7 @@ class AdaptiveSample:
         self.step = step
         self.target_halfwidth = target_halfwidth
         self.thresholds = tuple(thresholds)
+        self.min_blocks = min(min_blocks, self.max_blocks)
         k = max(1, min(first_blocks, self.max_blocks, members_count // self.block_size))
         self.first_blocks = k
         self.cells: list[_Cell] = []
@@ -289,6 +293,8 @@ class AdaptiveSample:
         self.rounds = 0
         self._background: float | None = None
         """Set after the first round: > 0 when the list is uneven throughout (``_first_look``)."""
+        self._even = False
+        """Set after the first round: no jump between its blocks at all."""
 
     # -- the caller's side ------------------------------------------------------------------
 
@@ -303,11 +309,7 @@ class AdaptiveSample:
             asked, self._asked = self._asked, []
             self.rounds += 1
             return asked
-        if any(cell.count is None for cell in self.cells):
-            return []
-        if self.rounds == 1 and self._background is None:
-            self._first_look()
-        if self.done():
+        if any(cell.count is None for cell in self.cells) or self.done():
             return []
         new = self._split()
         if new:
@@ -318,11 +320,19 @@ class AdaptiveSample:
         for cell in self.cells:
             if cell.block == block:
                 cell.count = count
-                return
-        raise ValueError(f"{block} was not asked for")
+                break
+        else:
+            raise ValueError(f"{block} was not asked for")
+        if self._background is None and all(cell.count is not None for cell in self.cells):
+            self._first_look()
 
     def done(self) -> bool:
-        """The interval is narrow enough, the verdict band is settled, or the cap is reached."""
+        """The interval is narrow enough, the verdict band is settled, or the cap is reached;
+        never before ``min_blocks``: a run of bots may hide between the first round's blocks
+        (a first round that meets none looks even), and more blocks cost no more than the
+        requests a check may take anyway."""
+        if self.blocks < self.min_blocks and self._candidates():
+            return False
         estimate = self.estimate()
         if estimate is None:
             return True
@@ -350,6 +360,7 @@ class AdaptiveSample:
         shares = [cell.share or 0.0 for cell in self.cells]
         if len(shares) < 2:
             self._background = 0.0
+            self._even = True
             return
         read = sum(cell.count.read for cell in self.cells if cell.count is not None)
         p = sum(cell.width * s for cell, s in zip(self.cells, shares, strict=True))
@@ -365,6 +376,7 @@ class AdaptiveSample:
         )
         pooled = sum(d * d for d in diffs) / (2 * len(diffs))
         self._background = 0.0 if one_cluster else pooled
+        self._even = not jumps
 
     # -- the estimate -----------------------------------------------------------------------
 
@@ -420,9 +432,10 @@ class AdaptiveSample:
     # -- growing ----------------------------------------------------------------------------
 
     def _candidates(self) -> list[tuple[float, int]]:
-        if self._background:
-            # Uneven throughout: split the widest strata, whatever their blocks held, so that
-            # where the sample grows never depends on what it found (no bias towards bursts).
+        if self._background or self._even:
+            # Uneven throughout, or even as far as seen: split the widest strata, whatever
+            # their blocks held, so that where the sample grows never depends on what it found
+            # (no bias towards bursts) and the gaps between blocks where runs may hide shrink.
             parts = [(cell.width / self.members_count) ** 2 for cell in self.cells]
         else:
             parts = self._contributions(self.cells)
@@ -436,7 +449,9 @@ class AdaptiveSample:
         )
 
     def _split(self) -> list[Block]:
-        room = self.max_blocks - self.blocks
+        # Up to min_blocks first (the requests a check takes anyway), beyond only if need be.
+        limit = self.min_blocks if self.blocks < self.min_blocks else self.max_blocks
+        room = limit - self.blocks
         step = max(self.step, SPREAD_STEP) if self._background else self.step
         chosen = sorted(index for _, index in self._candidates()[: min(step, room)])
         new: list[Block] = []

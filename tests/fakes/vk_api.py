@@ -374,10 +374,11 @@ class FakeVK:
             if (method is None or r.method == method) and (inner is None or r.inner == inner)
         )
 
-    def rounds(self) -> int:
-        """Round trips of the HTTP calls so far: the longest chain of calls each sent after the
-        previous one was answered (calls sent together, before any answer, make one round)."""
-        calls = sorted((r for r in self.requests if not r.inner), key=lambda r: r.time)
+    def rounds(self, since: int = 0) -> int:
+        """Round trips of the HTTP calls (from ``requests[since]`` on): the longest chain of
+        calls each sent after the previous one was answered (calls sent together, before any
+        answer, make one round)."""
+        calls = sorted((r for r in self.requests[since:] if not r.inner), key=lambda r: r.time)
         depth: list[int] = []
         for index, call in enumerate(calls):
             before = [
