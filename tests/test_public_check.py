@@ -23,16 +23,16 @@ from advisor.knowledge.loader import load_knowledge
 from advisor.knowledge.models import Norms
 from advisor.texts import t
 from advisor.vk.check import MemoryCache, PublicChecker, PublicResult, rank_results
-from advisor.vk.collect import (
+from advisor.vk.links import PublicRef
+from advisor.vk.render import chat_messages, comparison_text, report_text
+from advisor.vk.sampling import Block
+from advisor.vk.scripts import (
     USER_EXECUTES,
     members_script,
     one_public_plan,
     pack,
     publics_script,
 )
-from advisor.vk.links import PublicRef
-from advisor.vk.render import chat_messages, comparison_text, report_text
-from advisor.vk.sampling import Block
 from tests.fakes.vk_api import FakeVK, VKRequest
 from tests.fakes.vk_data import DAY, PostSpec, PublicSpec, make_public
 from tests.fakes.vk_script import parse
@@ -537,9 +537,9 @@ async def test_three_publics_interleave_and_the_first_verdict_comes_first() -> N
 
 
 async def test_turns_hand_requests_over_in_the_publics_order() -> None:
-    from advisor.vk.collect import _Turns
+    from advisor.vk.turns import Turns
 
-    turns = _Turns(window=1)
+    turns = Turns(window=1)
     order: list[int] = []
     release = asyncio.Event()
 

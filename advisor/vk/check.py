@@ -38,7 +38,7 @@ ProgressCallback = Callable[[str], Awaitable[None]]
 ResultCallback = Callable[["PublicResult"], Awaitable[None]]
 """Hears each fetched public's result as soon as it is ready (cached ones are not repeated)."""
 VerdictLabel = Literal["buy", "caution", "avoid"]
-CACHE_FORMAT = 1  # bump when PublicResult changes shape: old cache entries are then ignored
+CACHE_FORMAT = 2  # bump when PublicResult changes shape: old cache entries are then ignored
 
 
 # --- the result ------------------------------------------------------------------------------
@@ -415,7 +415,7 @@ class PublicChecker:
                 await say(t(f"check.progress.{name}", what=first))
 
         async def preliminary(ref: PublicRef, estimate: InactiveEstimate) -> None:
-            await say(preliminary_line(ref, estimate, many))
+            await say(preliminary_line(ref, estimate))
 
         inactive = self.norms.inactive
         options = CollectOptions(
@@ -573,11 +573,11 @@ def ready_line(ref: PublicRef, result: PublicResult, done: int, total: int) -> s
     )
 
 
-def preliminary_line(ref: PublicRef, estimate: InactiveEstimate, many: bool) -> str:
+def preliminary_line(ref: PublicRef, estimate: InactiveEstimate) -> str:
     """«предварительно: неактивных ~18% ± 4»: the first blocks' estimate, the bot's own."""
     low, high = estimate.ci95
     return t(
-        "check.progress.preliminary_many" if many else "check.progress.preliminary",
+        "check.progress.preliminary",
         what=ref.display,
         value=fmt_number(estimate.percent, 0),
         margin=fmt_number(max(1.0, (high - low) / 2), 0),
