@@ -5,6 +5,16 @@ Targets (issue 3):
   2. ten publics: at least 5× faster than a naive sequential client (one method call per
      request, no concurrency) measured in the same run;
   3. a 1,000,000-member public's inactive share within ±2 points using at most 10,000 members.
+Targets (issue 16), side by side with the plan before it ("before": a fixed sample of 100
+blocks of 100 members; with a user token a second round trip for it) in the same run:
+  4. service token: a 150,000- and a 1,000,000-member public each in ≤ 25 requests, inactive
+     share within ±2 points, on lists whose inactive members sit at the head, at the tail, and
+     in bursts (runs of 2,000 bots); the requests and the half-width reached;
+  5. user token: one round trip for any size (the executes sent together);
+  6. three publics in one message, service token: ≤ 3× the time of one, first verdict early;
+  7. hidden members: one refused call;
+  8. the sample design simulated over many samples per list: worst error, 95% interval
+     coverage (≥ 95%), requests; and one table of the VK requests per check.
 
 The naive client lives here and does the same work as the product: groups.getById, two pages of
 the wall, the same member pages (whole lists, or the same stratified sample), the same metrics.
@@ -16,7 +26,7 @@ The fake validates every answer against the VK JSON schema before sending it, wh
 its time and blocks its event loop; real VK does not do that. Figures are given both as wall
 clock and "net" of that validation; the verdicts use the net figures.
 
-    python bench/check_public.py [--latency 0.05] [--publics 10] [--seeds 200]
+    python bench/check_public.py [--latency 0.05] [--publics 10] [--seeds 200] [--skip-before]
 """
 
 from __future__ import annotations
@@ -27,6 +37,8 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,14 +46,32 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import aiohttp
+from pydantic import SecretStr
 
 from advisor.config import Settings
 from advisor.knowledge.loader import load_knowledge
+from advisor.vk.api import RequestTally, VkApiError, VkClient
 from advisor.vk.check import PublicChecker, PublicResult
+from advisor.vk.collect import CollectOptions, collect_with_execute, first_group
 from advisor.vk.gateway import VkGateway
-from advisor.vk.links import parse_link
+from advisor.vk.links import PublicRef, parse_link
 from advisor.vk.metrics import WallPost, wall_metrics
-from advisor.vk.sampling import BlockCount, count_block, estimate_inactive, plan_sample
+from advisor.vk.sampling import (
+    AdaptiveSample,
+    Block,
+    BlockCount,
+    count_block,
+    estimate_inactive,
+    plan_sample,
+    run_adaptive,
+)
+from advisor.vk.scripts import (
+    GROUP_FIELDS,
+    MEMBER_FIELDS,
+    WALL_PAGE,
+    WALL_PAGES,
+    one_public_plan,
+)
 from tests.fakes.vk_api import FakeVK
 from tests.fakes.vk_data import Community, make_public
 
@@ -52,8 +82,25 @@ SPEEDUP = 5.0
 MILLION = 1_000_000
 SAMPLE_LIMIT = 10_000
 ACCURACY_POINTS = 2.0
+SERVICE_REQUESTS = 25
+COVERAGE = 0.95
+THREE_RATIO = 3.0
+SHARE = 0.2345
 NORMS = load_knowledge().norms
+BANDS = (NORMS.inactive.normal_max_percent, NORMS.inactive.pointless_from_percent)
 
+
+
+@asynccontextmanager
+async def checker_for(
+    settings: Settings, rng: random.Random | None = None
+) -> AsyncIterator[PublicChecker]:
+    """A public checker on its own VK gateway (one client per token), closed afterwards."""
+    async with VkGateway(settings) as gateway:
+        if rng is None:
+            yield PublicChecker(settings, NORMS, gateway.reader)
+        else:
+            yield PublicChecker(settings, NORMS, gateway.reader, rng=rng)
 
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
@@ -137,8 +184,13 @@ class NaiveClient:
 class Figures:
     seconds: float
     round_trips: int
+    """HTTP requests (for ours with a user token: requests sent together count once in
+    ``rounds``)."""
     validation: float
     """Seconds the fake spent checking its own answers against the VK schema meanwhile."""
+
+    rounds: int = 0
+    """Sequential round trips (FakeVK.rounds)."""
 
     @property
     def net(self) -> float:
@@ -177,7 +229,7 @@ def settings_for(vk: FakeVK) -> Settings:
 async def ours(
     vk: FakeVK, clock: ValidationClock, checker: PublicChecker, links: list[str]
 ) -> tuple[Figures, list[PublicResult]]:
-    before, validated = vk.count(inner=False), clock.total
+    before, validated, since = vk.count(inner=False), clock.total, len(vk.requests)
     started = time.perf_counter()
     results = await checker.check(links)
     elapsed = time.perf_counter() - started
@@ -185,7 +237,7 @@ async def ours(
     if failed:
         raise RuntimeError(f"the check failed for {failed}")
     trips = vk.count(inner=False) - before
-    return Figures(elapsed, trips, clock.total - validated), results
+    return Figures(elapsed, trips, clock.total - validated, vk.rounds(since)), results
 
 
 async def naive(
@@ -213,13 +265,15 @@ def same_answers(results: list[PublicResult], answers: list[dict[str, Any]]) -> 
 
 
 def simulated_errors(layout: str, seeds: int) -> tuple[float, float]:
-    """Max |error| and CI coverage of the sample design on the fake's 1M-member lists."""
+    """Max |error| and CI coverage of the user token's sample design (one block in each of the
+    strata its three executes hold) on the fake's 1M-member lists."""
     spec = make_public("huge", inactive_fraction=0.2345, inactive_layout=layout)
     community = Community(spec, int(time.time()))
     truth = sum(community.is_inactive(i) for i in range(MILLION)) / MILLION * 100
+    strata = one_public_plan(PublicRef(group_id=spec.id), SAMPLE_LIMIT, random.Random(0)).strata
     worst, covered = 0.0, 0
     for seed in range(seeds):
-        plan = plan_sample(MILLION, SAMPLE_LIMIT, random.Random(seed))
+        plan = plan_sample(MILLION, SAMPLE_LIMIT, random.Random(seed), strata=strata)
         counts = [
             BlockCount(
                 b.count, sum(community.is_inactive(i) for i in range(b.offset, b.offset + b.count))
@@ -233,6 +287,387 @@ def simulated_errors(layout: str, seeds: int) -> tuple[float, float]:
     return worst, covered / seeds
 
 
+# --- issue 16: the plan before it, and the new one -----------------------------------------
+
+
+@dataclass
+class Run:
+    """One public's check: requests, sequential round trips, seconds, and the estimate."""
+
+    requests: int
+    rounds: int
+    seconds: float
+    percent: float | None
+    ci95: tuple[float, float] | None
+    blocks: int | None
+
+    @property
+    def halfwidth(self) -> float | None:
+        return None if self.ci95 is None else (self.ci95[1] - self.ci95[0]) / 2
+
+
+def service_settings(vk: FakeVK) -> Settings:
+    return Settings(
+        vk_api_url=vk.base_url,
+        vk_user_token=None,
+        vk_service_token=vk.service_token,
+        vk_service_rate_per_second=vk.service_rate,
+        check_cache_seconds=0,
+    )
+
+
+def options(seed: int) -> CollectOptions:
+    return CollectOptions(
+        member_budget=SAMPLE_LIMIT,
+        inactive_after_days=NORMS.inactive.inactive_after_days,
+        rng=random.Random(seed),
+    )
+
+
+async def before_service(client: VkClient, group_id: int, seed: int) -> tuple[int, Any]:
+    """The service-token plan before issue 16: groups.getById, then the two wall pages and a
+    fixed sample of 100 blocks of 100 members, all at once under the limiter. (requests,
+    estimate or None when the list is hidden)."""
+    tally = RequestTally()
+    fetched_at = int(time.time())
+    answer = await client.call(
+        "groups.getById", {"group_id": group_id, "fields": GROUP_FIELDS}, tally
+    )
+    group = first_group(answer)
+    assert group is not None
+    members = int(group["members_count"])
+    plan = plan_sample(members, SAMPLE_LIMIT, random.Random(seed))
+    hidden = False
+
+    async def wall(page: int) -> None:
+        params = {"owner_id": -group_id, "filter": "owner", "offset": page * WALL_PAGE}
+        await client.call("wall.get", params | {"count": WALL_PAGE}, tally)
+
+    async def block(b: Block) -> BlockCount | None:
+        nonlocal hidden
+        params = {"group_id": group_id, "offset": b.offset, "count": b.count}
+        try:
+            page = await client.call("groups.getMembers", params | {"fields": MEMBER_FIELDS}, tally)
+        except VkApiError:
+            hidden = True
+            return None
+        return count_block(page["items"], fetched_at, NORMS.inactive.inactive_after_days)
+
+    results = await asyncio.gather(
+        *(wall(page) for page in range(WALL_PAGES)), *(block(b) for b in plan.blocks)
+    )
+    counts = [c for c in results[WALL_PAGES:] if c is not None]
+    estimate = None if hidden else estimate_inactive(counts, members, plan.whole)
+    return tally.count, estimate
+
+
+async def run_ours(vk: FakeVK, checker: PublicChecker, links: list[str]) -> list[Run]:
+    since = len(vk.requests)
+    started = time.perf_counter()
+    results = await checker.check(links)
+    elapsed = time.perf_counter() - started
+    rounds = vk.rounds(since)
+    runs = []
+    for result in results:
+        if not result.ok:
+            raise RuntimeError(f"the check failed for {result.input}: {result.error}")
+        m = result.metrics
+        assert m is not None
+        runs.append(
+            Run(
+                result.vk_requests,
+                rounds,
+                elapsed,
+                m.inactive_percent,
+                m.inactive_ci95,
+                m.sample_blocks,
+            )
+        )
+    return runs
+
+
+def truth_of(vk: FakeVK, public_id: int) -> float:
+    community = vk.public(public_id)
+    total = community.spec.members_count
+    return sum(community.is_inactive(i) for i in range(total)) / total * 100
+
+
+def row(label: str, run: Run, truth: float | None, rounds: bool = False) -> str:
+    if run.percent is None or truth is None:
+        share = "share unknown"
+    else:
+        share = (
+            f"{run.percent:5.2f}% (error {abs(run.percent - truth):5.2f}, "
+            f"±{run.halfwidth or 0:.2f})"
+        )
+    blocks = f", {run.blocks} blocks" if run.blocks is not None else ""
+    trips = f", {run.rounds} round trip(s)" if rounds else ""
+    return f"{label:8} {run.requests:4d} requests{trips}, {run.seconds:6.2f} s{blocks}, {share}"
+
+
+async def service_sizes(vk: FakeVK, skip_before: bool, table: dict[str, list[str]]) -> bool:
+    print(
+        f"\n4. service token ({vk.service_rate:g} requests/s), inactive {SHARE:.2%} of the "
+        f"members: now ≤ {SERVICE_REQUESTS} requests and within ±{ACCURACY_POINTS:g} points"
+    )
+    passed = True
+    cases = [(size, layout) for size in (150_000, MILLION) for layout in ("head", "tail", "bursts")]
+    async with checker_for(service_settings(vk), rng=random.Random(16)) as checker:
+        for number, (size, layout) in enumerate(cases):
+            spec = make_public(
+                "huge",
+                id=600_001 + number,
+                members_count=size,
+                inactive_fraction=SHARE,
+                inactive_layout=layout,  # type: ignore[arg-type]
+            )
+            vk.add_public(spec)
+            truth = truth_of(vk, spec.id)
+            await asyncio.sleep(1.2)
+            (ours,) = await run_ours(vk, checker, [f"club{spec.id}"])
+            assert ours.percent is not None
+            error = abs(ours.percent - truth)
+            ok = ours.requests <= SERVICE_REQUESTS and error <= ACCURACY_POINTS
+            passed &= ok
+            print(f"   {size:>9,} {layout:6} truth {truth:5.2f}%")
+            print(f"      {row('now', ours, truth)}  → {verdict(ok)}")
+            table.setdefault(f"service token, {size:,} members ({layout})", []).append(
+                str(ours.requests)
+            )
+            if not skip_before:
+                await asyncio.sleep(1.2)
+                before = await timed_before(vk, spec.id, number)
+                ratio = ours.seconds / before.seconds
+                print(f"      {row('before', before, truth)}  (now {ratio:.2f}× the time)")
+                table[f"service token, {size:,} members ({layout})"].insert(0, str(before.requests))
+    return passed
+
+
+async def timed_before(vk: FakeVK, group_id: int, seed: int) -> Run:
+    token = SecretStr(vk.service_token)
+    async with VkClient(service_settings(vk), token, "service") as client:
+        since = len(vk.requests)
+        started = time.perf_counter()
+        requests, estimate = await before_service(client, group_id, seed)
+        elapsed = time.perf_counter() - started
+    return Run(
+        requests,
+        vk.rounds(since),
+        elapsed,
+        estimate.percent if estimate else None,
+        estimate.ci95 if estimate else None,
+        100,
+    )
+
+
+async def user_one_trip(vk: FakeVK, skip_before: bool, table: dict[str, list[str]]) -> bool:
+    print("\n5. user token, 1,000,000 members (tail): one round trip, the executes sent together")
+    spec = make_public("huge", id=610_001, inactive_fraction=SHARE, inactive_layout="tail")
+    vk.add_public(spec)
+    truth = truth_of(vk, spec.id)
+    await asyncio.sleep(1.2)
+    async with checker_for(settings_for(vk), rng=random.Random(5)) as checker:
+        (ours,) = await run_ours(vk, checker, [f"club{spec.id}"])
+    assert ours.percent is not None
+    ok = ours.rounds == 1 and abs(ours.percent - truth) <= ACCURACY_POINTS
+    print(f"   {row('now', ours, truth, rounds=True)}  → {verdict(ok)}")
+    key = "user token, 1,000,000 members"
+    table[key] = [str(ours.requests)]
+    if not skip_before:
+        await asyncio.sleep(1.2)
+        token = SecretStr(vk.user_token)
+        async with VkClient(settings_for(vk), token, "user") as client:
+            since = len(vk.requests)
+            started = time.perf_counter()
+            (data,) = await collect_with_execute(client, [PublicRef(group_id=spec.id)], options(5))
+            elapsed = time.perf_counter() - started
+        assert not isinstance(data, Exception)
+        before = Run(
+            data.requests,
+            vk.rounds(since),
+            elapsed,
+            data.inactive.percent if data.inactive else None,
+            data.inactive.ci95 if data.inactive else None,
+            data.sample_blocks,
+        )
+        ratio = ours.seconds / before.seconds
+        print(f"   {row('before', before, truth, rounds=True)}  (now {ratio:.2f}× the time)")
+        table[key].insert(0, str(before.requests))
+    return ok
+
+
+async def three_publics(vk: FakeVK, skip_before: bool, table: dict[str, list[str]]) -> bool:
+    print(
+        f"\n6. three big publics in one message, service token: ≤ {THREE_RATIO:g}× the time of "
+        f"one, the first verdict before the last"
+    )
+    specs = [
+        make_public(
+            "huge",
+            id=620_001 + i,
+            members_count=size,
+            inactive_fraction=SHARE,
+            inactive_layout=layout,
+        )  # type: ignore[arg-type]
+        for i, (size, layout) in enumerate(
+            [(MILLION, "tail"), (150_000, "head"), (MILLION, "head"), (MILLION, "tail")]
+        )
+    ]
+    for spec in specs:
+        vk.add_public(spec)
+    firsts: list[float] = []
+
+    async def first(result: PublicResult) -> None:
+        firsts.append(time.perf_counter())
+
+    async with checker_for(service_settings(vk), rng=random.Random(6)) as checker:
+        await asyncio.sleep(1.2)
+        (one,) = await run_ours(vk, checker, [f"club{specs[0].id}"])
+        await asyncio.sleep(1.2)
+        since = len(vk.requests)
+        started = time.perf_counter()
+        results = await checker.check([f"club{s.id}" for s in specs[1:]], on_result=first)
+        three = time.perf_counter() - started
+    assert all(r.ok for r in results)
+    requests = len(vk.requests) - since
+    ratio = three / one.seconds
+    first_at = firsts[0] - started
+    ok = ratio <= THREE_RATIO and first_at < three
+    print(
+        f"   now:    one public {one.seconds:.2f} s ({one.requests} requests); three "
+        f"{three:.2f} s ({requests} requests) = {ratio:.2f}× one; first verdict after "
+        f"{first_at:.2f} s, the others at "
+        f"{', '.join(f'{t - started:.2f}' for t in firsts[1:])} s  → {verdict(ok)}"
+    )
+    if ratio > THREE_RATIO:
+        print(
+            f"   (the one limiter lets {vk.service_rate:g} requests through at once, then "
+            f"{vk.service_rate:g} a {1.1:g} s: three publics need three times the requests, so "
+            f"past the first burst the time grows a little faster than the requests)"
+        )
+    table["service token, three big publics"] = [str(requests)]
+    if not skip_before:
+        token = SecretStr(vk.service_token)
+        async with VkClient(service_settings(vk), token, "service") as client:
+            await asyncio.sleep(1.2)
+            started = time.perf_counter()
+            (single, _) = await before_service(client, specs[0].id, 1)
+            before_one = time.perf_counter() - started
+            await asyncio.sleep(1.2)
+            started = time.perf_counter()
+            done = await asyncio.gather(
+                *(before_service(client, s.id, i) for i, s in enumerate(specs[1:]))
+            )
+            before_three = time.perf_counter() - started
+        print(
+            f"   before: one public {before_one:.2f} s ({single} requests); three "
+            f"{before_three:.2f} s ({sum(r for r, _ in done)} requests) = "
+            f"{before_three / before_one:.2f}× one, no verdict before all three; now takes "
+            f"{three / before_three:.2f}× the time of before"
+        )
+        table["service token, three big publics"].insert(0, str(sum(r for r, _ in done)))
+    return ok
+
+
+async def hidden_members(vk: FakeVK, skip_before: bool, table: dict[str, list[str]]) -> bool:
+    print("\n7. a 1,000,000-member public with hidden members (VK error 15), service token")
+    spec = make_public("huge", id=630_001, members_hidden=True)
+    vk.add_public(spec)
+
+    def refused(since: int) -> int:
+        return sum(
+            1 for r in vk.requests[since:] if r.method == "groups.getMembers" and r.error == 15
+        )
+
+    await asyncio.sleep(1.2)
+    since = len(vk.requests)
+    async with checker_for(service_settings(vk)) as checker:
+        (ours,) = await run_ours(vk, checker, [f"club{spec.id}"])
+    mine = refused(since)
+    ok = mine == 1
+    print(f"   now:    {mine} refused call, {ours.requests} requests in all  → {verdict(ok)}")
+    table["service token, hidden members"] = [str(ours.requests)]
+    if not skip_before:
+        await asyncio.sleep(1.2)
+        since = len(vk.requests)
+        token = SecretStr(vk.service_token)
+        async with VkClient(service_settings(vk), token, "service") as client:
+            requests, _ = await before_service(client, spec.id, 1)
+        print(f"   before: {refused(since)} refused calls, {requests} requests in all")
+        table["service token, hidden members"].insert(0, str(requests))
+    return ok
+
+
+def simulate_designs(seeds: int) -> bool:
+    print(
+        f"\n8. the sample designs simulated over {seeds} random samples per list (in memory, "
+        f"the fake's member lists, {SHARE:.2%} inactive): worst error, 95% interval coverage, "
+        f"requests per check (blocks + groups.getById + {WALL_PAGES} wall pages)"
+    )
+    passed = True
+    layouts = {
+        "head": {"inactive_layout": "head"},
+        "tail": {"inactive_layout": "tail"},
+        "uniform": {"inactive_layout": "uniform"},
+        "bursts": {"inactive_layout": "bursts", "burst_share": 1.0},
+        "bursts+spread": {"inactive_layout": "bursts", "burst_share": 0.5},
+    }
+    for size in (150_000, MILLION):
+        for name, fields in layouts.items():
+            spec = make_public(
+                "huge", id=640_001, members_count=size, inactive_fraction=SHARE, **fields
+            )
+            community = Community(spec, int(time.time()))
+            prefix = [0]
+            for index in range(size):
+                prefix.append(prefix[-1] + community.is_inactive(index))
+            truth = prefix[-1] / size * 100
+
+            def inactive_in(b: Block, prefix: list[int] = prefix) -> int:
+                return prefix[b.offset + b.count] - prefix[b.offset]
+
+            now_err, now_cov, requests = 0.0, 0, []
+            old_err, old_cov = 0.0, 0
+            for seed in range(seeds):
+                sample = AdaptiveSample(size, random.Random(seed), thresholds=BANDS)
+                estimate = run_adaptive(sample, inactive_in)
+                now_err = max(now_err, abs(estimate.percent - truth))
+                now_cov += estimate.ci95[0] <= truth <= estimate.ci95[1]
+                requests.append(sample.blocks + 1 + WALL_PAGES)
+                plan = plan_sample(size, SAMPLE_LIMIT, random.Random(seed))
+                counts = [BlockCount(b.count, inactive_in(b)) for b in plan.blocks]
+                old = estimate_inactive(counts, size, plan.whole)
+                assert old is not None
+                old_err = max(old_err, abs(old.percent - truth))
+                old_cov += old.ci95[0] <= truth <= old.ci95[1]
+            coverage = now_cov / seeds
+            ok = coverage >= COVERAGE
+            within = max(requests) <= SERVICE_REQUESTS and now_err <= ACCURACY_POINTS
+            passed &= ok and within
+            print(
+                f"   {size:>9,} {name:13} truth {truth:5.2f}%  now: worst error {now_err:5.2f}, "
+                f"coverage {coverage:6.1%}, requests mean {statistics.mean(requests):5.1f} "
+                f"max {max(requests):3d}  | before: worst error {old_err:5.2f}, coverage "
+                f"{old_cov / seeds:6.1%}, requests 103  → coverage {verdict(ok)}, "
+                f"≤{SERVICE_REQUESTS} requests & ±{ACCURACY_POINTS:g} {verdict(within)}"
+            )
+    print(
+        "   (runs of thousands of bots cannot be pinned to ±2 points with a few dozen blocks:\n"
+        "    each block meets a run or not; the sample sees an uneven list and grows to the cap.\n"
+        "    With bots in runs AND spread, a first round meeting no run looks even and stops.)"
+    )
+    return passed
+
+
+def print_table(table: dict[str, list[str]], skip_before: bool) -> None:
+    print("\n9. VK requests per check (issue 16; issue 15's portrait reads the same member calls)")
+    header = "   {:45} {:>8} {:>8}".format("check", "before" if not skip_before else "", "now")
+    print(header)
+    for name, values in table.items():
+        before, now = values if len(values) == 2 else ["", values[0]]
+        print(f"   {name:45} {before:>8} {now:>8}")
+
+
 def timing(figures: Figures) -> str:
     return (
         f"{figures.seconds:.3f} s wall, {figures.validation:.3f} s of it the fake's schema "
@@ -240,7 +675,7 @@ def timing(figures: Figures) -> str:
     )
 
 
-async def main(latency: float, publics: int, seeds: int) -> int:
+async def main(latency: float, publics: int, seeds: int, skip_before: bool) -> int:
     passed = True
     async with FakeVK(latency=latency) as vk:
         clock = ValidationClock(vk)
@@ -256,19 +691,25 @@ async def main(latency: float, publics: int, seeds: int) -> int:
             passed &= await one_public(vk, clock, checker)
             passed &= await ten_publics(vk, clock, checker, publics)
             passed &= await million(vk, clock, checker)
+        print(f"\n   the user token's design simulated over {seeds} random samples each:")
+        for layout in ("tail", "head", "uniform"):
+            worst_error, coverage = simulated_errors(layout, seeds)
+            ok = worst_error <= ACCURACY_POINTS
+            passed &= ok
+            print(
+                f"   {layout:7} worst error {worst_error:.2f} points, 95% CI covered the truth "
+                f"in {coverage:.0%}  → {verdict(ok)}"
+            )
+        table: dict[str, list[str]] = {}
+        passed &= await service_sizes(vk, skip_before, table)
+        passed &= await user_one_trip(vk, skip_before, table)
+        passed &= await three_publics(vk, skip_before, table)
+        passed &= await hidden_members(vk, skip_before, table)
         if vk.problems:
             print("\nfake VK API problems:", *vk.problems[:5], sep="\n  ")
             passed = False
-
-    print(f"\n   the same design simulated over {seeds} random samples each:")
-    for layout in ("tail", "head", "uniform"):
-        worst_error, coverage = simulated_errors(layout, seeds)
-        ok = worst_error <= ACCURACY_POINTS
-        passed &= ok
-        print(
-            f"   {layout:7} worst error {worst_error:.2f} points, 95% CI covered the truth in "
-            f"{coverage:.0%}  → {verdict(ok)}"
-        )
+    passed &= simulate_designs(seeds)
+    print_table(table, skip_before)
 
     print(f"\nOVERALL: {verdict(passed)}")
     return 0 if passed else 1
@@ -281,16 +722,18 @@ async def one_public(vk: FakeVK, clock: ValidationClock, checker: PublicChecker)
     await ours(vk, clock, checker, [link])  # warm-up: the connection, first imports
     runs = []
     for _ in range(RUNS):
-        await asyncio.sleep(0.7)  # the user token's rate budget refills between runs
+        await asyncio.sleep(1.2)  # the user token's rate budget (3 requests) refills between runs
         runs.append((await ours(vk, clock, checker, [link]))[0])
     median = statistics.median(r.net for r in runs)
     worst = max(runs, key=lambda r: r.net)
-    trips = sorted({r.round_trips for r in runs})
+    trips = sorted({r.rounds for r in runs})
+    requests = sorted({r.round_trips for r in runs})
     ok = median < ONE_PUBLIC_SECONDS and trips == [1]
     print(
         f"\n1. one public (3 000 members read whole, 200 posts), user token, {RUNS} runs:\n"
         f"   median {median:.3f} s net ({statistics.median(r.seconds for r in runs):.3f} s "
-        f"wall); slowest run: {timing(worst)}; round trips {trips}\n"
+        f"wall); slowest run: {timing(worst)}; round trips {trips} (requests {requests}: the\n"
+        f"   executes of one check, sent together)\n"
         f"   → {verdict(ok)} (target: 1 round trip, median < {ONE_PUBLIC_SECONDS} s)"
     )
     return ok
@@ -356,7 +799,8 @@ async def million(vk: FakeVK, clock: ValidationClock, checker: PublicChecker) ->
         print(
             f"   {layout:7} via the API: {m.inactive_percent:5.2f}% (truth {truth:.2f}%, "
             f"error {error:.2f}), 95% CI {m.inactive_ci95[0]:.2f}–{m.inactive_ci95[1]:.2f}, "
-            f"{m.members_sampled} members, {figures.round_trips} round trips, "
+            f"{m.members_sampled} members, {figures.rounds} round trip(s) of "
+            f"{figures.round_trips} requests, "
             f"{figures.net:.2f} s net  → {verdict(ok)}"
         )
     return passed
@@ -367,5 +811,8 @@ if __name__ == "__main__":
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--publics", type=int, default=10)
     parser.add_argument("--seeds", type=int, default=200)
+    parser.add_argument(
+        "--skip-before", action="store_true", help="leave out the plan before issue 16"
+    )
     args = parser.parse_args()
-    sys.exit(asyncio.run(main(args.latency, args.publics, args.seeds)))
+    sys.exit(asyncio.run(main(args.latency, args.publics, args.seeds, args.skip_before)))

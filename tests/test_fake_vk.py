@@ -454,6 +454,26 @@ async def test_members_layout_and_access(client: Client, vk: FakeVK) -> None:
     assert await client.error("groups.getMembers", token, group_id=270001) == 15
 
 
+def test_burst_layout_has_runs_of_bots() -> None:
+    spec = make_public(
+        "huge", members_count=400_000, inactive_fraction=0.2, inactive_layout="bursts"
+    )
+    community = Community(spec, 1_700_000_000)
+    flags = [community.is_inactive(i) for i in range(spec.members_count)]
+    share = sum(flags) / len(flags)
+    assert abs(share - 0.2) < 0.03
+    # Half the inactive members sit in whole runs of 2 000 consecutive members.
+    runs = [sum(flags[i : i + 2000]) for i in range(0, len(flags), 2000)]
+    full = sum(count == 2000 for count in runs)
+    assert abs(full / len(runs) - 0.1) < 0.04
+    # The rest are spread thinly: a run without bots has about 1/9 of its members inactive.
+    thin = [count / 2000 for count in runs if count < 2000]
+    assert abs(sum(thin) / len(thin) - 0.1 / 0.9) < 0.01
+    assert all(community.member(i).deactivated or community.member(i).last_seen for i in range(50))
+    with pytest.raises(ValueError):
+        PublicSpec(id=1, screen_name="x", name="x", burst_run=0)
+
+
 async def test_wall_get(client: Client, vk: FakeVK) -> None:
     mix = {"photo": 0.3, "video": 0.1, "clip": 0.1, "article": 0.1, "poll": 0.1, "link": 0.1}
     vk.add_public(make_public("healthy", attachment_mix=mix | {"doc": 0.1, "audio": 0.1}))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import os
@@ -23,12 +24,18 @@ from advisor.knowledge.models import Norms
 from advisor.texts import t
 from advisor.vk.api import check_error_code
 from advisor.vk.check import MemoryCache, PublicChecker, PublicResult, rank_results
-from advisor.vk.collect import members_script, pack, publics_script
 from advisor.vk.gateway import VkGateway
 from advisor.vk.links import PublicRef
 from advisor.vk.render import chat_messages, comparison_text, report_text
 from advisor.vk.sampling import Block
-from tests.fakes.vk_api import FakeVK
+from advisor.vk.scripts import (
+    USER_EXECUTES,
+    members_script,
+    one_public_plan,
+    pack,
+    publics_script,
+)
+from tests.fakes.vk_api import FakeVK, VKRequest
 from tests.fakes.vk_data import DAY, PostSpec, PublicSpec, make_public
 from tests.fakes.vk_script import parse
 
@@ -46,6 +53,8 @@ METRIC_KEYS = {
     "inactive_percent",
     "inactive_ci95",
     "members_sampled",
+    "sample_blocks",
+    "ci_halfwidth",
 }
 
 
@@ -158,7 +167,15 @@ def true_inactive_percent(vk: FakeVK, public_id: int) -> float:
 
 
 def round_trips(vk: FakeVK) -> int:
+    """HTTP requests (the name predates one check sending several executes at once)."""
     return vk.count(inner=False)
+
+
+def member_reads(vk: FakeVK) -> list[VKRequest]:
+    """groups.getMembers calls that read members (not the count=0 ones)."""
+    return [
+        r for r in vk.requests if r.method == "groups.getMembers" and r.params.get("count") != "0"
+    ]
 
 
 def rate_errors(vk: FakeVK) -> list[Any]:
@@ -203,13 +220,16 @@ async def test_user_token_one_round_trip_and_exact_metrics(fake_vk: FakeVK) -> N
     spec = public(fake_vk)
     result = await check_one(fake_vk, f"https://vk.com/{spec.screen_name}")
     assert result.ok, result.error
-    assert round_trips(fake_vk) == 1
-    assert fake_vk.count("execute") == 1
-    assert result.vk_requests == 1
+    # The executes of one check (at most 3, the user token's rate) are all counted; that they
+    # leave together is test_user_token_million_members_in_one_round_trip's (with latency).
+    assert fake_vk.count("execute") == round_trips(fake_vk) == USER_EXECUTES == 3
+    assert result.vk_requests == 3
     # No request went around execute: the methods ran inside it.
     assert fake_vk.count("groups.getById", inner=True) == 1
     assert fake_vk.count("wall.get", inner=True) == 2
-    assert fake_vk.count("groups.getMembers", inner=True) == 1
+    # Each execute reads the member count; 800 members are one page.
+    assert fake_vk.count("groups.getMembers", inner=True) == 3 + 1
+    assert len(member_reads(fake_vk)) == 1
 
     expected = expected_wall(spec, int(time.time()))
     m = result.metrics
@@ -224,6 +244,7 @@ async def test_user_token_one_round_trip_and_exact_metrics(fake_vk: FakeVK) -> N
     assert m.inactive_percent == pytest.approx(truth, abs=0.01)
     assert m.inactive_ci95 == (pytest.approx(truth, abs=0.01), pytest.approx(truth, abs=0.01))
     assert m.members_sampled == 800
+    assert (m.sample_blocks, m.ci_halfwidth) == (1, 0)
     assert result.group is not None
     assert (result.group.id, result.group.screen_name) == (spec.id, spec.screen_name)
     assert result.group.members_count == 800
@@ -247,14 +268,14 @@ async def test_every_link_form_reaches_the_public(fake_vk: FakeVK, link: str) ->
     result = await check_one(fake_vk, link.format(id=spec.id, name=spec.screen_name))
     assert result.ok, result.error
     assert result.group is not None and result.group.id == spec.id
-    assert round_trips(fake_vk) == 1
+    assert round_trips(fake_vk) == USER_EXECUTES
 
 
 async def test_mid_size_public_is_read_whole_in_the_same_call(fake_vk: FakeVK) -> None:
     spec = public(fake_vk, members_count=4_500, inactive_fraction=0.17, inactive_layout="tail")
     result = await check_one(fake_vk, spec.screen_name)
-    assert round_trips(fake_vk) == 1
-    assert fake_vk.count("groups.getMembers", inner=True) == 5
+    assert round_trips(fake_vk) == USER_EXECUTES
+    assert len(member_reads(fake_vk)) == 5
     assert result.metrics is not None
     assert result.metrics.members_sampled == 4_500
     assert result.metrics.inactive_percent == pytest.approx(
@@ -326,7 +347,10 @@ async def test_no_posts_means_no_numbers(fake_vk: FakeVK) -> None:
 async def test_hidden_members_give_no_inactive_share(fake_vk: FakeVK) -> None:
     spec = public(fake_vk, members_hidden=True)
     result = await check_one(fake_vk, spec.screen_name)
-    assert result.ok and round_trips(fake_vk) == 1
+    assert result.ok
+    # Each execute stops at its refused member count: no block is asked for.
+    refused = [r for r in fake_vk.requests if r.method == "groups.getMembers"]
+    assert len(refused) == USER_EXECUTES and all(r.error == 15 for r in refused)
     m = result.metrics
     assert m is not None
     assert (m.inactive_percent, m.inactive_ci95, m.members_sampled) == (None, None, None)
@@ -337,31 +361,96 @@ async def test_hidden_members_give_no_inactive_share(fake_vk: FakeVK) -> None:
 # --- sampling a big public -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["user", "service"])
-async def test_tail_clustered_million_member_estimate(kind: TokenKind) -> None:
-    async with own_fake(service_rate=100.0) as vk:
+@pytest.mark.parametrize("layout", ["tail", "head"])
+async def test_user_token_million_members_in_one_round_trip(layout: str) -> None:
+    async with own_fake(latency=0.2) as vk:
         spec = public(
             vk,
             public_id=320_001,
             members_count=1_000_000,
             inactive_fraction=0.2345,
-            inactive_layout="tail",
+            inactive_layout=layout,
         )
-        result = await check_one(vk, f"club{spec.id}", kind, vk_service_rate_per_second=100.0)
+        result = await check_one(vk, f"club{spec.id}")
         m = result.metrics
         assert m is not None and m.members_sampled is not None and m.inactive_ci95 is not None
         assert m.members_sampled <= 10_000
         assert abs(m.inactive_percent - 23.45) <= 2.0  # type: ignore[operator]
         assert m.inactive_ci95[0] <= 23.45 <= m.inactive_ci95[1]
-        offsets = [int(r.params["offset"]) for r in vk.requests if r.method == "groups.getMembers"]
+        reads = member_reads(vk)
+        offsets = [int(r.params["offset"]) for r in reads]
         # Spread over the whole list, the tail included, not just the first pages.
-        assert min(offsets) < 10_000 and max(offsets) > 990_000
-        assert len(offsets) == 100
-        if kind == "user":
-            # The first execute reads the community and its wall; four more read the sample.
-            assert round_trips(vk) == 5 and result.vk_requests == 5
-        else:
-            assert round_trips(vk) == 103 and result.vk_requests == 103
+        assert min(offsets) < 1_000_000 / 60 and max(offsets) > 1_000_000 * 59 / 60
+        plan = one_public_plan(PublicRef(group_id=spec.id), 10_000, random.Random(0))
+        assert len(reads) == m.sample_blocks == plan.strata == 21 + 24 + 24
+        # The offsets were computed inside VKScript from the count each execute read first.
+        assert vk.count("groups.getMembers", inner=True) == len(reads) + USER_EXECUTES
+        # Every execute left before any answer came back: one round trip, three requests.
+        assert vk.rounds() == 1
+        assert round_trips(vk) == result.vk_requests == USER_EXECUTES
+
+
+def test_script_offsets_are_the_sampling_arithmetic() -> None:
+    from advisor.vk.sampling import stratum_offset
+
+    plan = one_public_plan(PublicRef(screen_name="coffee"), 10_000, random.Random(3))
+    assert len(plan.scripts) == USER_EXECUTES
+    assert plan.strata == 20 + 24 + 24 and plan.size == 10_000 // 68
+    assert plan.whole_limit == 20_000  # the first execute's 20 pages
+    for code in plan.scripts:
+        parse(code)
+    assert stratum_offset(1_000_000, 68, 0, 0.0, 147) == 0
+    assert stratum_offset(1_000_000, 68, 67, 0.999999, 147) < 1_000_000 - 147
+    assert stratum_offset(1_000_000, 68, 33, 0.5, 147) == 485_294 + (500_000 - 485_294 - 147) // 2
+
+
+@pytest.mark.parametrize("layout", ["tail", "head", "uniform"])
+@pytest.mark.parametrize("members", [150_000, 1_000_000])
+async def test_service_token_adaptive_sample_in_25_requests(layout: str, members: int) -> None:
+    async with own_fake(service_rate=100.0) as vk:
+        spec = public(
+            vk,
+            public_id=320_101,
+            members_count=members,
+            inactive_fraction=0.2345,
+            inactive_layout=layout,
+        )
+        result = await check_one(vk, f"club{spec.id}", "service", vk_service_rate_per_second=100.0)
+        m = result.metrics
+        assert m is not None and m.inactive_percent is not None and m.inactive_ci95 is not None
+        truth = true_inactive_percent(vk, spec.id)
+        assert abs(m.inactive_percent - truth) <= 2.0
+        assert m.inactive_ci95[0] <= truth <= m.inactive_ci95[1]
+        # Counted exactly: groups.getById, two wall pages and the sample's blocks.
+        reads = member_reads(vk)
+        assert round_trips(vk) == result.vk_requests == 3 + len(reads) <= 25
+        assert m.sample_blocks == len(reads) >= 16
+        assert m.members_sampled == sum(int(r.params["count"]) for r in reads)
+        assert m.ci_halfwidth == pytest.approx((m.inactive_ci95[1] - m.inactive_ci95[0]) / 2)
+        assert m.ci_halfwidth <= 2.0 or m.inactive_ci95[1] <= 20 or m.inactive_ci95[0] > 20
+        offsets = sorted(int(r.params["offset"]) for r in reads)
+        assert offsets[0] < members / 16 and offsets[-1] >= members * 15 / 16 - 1
+
+
+async def test_service_token_hidden_members_stop_at_the_first_refusal() -> None:
+    async with own_fake(service_rate=100.0) as vk:
+        spec = public(vk, members_count=1_000_000, members_hidden=True)
+        result = await check_one(vk, spec.screen_name, "service", vk_service_rate_per_second=100.0)
+        assert result.ok and result.metrics is not None
+        assert result.metrics.inactive_percent is None and result.metrics.sample_blocks is None
+        refused = [r for r in vk.requests if r.method == "groups.getMembers"]
+        assert len(refused) == 1 and refused[0].error == 15
+        assert result.vk_requests == round_trips(vk) == 1 + 2 + 1
+
+
+async def test_service_token_rate_refusals_are_counted() -> None:
+    async with own_fake(service_rate=100.0) as vk:
+        spec = public(vk, members_count=200_000, inactive_layout="tail")
+        vk.fail_next("groups.getMembers", 6, times=2)
+        result = await check_one(vk, spec.screen_name, "service", vk_service_rate_per_second=100.0)
+        assert result.ok and result.metrics is not None
+        assert len(rate_errors(vk)) == 2
+        assert result.vk_requests == round_trips(vk) == 3 + result.metrics.sample_blocks + 2  # type: ignore[operator]
 
 
 # --- service token: concurrent calls under the limit -----------------------------------------
@@ -400,6 +489,81 @@ async def test_service_token_respects_the_rate_limit_across_publics() -> None:
         assert calls == 3 * (1 + 2 + 1)  # and nothing was retried
         # 4 at once, then 4 a second: the limiter waited instead of being refused.
         assert elapsed >= (calls - rate) / rate * 0.9
+
+
+async def test_three_publics_interleave_and_the_first_verdict_comes_first() -> None:
+    # The limiter is the bottleneck here, as with VK's 5 requests a second.
+    async with own_fake(latency=0.05, service_rate=10.0) as vk:
+        specs = [
+            public(
+                vk,
+                public_id=340_001 + i,
+                members_count=members,
+                inactive_fraction=0.2345,
+                inactive_layout="tail",
+            )
+            for i, members in enumerate([150_000, 1_000_000, 3_000])
+        ]
+        seen: list[tuple[str, int]] = []
+        lines: list[str] = []
+
+        async def on_result(result: PublicResult) -> None:
+            seen.append((result.input, len(vk.requests)))
+
+        async def record(text: str) -> None:
+            lines.append(text)
+
+        async with checker_for(vk, "service", vk_service_rate_per_second=10.0) as checker:
+            results = await checker.check(
+                [s.screen_name for s in specs], progress=record, on_result=on_result
+            )
+        assert all(r.ok for r in results) and rate_errors(vk) == []
+        total = len(vk.requests)
+        assert sum(r.vk_requests for r in results) == total
+        # Each verdict is out as soon as its public is in, while the others still had requests
+        # to make. A cheap public's requests go first (3 000 members: four pages), then of
+        # the two big ones (25 requests each) the first listed.
+        assert [key for key, _ in seen] == [f"@{specs[i].screen_name}" for i in (2, 0, 1)]
+        assert seen[0][1] < total / 2 and seen[1][1] < total
+        # The publics' requests interleave under the one limiter rather than one after another.
+        owners = [
+            r.params.get("group_id") or r.params.get("owner_id", "").lstrip("-")
+            for r in vk.requests
+        ]
+        ids = [o for o in owners if o and o.isdigit()]
+        switches = sum(a != b for a, b in itertools.pairwise(ids))
+        assert switches > 6
+        # The status line names each verdict as it comes, then the count of all.
+        ready = [line for line in lines if "готово" in line and "из 3" in line]
+        assert len(ready) == 3 and lines[-1] == t("check.progress.done", done=3, total=3)
+
+
+async def test_turns_hand_requests_over_in_the_publics_order() -> None:
+    from advisor.vk.turns import Turns
+
+    turns = Turns(window=1)
+    order: list[int] = []
+    release = asyncio.Event()
+
+    def call(priority: int) -> Any:
+        async def run() -> int:
+            order.append(priority)
+            if priority == 9:
+                await release.wait()
+            return priority
+
+        return turns.run((priority, 0), run)
+
+    first = asyncio.create_task(call(9))
+    await asyncio.sleep(0)
+    waiting = [asyncio.create_task(call(p)) for p in (2, 0, 1)]
+    cancelled = asyncio.create_task(call(0))
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    release.set()
+    assert await asyncio.gather(first, *waiting) == [9, 2, 0, 1]
+    assert order == [9, 0, 1, 2]  # the earlier public first, whatever the arrival
+    assert turns.busy == 0 and turns.waiting == []
 
 
 async def test_the_fake_refuses_a_burst_over_the_limit() -> None:
@@ -560,8 +724,9 @@ async def test_transient_errors_are_retried(fake_vk: FakeVK, vk_code: int) -> No
     fake_vk.fail_next("execute", vk_code, times=2)
     result = await check_one(fake_vk, spec.screen_name)
     assert result.ok and result.verdict == "buy"
-    assert fake_vk.count("execute") == 3
-    assert result.vk_requests == 3
+    # Three executes sent together, two of them answered with the error and sent again.
+    assert fake_vk.count("execute") == USER_EXECUTES + 2
+    assert result.vk_requests == USER_EXECUTES + 2
 
 
 async def test_service_transient_errors_are_retried(fake_vk: FakeVK) -> None:
@@ -575,10 +740,10 @@ async def test_service_transient_errors_are_retried(fake_vk: FakeVK) -> None:
 
 async def test_vk_unavailable_after_retries(fake_vk: FakeVK) -> None:
     spec = public(fake_vk)
-    fake_vk.fail_next("execute", 10, times=3)
+    fake_vk.fail_next("execute", 10, times=3 * USER_EXECUTES)
     result = await check_one(fake_vk, spec.screen_name, vk_max_retries=2)
     assert result.error is not None and result.error.code == "vk_unavailable"
-    assert fake_vk.count("execute") == 3
+    assert fake_vk.count("execute") == 3 * USER_EXECUTES
 
 
 async def test_timeouts_are_retried(fake_vk: FakeVK) -> None:
@@ -589,7 +754,7 @@ async def test_timeouts_are_retried(fake_vk: FakeVK) -> None:
     # of a second validating its own answer against the VK schema.
     result = await check_one(fake_vk, spec.screen_name, vk_request_timeout=1.5)
     assert result.ok
-    assert fake_vk.count("execute") == 2
+    assert fake_vk.count("execute") == USER_EXECUTES + 1
     assert time.perf_counter() - started < 3.5  # not the delayed answer's 4 s
 
 
@@ -666,26 +831,26 @@ async def test_cache_serves_the_same_public_without_requests(fake_vk: FakeVK) ->
     async with checker_for(fake_vk, cache=cache, check_cache_seconds=600) as checker:
         first = (await checker.check([spec.screen_name]))[0]
         again = (await checker.check([f"https://vk.com/club{spec.id}"]))[0]
-        assert round_trips(fake_vk) == 1
+        assert round_trips(fake_vk) == USER_EXECUTES
         assert again.from_cache and not first.from_cache
-        assert again.vk_requests == 0 and first.vk_requests == 1
+        assert again.vk_requests == 0 and first.vk_requests == USER_EXECUTES
         assert again.fetched_at == first.fetched_at
         assert again.input == f"https://vk.com/club{spec.id}"
         assert again.metrics == first.metrics and again.verdict == first.verdict
         assert "из кэша" in report_text(again)
         # Another number of posts is another answer.
         await checker.check([spec.screen_name], posts=10)
-        assert round_trips(fake_vk) == 2
+        assert round_trips(fake_vk) == 2 * USER_EXECUTES
         clock[0] += 601
         expired = (await checker.check([spec.screen_name]))[0]
-        assert not expired.from_cache and round_trips(fake_vk) == 3
+        assert not expired.from_cache and round_trips(fake_vk) == 3 * USER_EXECUTES
 
 
 async def test_same_public_twice_in_one_request_is_fetched_once(fake_vk: FakeVK) -> None:
     spec = public(fake_vk)
     async with checker_for(fake_vk) as checker:
         results = await checker.check([spec.screen_name, f"@{spec.screen_name}"])
-    assert round_trips(fake_vk) == 1
+    assert round_trips(fake_vk) == USER_EXECUTES
     assert results[0].metrics == results[1].metrics
 
 
@@ -709,8 +874,29 @@ async def test_single_public_progress(fake_vk: FakeVK) -> None:
 
     async with checker_for(fake_vk) as checker:
         await checker.check(["club220001"], progress=record)
-    what = "vk.com/club220001"
-    assert lines == [t("check.progress.group", what=what), t("check.progress.members", what=what)]
+    # One round trip: nothing to report between asking and the answer.
+    assert lines == [t("check.progress.group", what="vk.com/club220001")]
+
+
+async def test_service_token_progress_shows_a_preliminary_estimate() -> None:
+    async with own_fake(service_rate=100.0) as vk:
+        spec = public(vk, members_count=1_000_000, inactive_fraction=0.2345, inactive_layout="tail")
+        lines: list[str] = []
+
+        async def record(text: str) -> None:
+            lines.append(text)
+
+        async with checker_for(vk, "service", vk_service_rate_per_second=100.0) as checker:
+            result = (await checker.check([spec.screen_name], progress=record))[0]
+    what = f"vk.com/{spec.screen_name}"
+    stages = [t(f"check.progress.{stage}", what=what) for stage in ("group", "wall", "members")]
+    assert lines[:3] == stages
+    # After the first round of blocks, once: the bot's own rough figure, then the final answer.
+    (preliminary,) = lines[3:]
+    assert preliminary.startswith(f"{what}: предварительно: неактивных ~")
+    assert "оценка бота" in preliminary
+    assert result.metrics is not None and result.metrics.sample_blocks is not None
+    assert result.metrics.sample_blocks > 16  # the sample grew after the preliminary figure
 
 
 async def test_failing_progress_callback_does_not_break_the_check(fake_vk: FakeVK) -> None:

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import itertools
 import random
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterable
 
 import pytest
 
 from advisor.vk.sampling import (
+    DEFAULT_STRATA,
+    FIRST_BLOCKS,
     PAGE_SIZE,
+    AdaptiveSample,
+    Block,
     BlockCount,
+    band,
     estimate_inactive,
     is_inactive,
     plan_sample,
+    run_adaptive,
+    stratum_offset,
     whole_read_limit,
 )
 
@@ -147,3 +156,124 @@ def test_finite_population_narrows_the_interval() -> None:
     close = estimate_inactive(counts, 10_500, whole=False)
     assert big is not None and close is not None
     assert (close.ci95[1] - close.ci95[0]) < (big.ci95[1] - big.ci95[0]) / 3
+
+
+# --- the adaptive sample (service token) -----------------------------------------------------
+
+SHARE = 0.2345
+BANDS = (20.0, 25.0)  # the guide's inactive bands: ≤20 normal, 20–25 bots, ≥25 pointless
+
+
+def _inactive_list(members: int, layout: str, seed: int = 0, share: float = SHARE) -> array[int]:
+    """Prefix sums of an in-memory member list: ``prefix[i]`` inactive among the first i.
+
+    bursts: bot farms in runs of 2 000 consecutive members (neighbouring runs merge), half of
+    the inactive share, the rest spread evenly; bursts_only: all of it in runs. The runs are
+    drawn so that they hold their share of the list exactly.
+    """
+    rng = random.Random(seed)
+    flags: Iterable[bool]
+    if layout == "tail":
+        flags = (i >= members - round(members * share) for i in range(members))
+    elif layout == "head":
+        flags = (i < round(members * share) for i in range(members))
+    elif layout == "uniform":
+        flags = (rng.random() < share for _ in range(members))
+    else:
+        in_runs = share if layout == "bursts_only" else share / 2
+        spread = (share - in_runs) / (1 - in_runs)
+        count = members // 2000
+        chosen = set(rng.sample(range(count), round(count * in_runs)))
+        flags = (i // 2000 in chosen or rng.random() < spread for i in range(members))
+    prefix = array("l", [0])
+    prefix.extend(itertools.accumulate(int(flag) for flag in flags))
+    return prefix
+
+
+def _simulate(
+    members: int, layout: str, seeds: int, share: float = SHARE
+) -> tuple[float, float, list[int], float]:
+    """(worst error, interval coverage, blocks per sample, truth) over ``seeds`` samples."""
+    prefix = _inactive_list(members, layout, share=share)
+    truth = prefix[members] / members * 100
+    worst, covered, blocks = 0.0, 0, []
+    for seed in range(seeds):
+        sample = AdaptiveSample(members, random.Random(seed), thresholds=BANDS)
+        estimate = run_adaptive(sample, lambda b: prefix[b.offset + b.count] - prefix[b.offset])
+        worst = max(worst, abs(estimate.percent - truth))
+        covered += estimate.ci95[0] <= truth <= estimate.ci95[1]
+        blocks.append(sample.blocks)
+    return worst, covered / seeds, blocks, truth
+
+
+@pytest.mark.parametrize("members", [150_000, 1_000_000])
+@pytest.mark.parametrize("layout", ["head", "tail", "uniform"])
+def test_adaptive_sample_fits_25_requests_within_two_points(members: int, layout: str) -> None:
+    # 22 blocks + groups.getById + two wall pages = 25 requests with a service token.
+    worst, coverage, blocks, _ = _simulate(members, layout, seeds=300)
+    assert worst <= 2.0
+    assert coverage >= 0.95
+    assert max(blocks) <= 22
+    # Fewer, larger blocks than the old design's 100 × 100 members; a cluster is bisected.
+    assert min(blocks) >= FIRST_BLOCKS
+
+
+@pytest.mark.parametrize("layout", ["head", "tail"])
+@pytest.mark.parametrize("share", [0.03, 0.12, 0.4])
+def test_adaptive_sample_finds_small_and_large_clusters(layout: str, share: float) -> None:
+    # A cluster smaller than a stratum is still seen (the ends are read); far from the bands'
+    # bounds the sample stops as soon as the band is settled, within the 25 requests.
+    _, coverage, blocks, _ = _simulate(1_000_000, layout, seeds=200, share=share)
+    assert coverage >= 0.95
+    assert max(blocks) <= 22
+
+
+@pytest.mark.parametrize("members", [150_000, 1_000_000])
+def test_adaptive_sample_keeps_its_interval_honest_on_bursts(members: int) -> None:
+    # Runs of thousands of bots cannot be pinned down to ±2 points in 22 requests (each block
+    # meets a run or not); the sample sees the list is uneven, grows towards the cap, and its
+    # interval still covers the truth.
+    _, coverage, blocks, _ = _simulate(members, "bursts_only", seeds=300)
+    assert coverage >= 0.95
+    assert sum(b > 22 for b in blocks) / len(blocks) >= 0.95
+    assert max(blocks) <= DEFAULT_STRATA
+
+
+def test_band_bounds() -> None:
+    assert [band(x, BANDS) for x in (0, 20, 20.01, 24.99, 25, 80)] == [0, 0, 1, 1, 2, 2]
+    assert band(50, ()) == 0
+
+
+def test_adaptive_sample_stops_when_the_band_is_settled() -> None:
+    # Bots spread in runs, 45% of the list: the interval soon lies over 25% and the sample stops,
+    # however wide it still is, before the cap.
+    members = 500_000
+    sample = AdaptiveSample(members, random.Random(1), thresholds=BANDS)
+    bots = _inactive_list(members, "bursts_only", share=0.45)
+    estimate = run_adaptive(sample, lambda b: bots[b.offset + b.count] - bots[b.offset])
+    assert estimate.ci95[0] >= 25 and estimate.ci95[1] - estimate.ci95[0] > 4
+    assert sample.blocks < DEFAULT_STRATA
+
+
+def test_adaptive_sample_first_round_spans_the_list() -> None:
+    sample = AdaptiveSample(1_000_000, random.Random(4))
+    first = sample.next_blocks()
+    assert len(first) == FIRST_BLOCKS and all(b.count == 500 for b in first)
+    # The very first and last members, then one block in each of 14 equal strata between.
+    assert first[0] == Block(0, 500) and first[-1] == Block(999_500, 500)
+    width = (1_000_000 - 1000) // 14
+    for index, block in enumerate(first[1:-1]):
+        start = 500 + index * width
+        assert start <= block.offset and block.offset + block.count <= start + width + 1
+    assert sample.next_blocks() == []  # nothing more until the first round is recorded
+    with pytest.raises(ValueError):
+        sample.record(Block(1, 500), BlockCount(500, 0))
+
+
+def test_stratum_offset_matches_plan_arithmetic() -> None:
+    for members in (20_001, 150_000, 1_000_000):
+        for index in (0, 33, 67):
+            low = stratum_offset(members, 68, index, 0.0, 147)
+            high = stratum_offset(members, 68, index, 0.999999, 147)
+            assert low == int(index * members / 68)
+            assert high + 147 <= int((index + 1) * members / 68)

@@ -23,19 +23,22 @@ from advisor.config import Settings
 from advisor.dialog.types import Outgoing
 from advisor.formulas import engagement_norm_percent
 from advisor.knowledge.models import Norms
+from advisor.numbers import format_number as fmt_number
 from advisor.texts import t
 from advisor.verdicts import PublicMetrics, Reason, judge_public
 from advisor.vk.api import CheckErrorCode, VkClient, VkUnavailable
 from advisor.vk.collect import CollectError, CollectOptions, PublicData, collect_publics
 from advisor.vk.links import LinkError, PublicRef, parse_link
 from advisor.vk.metrics import post_er_percent, post_reach_percent, wall_metrics
-from advisor.vk.sampling import estimate_inactive
+from advisor.vk.sampling import InactiveEstimate
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str], Awaitable[None]]
+ResultCallback = Callable[["PublicResult"], Awaitable[None]]
+"""Hears each fetched public's result as soon as it is ready (cached ones are not repeated)."""
 VerdictLabel = Literal["buy", "caution", "avoid"]
-CACHE_FORMAT = 1  # bump when PublicResult changes shape: old cache entries are then ignored
+CACHE_FORMAT = 2  # bump when PublicResult changes shape: old cache entries are then ignored
 
 
 # --- the result ------------------------------------------------------------------------------
@@ -61,6 +64,10 @@ class MetricsOut(_Model):
     inactive_percent: float | None
     inactive_ci95: tuple[float, float] | None
     members_sampled: int | None
+    sample_blocks: int | None = None
+    """The ``groups.getMembers`` calls that read members for the share (None: not known)."""
+    ci_halfwidth: float | None = None
+    """Half the width of ``inactive_ci95`` in points (0 when the list was read whole)."""
 
 
 class ErrorOut(_Model):
@@ -257,8 +264,12 @@ class PublicChecker:
         inputs: list[str],
         posts: int | None = None,
         progress: ProgressCallback | None = None,
+        on_result: ResultCallback | None = None,
     ) -> list[PublicResult]:
-        """One result per input, in input order. The publics are collected together."""
+        """One result per input, in input order. The publics are collected together.
+
+        ``on_result`` hears each fetched public's result as soon as it is ready, so a chat can
+        show the first verdict while the others are still being checked."""
         limit = posts if posts is not None else self.settings.check_posts
         if not 1 <= limit <= 100:
             raise ValueError("posts must be between 1 and 100")
@@ -287,7 +298,7 @@ class PublicChecker:
                 update = {"input": inputs[index], "vk_requests": 0, "from_cache": True}
                 answers[index] = cached.model_copy(update=update)
                 del wanted[index]
-        fetched = await self._fetch_shared(list(wanted.values()), limit, say, many)
+        fetched = await self._fetch_shared(list(wanted.values()), limit, say, many, on_result)
         for index, ref in wanted.items():
             answers[index] = fetched[ref.key].model_copy(update={"input": inputs[index]})
         if many:
@@ -307,7 +318,12 @@ class PublicChecker:
     # -- collection ---------------------------------------------------------------------------
 
     async def _fetch_shared(
-        self, refs: list[PublicRef], limit: int, say: _SafeProgress, many: bool
+        self,
+        refs: list[PublicRef],
+        limit: int,
+        say: _SafeProgress,
+        many: bool,
+        on_result: ResultCallback | None = None,
     ) -> dict[str, PublicResult]:
         """Results by ``ref.key``; a public another check is already fetching is awaited."""
         keys = {_cache_key(ref.key, limit): ref for ref in refs}
@@ -317,7 +333,7 @@ class PublicChecker:
         self._inflight.update(futures)
         try:
             if mine:
-                results = await self._fetch(list(mine.values()), limit, say, many)
+                results = await self._fetch(list(mine.values()), limit, say, many, on_result)
                 for key, ref in mine.items():
                     futures[key].set_result(results[ref.key])
         except BaseException as exc:
@@ -358,7 +374,12 @@ class PublicChecker:
             log.warning("public check: cache write failed for %s", ref.key, exc_info=True)
 
     async def _fetch(
-        self, refs: list[PublicRef], limit: int, say: _SafeProgress, many: bool
+        self,
+        refs: list[PublicRef],
+        limit: int,
+        say: _SafeProgress,
+        many: bool,
+        on_result: ResultCallback | None = None,
     ) -> dict[str, PublicResult]:
         assert self._client is not None
         first = refs[0].display if refs else ""
@@ -369,14 +390,37 @@ class PublicChecker:
             else:
                 await say(t(f"check.progress.{name}", what=first))
 
+        async def preliminary(ref: PublicRef, estimate: InactiveEstimate) -> None:
+            await say(preliminary_line(ref, estimate))
+
+        inactive = self.norms.inactive
         options = CollectOptions(
             member_budget=self.settings.check_member_sample,
-            inactive_after_days=self.norms.inactive.inactive_after_days,
+            inactive_after_days=inactive.inactive_after_days,
             rng=self._rng,
+            thresholds=(inactive.normal_max_percent, inactive.pointless_from_percent),
+            preliminary=preliminary,
         )
         started = time.perf_counter()
+        results: dict[str, PublicResult] = {}
+
+        async def ready(index: int, outcome: PublicData | Exception) -> None:
+            # Each public is judged as soon as it is in: the first verdict need not wait for
+            # the others (they follow; the ranking comes last, from all of them).
+            ref = refs[index]
+            elapsed = time.perf_counter() - started
+            result = await self._result(ref, outcome, limit, elapsed)
+            results[ref.key] = result
+            if many:
+                await say(ready_line(ref, result, len(results), len(refs)))
+            if on_result is not None:
+                try:
+                    await on_result(result)
+                except Exception:
+                    log.warning("public check: result callback failed", exc_info=True)
+
         try:
-            outcomes = await collect_publics(self._client, refs, options, stage)
+            await collect_publics(self._client, refs, options, stage, ready)
         except Exception:
             log.exception("public check: unexpected failure for %s", [r.key for r in refs])
             return {
@@ -385,10 +429,6 @@ class PublicChecker:
                 )
                 for ref in refs
             }
-        elapsed = time.perf_counter() - started
-        results: dict[str, PublicResult] = {}
-        for ref, outcome in zip(refs, outcomes, strict=True):
-            results[ref.key] = await self._result(ref, outcome, limit, elapsed)
         return results
 
     async def _result(
@@ -432,10 +472,7 @@ class PublicChecker:
             limit=limit,
             ad_norm=self.norms.ad_posts,
         )
-        estimate = None
-        if not data.members_hidden:
-            population = max(members, data.members_total)
-            estimate = estimate_inactive(data.member_blocks, population, data.members_whole)
+        estimate = data.inactive
         metrics = MetricsOut(
             posts_analyzed=wall.posts_analyzed,
             er_percent=wall.er_percent,
@@ -445,6 +482,8 @@ class PublicChecker:
             inactive_percent=estimate.percent if estimate else None,
             inactive_ci95=estimate.ci95 if estimate else None,
             members_sampled=estimate.sampled if estimate else None,
+            sample_blocks=data.sample_blocks if estimate else None,
+            ci_halfwidth=(estimate.ci95[1] - estimate.ci95[0]) / 2 if estimate else None,
         )
         verdict = judge_public(
             PublicMetrics(
@@ -495,6 +534,30 @@ class PublicChecker:
             members_hidden=data.members_hidden,
             chart=chart,
         )
+
+
+def ready_line(ref: PublicRef, result: PublicResult, done: int, total: int) -> str:
+    """A public's verdict in the status line while the others are still being checked."""
+    if result.verdict is None or result.group is None:
+        return t("check.progress.ready_error", what=ref.display, done=done, total=total)
+    return t(
+        "check.progress.ready",
+        name=result.group.name,
+        verdict=t(f"check.report.verdict.{result.verdict}"),
+        done=done,
+        total=total,
+    )
+
+
+def preliminary_line(ref: PublicRef, estimate: InactiveEstimate) -> str:
+    """«предварительно: неактивных ~18% ± 4»: the first blocks' estimate, the bot's own."""
+    low, high = estimate.ci95
+    return t(
+        "check.progress.preliminary",
+        what=ref.display,
+        value=fmt_number(estimate.percent, 0),
+        margin=fmt_number(max(1.0, (high - low) / 2), 0),
+    )
 
 
 def _error_message(code: CheckErrorCode, problem: str | None, what: str) -> str:

@@ -1,21 +1,28 @@
 """Collecting publics' data from VK in as few round trips as the token allows.
 
-With a user token, ``execute`` runs up to 25 API calls in one round trip. The first script (see
-``PUBLICS_SCRIPT``) reads, for every public it carries, the community and two pages of its wall,
-then spends the calls left on the member lists small enough to read whole. One public always
-fits, so a public costs ONE round trip; several publics share the scripts. A public too big to
-read whole needs a sample of ``settings.check_member_sample`` members spread over the list (see
-``sampling``): those ``groups.getMembers`` calls are known only once the size is, so they follow
-in ``MEMBERS_SCRIPT`` calls of up to 25 each, sent concurrently with the other publics' pages.
+With a user token, ``execute`` runs up to 25 API calls in one round trip (the scripts are in
+``scripts``). One public is read in ONE round trip whatever its size (``ONE_PUBLIC_SCRIPT``): up
+to three executes (VK's per-second limit for a user token) are sent at once; each reads the
+member count with ``groups.getMembers(count=0)`` and computes its blocks' offsets from it inside
+VKScript, from random positions in the strata passed as arguments; the first also reads the
+community and its wall. Several publics share first scripts (``PUBLICS_SCRIPT``: the
+communities, their walls, and the member lists small enough to read whole with the calls left);
+a big public's sample follows in ``MEMBERS_SCRIPT`` calls.
 
 A service token cannot call ``execute``: the same methods are called one by one, concurrently,
-under the client's rate limiter.
+under the client's rate limiter, and a big public's sample is adaptive
+(``sampling.AdaptiveSample``): a first round of blocks, then more only where the estimate is
+still too uncertain to tell the verdict. Publics checked together interleave their requests
+under the one limiter, taking turns (``turns``). A hidden member list (VK error 15) is noticed
+on the first member call, which goes alone; nothing more is asked of it.
+
+The member records are kept (``SampledBlock.members``) with the fields of ``MEMBER_FIELDS``, so
+other statistics of the same sample need no other request.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -32,24 +39,37 @@ from advisor.vk.api import (
 from advisor.vk.links import PublicRef
 from advisor.vk.metrics import WallPost
 from advisor.vk.sampling import (
+    ADAPTIVE_BLOCK,
     PAGE_SIZE,
+    AdaptiveSample,
     Block,
     BlockCount,
+    InactiveEstimate,
     SamplePlan,
     count_block,
+    estimate_inactive,
     plan_sample,
     whole_read_limit,
 )
-
-EXECUTE_CALL_LIMIT = 25  # VK runs at most 25 API calls inside one execute
-WALL_PAGE = 100  # wall.get returns at most 100 posts per call
-WALL_PAGES = 2  # enough for N ≤ 100 analysed posts plus the 5–7 most recent ad posts
-# filter=owner asks VK for the community's own posts only; metrics.eligible_posts checks again.
-MEMBER_FIELDS = "last_seen"  # "deactivated" comes with every user object anyway
-GROUP_FIELDS = "members_count"
+from advisor.vk.scripts import (
+    EXECUTE_CALL_LIMIT,
+    GROUP_FIELDS,
+    MEMBER_FIELDS,
+    WALL_PAGE,
+    WALL_PAGES,
+    members_script,
+    one_public_plan,
+    pack,
+    publics_script,
+)
+from advisor.vk.turns import Caller, InTurn, Turns
 
 Progress = Callable[[str], Awaitable[None]]
 Stage = Literal["group", "wall", "members"]
+Ready = Callable[[int, "PublicData | Exception"], Awaitable[None]]
+"""Called with a public's index in ``refs`` and its outcome as soon as it is collected."""
+Preliminary = Callable[[PublicRef, InactiveEstimate], Awaitable[None]]
+"""Called with a first estimate of a public's inactive share while its sample still grows."""
 
 
 class CollectError(Exception):
@@ -90,6 +110,17 @@ class GroupInfo:
         return -self.id
 
 
+@dataclass(frozen=True)
+class SampledBlock:
+    """Members read by one ``groups.getMembers`` call, in the order VK listed them."""
+
+    block: Block
+    weight: float
+    """The share of the member list this block stands for (its stratum's length / the count)."""
+    members: tuple[Mapping[str, Any], ...]
+    count: BlockCount
+
+
 @dataclass
 class PublicData:
     """Everything collected for one public."""
@@ -97,13 +128,19 @@ class PublicData:
     group: GroupInfo
     fetched_at: int
     posts: list[WallPost] = field(default_factory=list)
-    member_blocks: list[BlockCount] = field(default_factory=list)
-    """Inactive counts per member block, in member-list order."""
+    member_blocks: list[SampledBlock] = field(default_factory=list)
+    """The blocks read for the inactive share, in member-list order (empty when unknown)."""
+    inactive: InactiveEstimate | None = None
     members_whole: bool = False
     members_hidden: bool = False
     members_total: int = 0
     """The member count ``groups.getMembers`` reported (it can differ from the group's)."""
     requests: int = 0
+
+    @property
+    def sample_blocks(self) -> int:
+        """``groups.getMembers`` calls that read members for the sample."""
+        return len(self.member_blocks)
 
 
 @dataclass(frozen=True)
@@ -111,121 +148,17 @@ class CollectOptions:
     member_budget: int
     inactive_after_days: int
     rng: random.Random = field(default_factory=random.Random)
+    thresholds: tuple[float, ...] = ()
+    """Bounds of the inactive share's verdict bands (percent): a sample whose interval lies in
+    one band stops growing."""
+    preliminary: Preliminary | None = None
+    request_window: int = 2
+    """Several publics on a service token: requests handed to the client's limiter at once."""
 
-
-# --- the VKScript ---------------------------------------------------------------------------
-
-# The first round trip for a batch of publics. ``publics`` holds, per public, the id or screen
-# name, the wall's ``domain`` and whether the name must be resolved (then a person's or an app's
-# name is told apart from a community's without another request). Member lists are read whole
-# only up to ``whole_limit`` members and only with the calls left: ``budget`` counts them down.
-PUBLICS_SCRIPT = """
-var publics = {publics};
-var budget = {budget};
-var out = [];
-var i = 0;
-while (i < publics.length) {{
-  var p = publics[i];
-  var resolved = null;
-  if (p[2]) {{
-    resolved = API.utils.resolveScreenName({{"screen_name": p[0]}});
-    budget = budget - 1;
-  }}
-  var info = API.groups.getById({{"group_id": p[0], "fields": "{group_fields}"}});
-  var wall = [];
-  var posts_offset = 0;
-  while (posts_offset < {wall_total}) {{
-    wall.push(API.wall.get({{"domain": p[1], "filter": "owner", "offset": posts_offset,
-                            "count": {wall_page}}}));
-    posts_offset = posts_offset + {wall_page};
-  }}
-  budget = budget - {fixed_calls};
-  out.push({{"resolved": resolved, "info": info, "wall": wall}});
-  i = i + 1;
-}}
-var pages = [];
-i = 0;
-while (i < out.length && budget > 0) {{
-  var g = out[i].info.groups[0];
-  if (g && g.is_closed == 0 && !g.deactivated) {{
-    var offset = 0;
-    while (offset < g.members_count && g.members_count <= {whole_limit} && budget > 0) {{
-      pages.push([i, offset, API.groups.getMembers({{"group_id": g.id, "offset": offset,
-                                                    "count": {page_size},
-                                                    "fields": "{member_fields}"}})]);
-      offset = offset + {page_size};
-      budget = budget - 1;
-    }}
-  }}
-  i = i + 1;
-}}
-return {{"publics": out, "pages": pages}};
-"""
-
-# Member blocks still to read (a big public's sample, or the rest of a long list), for any
-# publics: up to 25 groups.getMembers calls per round trip.
-MEMBERS_SCRIPT = """
-var blocks = {blocks};
-var result = [];
-var i = 0;
-while (i < blocks.length) {{
-  result.push(API.groups.getMembers({{"group_id": blocks[i][0], "offset": blocks[i][1],
-                                     "count": blocks[i][2], "fields": "{member_fields}"}}));
-  i = i + 1;
-}}
-return result;
-"""
-
-
-def fixed_calls(ref: PublicRef) -> int:
-    """API calls the first script makes for ``ref`` before any member page."""
-    return (1 if ref.screen_name is not None else 0) + 1 + WALL_PAGES
-
-
-def publics_script(refs: Sequence[PublicRef], member_budget: int) -> str:
-    if sum(fixed_calls(ref) for ref in refs) > EXECUTE_CALL_LIMIT:
-        raise ValueError(f"more than {EXECUTE_CALL_LIMIT} calls for these publics")
-    publics = [
-        [ref.screen_name, ref.screen_name, 1]
-        if ref.screen_name is not None
-        else [ref.group_id, f"club{ref.group_id}", 0]
-        for ref in refs
-    ]
-    return PUBLICS_SCRIPT.format(
-        publics=json.dumps(publics),
-        budget=EXECUTE_CALL_LIMIT,
-        group_fields=GROUP_FIELDS,
-        wall_total=WALL_PAGES * WALL_PAGE,
-        wall_page=WALL_PAGE,
-        fixed_calls=1 + WALL_PAGES,
-        whole_limit=whole_read_limit(member_budget),
-        page_size=PAGE_SIZE,
-        member_fields=MEMBER_FIELDS,
-    )
-
-
-def members_script(blocks: Sequence[tuple[int, Block]]) -> str:
-    """The script reading ``(group_id, block)`` pairs."""
-    if len(blocks) > EXECUTE_CALL_LIMIT:
-        raise ValueError(f"at most {EXECUTE_CALL_LIMIT} blocks per execute")
-    return MEMBERS_SCRIPT.format(
-        blocks=json.dumps([[group_id, b.offset, b.count] for group_id, b in blocks]),
-        member_fields=MEMBER_FIELDS,
-    )
-
-
-def pack(refs: Sequence[PublicRef]) -> list[list[PublicRef]]:
-    """Publics in first-script batches, in order, each within the 25-call limit."""
-    batches: list[list[PublicRef]] = []
-    used = EXECUTE_CALL_LIMIT
-    for ref in refs:
-        cost = fixed_calls(ref)
-        if used + cost > EXECUTE_CALL_LIMIT:
-            batches.append([])
-            used = 0
-        batches[-1].append(ref)
-        used += cost
-    return batches
+    @property
+    def block_size(self) -> int:
+        """Members per block of a service token's adaptive sample."""
+        return max(100, min(ADAPTIVE_BLOCK, self.member_budget // 20))
 
 
 # --- shared steps ---------------------------------------------------------------------------
@@ -258,32 +191,65 @@ def _posts(pages: Sequence[Any]) -> list[WallPost]:
 
 
 class _Members:
-    """Counts member blocks as they arrive; remembers whether the list was hidden."""
+    """Member blocks as they arrive; remembers whether the list was hidden or a read failed."""
 
     def __init__(self, options: CollectOptions, fetched_at: int) -> None:
         self.options = options
         self.fetched_at = fetched_at
-        self.blocks: dict[int, BlockCount] = {}
+        self.blocks: dict[int, tuple[Block, tuple[Mapping[str, Any], ...], BlockCount]] = {}
         self.hidden = False
         self.failed = False
         self.total = 0
 
-    def add(self, offset: int, answer: Any) -> None:
+    def add(self, offset: int, answer: Any) -> BlockCount | None:
         if not isinstance(answer, Mapping):
-            return
+            return None
         self.total = max(self.total, int(answer.get("count") or 0))
-        items = [m for m in answer.get("items") or [] if isinstance(m, Mapping)]
-        self.blocks[offset] = count_block(items, self.fetched_at, self.options.inactive_after_days)
+        items = tuple(m for m in answer.get("items") or [] if isinstance(m, Mapping))
+        count = count_block(items, self.fetched_at, self.options.inactive_after_days)
+        self.blocks[offset] = (Block(offset, len(items)), items, count)
+        return count
 
     def ordered(self) -> list[BlockCount]:
-        return [self.blocks[offset] for offset in sorted(self.blocks)]
+        return [self.blocks[offset][2] for offset in sorted(self.blocks)]
+
+    def sampled(self, weights: Mapping[int, float] | None, population: int) -> list[SampledBlock]:
+        """The blocks in list order; ``weights`` by offset, else each block's own length."""
+        return [
+            SampledBlock(
+                block,
+                weights[offset] if weights else block.count / max(population, 1),
+                items,
+                count,
+            )
+            for offset, (block, items, count) in sorted(self.blocks.items())
+        ]
+
+
+def _finish_members(
+    data: PublicData,
+    members: _Members,
+    *,
+    whole: bool,
+    estimate: InactiveEstimate | None,
+    weights: Mapping[int, float] | None = None,
+) -> None:
+    """Fill ``data``'s member fields; an unknown list (hidden, failed) gives no estimate."""
+    data.members_hidden = members.hidden
+    data.members_total = members.total
+    data.members_whole = whole
+    if members.hidden or members.failed:
+        return
+    population = max(data.group.members_count, members.total)
+    data.member_blocks = members.sampled(weights, population)
+    data.inactive = estimate
 
 
 def _raise_group_error(exc: VkApiError, ref: PublicRef) -> None:
     raise CollectError(exc.check_code, None, f"{exc.method}: VK error {exc.vk_code}") from None
 
 
-async def _explain_missing(client: VkClient, ref: PublicRef, tally: RequestTally) -> NoReturn:
+async def _explain_missing(client: Caller, ref: PublicRef, tally: RequestTally) -> NoReturn:
     """A screen name that is not a community: tell a person or an app from a missing name."""
     resolved = None
     if ref.screen_name is not None:
@@ -468,18 +434,13 @@ def _finish(job: _Job, fetched_at: int) -> PublicData | Exception:
     if job.error is not None:
         return job.error
     assert job.group is not None and job.plan is not None
+    data = PublicData(group=job.group, fetched_at=fetched_at, posts=job.posts)
+    data.requests = job.rounds
     members = job.members
-    unknown = members.hidden or members.failed
-    return PublicData(
-        group=job.group,
-        fetched_at=fetched_at,
-        posts=job.posts,
-        member_blocks=[] if unknown else members.ordered(),
-        members_whole=job.plan.whole,
-        members_hidden=members.hidden,
-        members_total=members.total,
-        requests=job.rounds,
-    )
+    population = max(job.group.members_count, members.total)
+    estimate = estimate_inactive(members.ordered(), population, job.plan.whole)
+    _finish_members(data, members, whole=job.plan.whole, estimate=estimate)
+    return data
 
 
 def _members_denied(errors: Sequence[Mapping[str, Any]]) -> bool:
@@ -489,11 +450,161 @@ def _members_denied(errors: Sequence[Mapping[str, Any]]) -> bool:
     )
 
 
+async def collect_one_with_execute(
+    client: VkClient, ref: PublicRef, options: CollectOptions, progress: Progress | None = None
+) -> PublicData:
+    """One public in one round trip: the executes of ``one_public_plan`` sent at once."""
+    tally = RequestTally()
+    fetched_at = int(time.time())
+    plan = one_public_plan(ref, options.member_budget, options.rng)
+    await _say(progress, "group")
+    outcomes = await asyncio.gather(
+        *(client.execute(script, tally) for script in plan.scripts), return_exceptions=True
+    )
+    head = outcomes[0]
+    if isinstance(head, BaseException):
+        if isinstance(head, VkApiError | VkUnavailable):
+            raise _as_collect_error(head)
+        raise head
+    response = head.response if isinstance(head.response, Mapping) else {}
+    item = first_group(response.get("info"))
+    if item is None:
+        errors = [e for e in head.errors if e.get("method") == "groups.getById"]
+        code = int(errors[0].get("error_code", 100)) if errors else 100
+        check_code = VkApiError("groups.getById", code).check_code
+        if check_code != "not_found":
+            raise CollectError(check_code, None, f"groups.getById: VK error {code}")
+        explain_resolved(ref, response.get("resolved"))
+    group = GroupInfo.from_vk(item)
+    check_group(group)
+    pages = response.get("wall")
+    if isinstance(pages, list) and any(not isinstance(p, Mapping) for p in pages):
+        # A wall page VK refused: its error says whether the wall is closed to us.
+        for error in head.errors:
+            if error.get("method") == "wall.get":
+                closed = _wall_closed(VkApiError("wall.get", int(error.get("error_code", 0))))
+                if closed is not None:
+                    raise closed
+    data = PublicData(group=group, fetched_at=fetched_at, posts=_posts(pages or []))
+    members = _Members(options, fetched_at)
+    totals: list[int] = []
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            members.failed = True
+            continue
+        answer = outcome.response if isinstance(outcome.response, Mapping) else {}
+        if answer.get("total") is None:
+            if _members_denied(outcome.errors):
+                members.hidden = True
+            else:
+                members.failed = True
+            continue
+        totals.append(int(answer["total"]))
+        for pair in answer.get("blocks") or []:
+            if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], int)):
+                members.failed = True
+            elif members.add(pair[0], pair[1]) is None:
+                members.hidden |= _members_denied(outcome.errors)
+                members.failed |= not _members_denied(outcome.errors)
+    members.total = max(totals, default=0)
+    whole = members.total <= plan.whole_limit
+    population = max(group.members_count, members.total)
+    estimate = estimate_inactive(members.ordered(), population, whole)
+    _finish_members(data, members, whole=whole, estimate=estimate)
+    data.requests = tally.count
+    return data
+
+
 # --- service token: concurrent calls --------------------------------------------------------
 
 
+async def _read_block(
+    client: Caller, group: GroupInfo, block: Block, members: _Members, tally: RequestTally
+) -> BlockCount | None:
+    """One block; ``None`` when the list turned out hidden (nothing more is then asked)."""
+    if members.hidden:
+        return None
+    params = {
+        "group_id": group.id,
+        "offset": block.offset,
+        "count": block.count,
+        "fields": MEMBER_FIELDS,
+    }
+    try:
+        answer = await client.call("groups.getMembers", params, tally)
+    except VkApiError as exc:
+        if exc.vk_code not in (15, 203):
+            raise
+        members.hidden = True
+        return None
+    count = members.add(block.offset, answer)
+    if count is None:
+        members.failed = True
+    return count
+
+
+async def _read_all(
+    client: Caller,
+    group: GroupInfo,
+    blocks: Sequence[Block],
+    members: _Members,
+    tally: RequestTally,
+) -> list[BlockCount | None]:
+    """The blocks; the list's very first one alone: a hidden list costs one refused call, not
+    one per block."""
+    if not blocks:
+        return []
+    if members.blocks:
+        return await _gather(_read_block(client, group, b, members, tally) for b in blocks)
+    first = await _read_block(client, group, blocks[0], members, tally)
+    if members.hidden:
+        return [first]
+    rest = await _gather(_read_block(client, group, b, members, tally) for b in blocks[1:])
+    return [first, *rest]
+
+
+async def _whole_list(
+    client: Caller, group: GroupInfo, members: _Members, tally: RequestTally
+) -> None:
+    blocks = [
+        Block(offset, min(PAGE_SIZE, group.members_count - offset))
+        for offset in range(0, group.members_count, PAGE_SIZE)
+    ]
+    await _read_all(client, group, blocks, members, tally)
+
+
+async def _adaptive_sample(
+    client: Caller,
+    ref: PublicRef,
+    group: GroupInfo,
+    members: _Members,
+    tally: RequestTally,
+    options: CollectOptions,
+    progress: Progress | None,
+) -> AdaptiveSample:
+    sample = AdaptiveSample(
+        group.members_count,
+        options.rng,
+        block_size=options.block_size,
+        thresholds=options.thresholds,
+    )
+    await _say(progress, "members")
+    while blocks := sample.next_blocks():
+        counts = await _read_all(client, group, blocks, members, tally)
+        if members.hidden or members.failed:
+            break
+        for block, count in zip(blocks, counts, strict=True):
+            assert count is not None
+            sample.record(block, count)
+        if sample.rounds == 1 and options.preliminary is not None:
+            estimate = sample.estimate()
+            if estimate is not None and not sample.done():
+                await options.preliminary(ref, estimate)
+    return sample
+
+
 async def collect_with_calls(
-    client: VkClient, ref: PublicRef, options: CollectOptions, progress: Progress | None = None
+    client: Caller, ref: PublicRef, options: CollectOptions, progress: Progress | None = None
 ) -> PublicData:
     """One method per request, all the independent ones at once, under the rate limiter."""
     tally = RequestTally()
@@ -513,9 +624,11 @@ async def collect_with_calls(
         await _explain_missing(client, ref, tally)
     group = GroupInfo.from_vk(item)
     check_group(group)
+    if isinstance(client, InTurn):
+        client.sized(group.members_count)
     data = PublicData(group=group, fetched_at=fetched_at)
     members = _Members(options, fetched_at)
-    plan = plan_sample(group.members_count, options.member_budget, options.rng)
+    whole = group.members_count <= whole_read_limit(options.member_budget)
     await _say(progress, "wall")
 
     async def wall_page(page: int) -> Any:
@@ -527,30 +640,23 @@ async def collect_with_calls(
         }
         return await client.call("wall.get", params, tally)
 
-    async def member_block(block: Block) -> None:
-        params = {
-            "group_id": group.id,
-            "offset": block.offset,
-            "count": block.count,
-            "fields": MEMBER_FIELDS,
-        }
-        try:
-            members.add(block.offset, await client.call("groups.getMembers", params, tally))
-        except VkApiError as exc:
-            if exc.vk_code not in (15, 203):
-                raise
-            members.hidden = True
+    async def member_list() -> AdaptiveSample | None:
+        if whole:
+            await _whole_list(client, group, members, tally)
+            return None
+        return await _adaptive_sample(client, ref, group, members, tally, options, progress)
 
-    wall_tasks = [wall_page(page) for page in range(WALL_PAGES)]
-    member_tasks = [member_block(block) for block in plan.blocks]
-    results = await _gather([*wall_tasks, *member_tasks])
-    data.posts = _posts(results[:WALL_PAGES])
-    if members.hidden:
-        members.blocks.clear()
-    data.member_blocks = members.ordered()
-    data.members_whole = plan.whole
-    data.members_hidden = members.hidden
-    data.members_total = members.total
+    *pages, sample = await _gather(
+        [*(wall_page(page) for page in range(WALL_PAGES)), member_list()]
+    )
+    data.posts = _posts(pages)
+    if sample is None:
+        population = max(group.members_count, members.total)
+        estimate = estimate_inactive(members.ordered(), population, whole=True)
+        _finish_members(data, members, whole=True, estimate=estimate)
+    else:
+        weights = {cell.block.offset: cell.width / group.members_count for cell in sample.cells}
+        _finish_members(data, members, whole=False, estimate=sample.estimate(), weights=weights)
     data.requests = tally.count
     return data
 
@@ -572,23 +678,46 @@ async def collect_publics(
     refs: Sequence[PublicRef],
     options: CollectOptions,
     progress: Progress | None = None,
+    ready: Ready | None = None,
 ) -> list[PublicData | Exception]:
     """Each public's data, or the exception that ended its collection, in ``refs`` order.
 
     The exceptions are ``CollectError`` (the issue's error codes) and ``VkUnavailable``.
+    With a service token the publics are collected at once, their requests interleaved under
+    the client's one limiter, the earlier public's first (``Turns``); ``ready`` hears of each
+    as soon as it is in, before the others.
     """
     if client.kind == "user":
-        return await collect_with_execute(client, refs, options, progress)
+        if len(refs) == 1:
+            try:
+                outcomes: list[PublicData | Exception] = [
+                    await collect_one_with_execute(client, refs[0], options, progress)
+                ]
+            except (CollectError, VkUnavailable) as exc:
+                outcomes = [exc]
+        else:
+            outcomes = await collect_with_execute(client, refs, options, progress)
+        if ready is not None:
+            for index, outcome in enumerate(outcomes):
+                await ready(index, outcome)
+        return outcomes
 
-    async def one(ref: PublicRef) -> PublicData | Exception:
+    turns = Turns(options.request_window)
+
+    async def one(index: int, ref: PublicRef) -> PublicData | Exception:
+        outcome: PublicData | Exception
+        caller: Caller = client if len(refs) == 1 else InTurn(client, turns, index)
         try:
-            return await collect_with_calls(client, ref, options, progress)
+            outcome = await collect_with_calls(caller, ref, options, progress)
         except (CollectError, VkUnavailable) as exc:
-            return exc
+            outcome = exc
         except VkApiError as exc:
-            return _as_collect_error(exc)
+            outcome = _as_collect_error(exc)
+        if ready is not None:
+            await ready(index, outcome)
+        return outcome
 
-    return list(await asyncio.gather(*(one(ref) for ref in refs)))
+    return list(await asyncio.gather(*(one(index, ref) for index, ref in enumerate(refs))))
 
 
 __all__ = [
@@ -596,11 +725,10 @@ __all__ = [
     "CollectOptions",
     "GroupInfo",
     "PublicData",
+    "SampledBlock",
     "VkUnavailable",
+    "collect_one_with_execute",
     "collect_publics",
     "collect_with_calls",
     "collect_with_execute",
-    "members_script",
-    "pack",
-    "publics_script",
 ]

@@ -18,13 +18,14 @@ from __future__ import annotations
 import itertools
 import math
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 PAGE_SIZE = 1000  # groups.getMembers returns at most 1000 members per call
 DEFAULT_STRATA = 100
 Z95 = 1.959963984540054
+Z99 = 2.5758293035489004
 DAY_SECONDS = 86400
 
 
@@ -177,3 +178,333 @@ def estimate_inactive(
         lo, hi = _wilson(p, effective / fpc)
     # Rounding drops float noise such as 2.7e-18 for a zero lower bound.
     return InactiveEstimate(p * 100, (round(lo * 100, 9), round(hi * 100, 9)), read, whole=False)
+
+
+# --- the adaptive sample (a service token: one request per block) ---------------------------
+
+FIRST_BLOCKS = 16  # blocks of the first round, one in each sixteenth of the list
+SPLIT_STEP = 2  # strata split (one new block each) per later round around a cluster's edge
+SPREAD_STEP = 8  # … and per later round on a list uneven throughout
+MIN_BLOCKS = 22  # with groups.getById and two wall pages: 25 requests, spent in any case
+TARGET_HALFWIDTH = 2.0  # points: the interval is narrow enough
+ADAPTIVE_BLOCK = 500  # members per block: a request reads up to 1000, but more add little
+
+
+def band(percent: float, thresholds: Sequence[float]) -> int:
+    """Which verdict band ``percent`` falls in: thresholds are upper bounds (inclusive) of the
+    bands but the last, which starts there: (20, 25) gives ≤20 → 0, 20–25 → 1, ≥25 → 2."""
+    if not thresholds:
+        return 0
+    *inner, last = thresholds
+    if percent >= last:
+        return len(thresholds)
+    return sum(percent > bound for bound in inner)
+
+
+@dataclass
+class _Cell:
+    """One stratum of the adaptive sample: [start, end) with one block at a random offset."""
+
+    start: int
+    end: int
+    block: Block
+    count: BlockCount | None = None
+
+    @property
+    def width(self) -> int:
+        return self.end - self.start
+
+    @property
+    def share(self) -> float | None:
+        if self.count is None or self.count.read == 0:
+            return None
+        return self.count.inactive / self.count.read
+
+
+def _block_in(start: int, end: int, size: int, rng: random.Random) -> Block:
+    size = min(size, end - start)
+    return Block(rng.randint(start, end - size), size)
+
+
+class AdaptiveSample:
+    """A stratified sample that grows where the list is uneven, and stops once it is precise.
+
+    The first round reads ``first_blocks`` blocks: the very first and last members of the list,
+    and one block at a random offset in each of as many equal strata between. The variance of
+    the estimate comes from the differences between neighbouring strata (as in
+    ``estimate_inactive``), each stratum's part weighted by its share of the list. While the
+    95% interval is wider than ``target_halfwidth`` points either side and still
+    reaches into more than one verdict band (``thresholds``), each later round splits the
+    ``step`` strata adding most to the variance in two: the half without a block gets a new one
+    at a random offset. A cluster of inactive members at the head or the tail is thus found by
+    bisection; a list uneven everywhere (bursts) gets blocks spread everywhere, ``SPREAD_STEP``
+    a round, up to ``max_blocks`` (requests) in all.
+
+    Limits (bench/check_public.py prints them): runs of thousands of bots can not be pinned
+    down to ±2 points with a few dozen blocks (each block meets a run or not), so such a list
+    takes blocks up to the cap; and a first round that meets none of the runs looks like an
+    even list and stops there, too low, which only a larger first round would make rarer.
+
+    Pure: no I/O; the caller reads the blocks ``next_blocks`` returns and ``record``s them.
+    """
+
+    def __init__(
+        self,
+        members_count: int,
+        rng: random.Random,
+        *,
+        block_size: int = ADAPTIVE_BLOCK,
+        first_blocks: int = FIRST_BLOCKS,
+        max_blocks: int = DEFAULT_STRATA,
+        step: int = SPLIT_STEP,
+        target_halfwidth: float = TARGET_HALFWIDTH,
+        thresholds: Sequence[float] = (),
+        min_blocks: int = MIN_BLOCKS,
+    ) -> None:
+        if members_count < 1 or block_size < 1 or first_blocks < 1 or step < 1:
+            raise ValueError("members_count, block_size, first_blocks and step must be >= 1")
+        self.members_count = members_count
+        self.rng = rng
+        self.block_size = min(block_size, PAGE_SIZE)
+        self.max_blocks = max(max_blocks, 1)
+        self.step = step
+        self.target_halfwidth = target_halfwidth
+        self.thresholds = tuple(thresholds)
+        self.min_blocks = min(min_blocks, self.max_blocks)
+        k = max(1, min(first_blocks, self.max_blocks, members_count // self.block_size))
+        self.first_blocks = k
+        self.cells: list[_Cell] = []
+        # The very first and last members are read (two strata of one block each): a cluster
+        # at the head or the tail, however small, is then seen in the first round.
+        ends = k >= 4 and members_count >= (k + 2) * self.block_size
+        size = self.block_size if ends else 0
+        inner = k - 2 if ends else k
+        if ends:
+            self.cells.append(_Cell(0, size, Block(0, size)))
+        for index in range(inner):
+            start = size + index * (members_count - 2 * size) // inner
+            end = size + (index + 1) * (members_count - 2 * size) // inner
+            self.cells.append(_Cell(start, end, _block_in(start, end, self.block_size, rng)))
+        if ends:
+            self.cells.append(
+                _Cell(members_count - size, members_count, Block(members_count - size, size))
+            )
+        self._asked = [cell.block for cell in self.cells]
+        self.rounds = 0
+        self._background: float | None = None
+        """Set after the first round: > 0 when the list is uneven throughout (``_first_look``)."""
+        self._even = False
+        """Set after the first round: no jump between its blocks at all."""
+
+    # -- the caller's side ------------------------------------------------------------------
+
+    @property
+    def blocks(self) -> int:
+        """Blocks asked for so far (each one ``groups.getMembers`` call)."""
+        return len(self.cells)
+
+    def next_blocks(self) -> list[Block]:
+        """The blocks to read now; ``[]`` when the sample is complete."""
+        if self._asked:
+            asked, self._asked = self._asked, []
+            self.rounds += 1
+            return asked
+        if any(cell.count is None for cell in self.cells) or self.done():
+            return []
+        new = self._split()
+        if new:
+            self.rounds += 1
+        return new
+
+    def record(self, block: Block, count: BlockCount) -> None:
+        for cell in self.cells:
+            if cell.block == block:
+                cell.count = count
+                break
+        else:
+            raise ValueError(f"{block} was not asked for")
+        if self._background is None and all(cell.count is not None for cell in self.cells):
+            self._first_look()
+
+    def done(self) -> bool:
+        """The interval is narrow enough, the verdict band is settled, or the cap is reached;
+        never before ``min_blocks``: a run of bots may hide between the first round's blocks
+        (a first round that meets none looks even), and more blocks cost no more than the
+        requests a check may take anyway."""
+        if self.blocks < self.min_blocks and self._candidates():
+            return False
+        estimate = self.estimate()
+        if estimate is None:
+            return True
+        low, high = estimate.ci95
+        if (high - low) / 2 <= self.target_halfwidth:
+            return True
+        # Looking again after every round would let chance settle the band too often: the
+        # band must hold over the 99% interval to stop on it.
+        strict = self.estimate(Z99)
+        assert strict is not None
+        low, high = strict.ci95
+        settled = self.thresholds and band(low, self.thresholds) == band(high, self.thresholds)
+        # On an uneven list the first round's variance is too rough to stop on a band alone.
+        if settled and (not self._background or self.blocks >= 2 * self.first_blocks):
+            return True
+        return self.blocks >= self.max_blocks or not self._candidates()
+
+    def _first_look(self) -> None:
+        """Tell one cluster (inactive members at the head or the tail) from a list uneven
+        throughout (bursts of bot accounts): in the first round, a cluster shows as at most two
+        neighbouring jumps between blocks, in one direction. Otherwise every stratum is taken
+        to vary as much as neighbouring first-round blocks do on average (the stationary
+        successive-difference variance), however alike its neighbours look, so the sample keeps
+        spreading rather than trusting quiet stretches that may hide bursts between blocks."""
+        shares = [cell.share or 0.0 for cell in self.cells]
+        if len(shares) < 2:
+            self._background = 0.0
+            self._even = True
+            return
+        read = sum(cell.count.read for cell in self.cells if cell.count is not None)
+        p = sum(cell.width * s for cell, s in zip(self.cells, shares, strict=True))
+        p /= self.members_count
+        noise = math.sqrt(2 * p * (1 - p) / max(1, read // len(shares)))
+        diffs = [b - a for a, b in itertools.pairwise(shares)]
+        jumps = [i for i, d in enumerate(diffs) if abs(d) > 4 * noise + 0.02]
+        # A run of bots between two blocks of the same level jumps up and back down.
+        one_cluster = (
+            len(jumps) <= 2
+            and (len(jumps) < 2 or jumps[1] == jumps[0] + 1)
+            and len({diffs[i] > 0 for i in jumps}) <= 1
+        )
+        pooled = sum(d * d for d in diffs) / (2 * len(diffs))
+        self._background = 0.0 if one_cluster else pooled
+        self._even = not jumps
+
+    # -- the estimate -----------------------------------------------------------------------
+
+    def _known(self) -> list[_Cell]:
+        return [cell for cell in self.cells if cell.share is not None]
+
+    def _contributions(self, cells: Sequence[_Cell]) -> list[float]:
+        """Each stratum's part of the variance: weight² × the variance between a block and its
+        neighbours' (half the mean squared difference)."""
+        shares = [cell.share or 0.0 for cell in cells]
+        parts = []
+        for index, cell in enumerate(cells):
+            squares = [
+                (shares[index] - shares[other]) ** 2 / 2
+                for other in (index - 1, index + 1)
+                if 0 <= other < len(cells)
+            ]
+            local = sum(squares) / len(squares) if squares else 0.0
+            local = max(local, self._background or 0.0)
+            if cell.width <= cell.block.count:
+                local = 0.0  # read whole
+            parts.append((cell.width / self.members_count) ** 2 * local)
+        return parts
+
+    def estimate(self, z: float = Z95) -> InactiveEstimate | None:
+        """The share with its interval (95% unless another ``z`` is given)."""
+        cells = self._known()
+        read = sum(cell.count.read for cell in cells if cell.count is not None)
+        if read == 0:
+            return None
+        covered = sum(cell.width for cell in cells)
+        p = sum(cell.width * (cell.share or 0.0) for cell in cells) / covered
+        fpc = 1 - read / max(self.members_count, read)
+        if fpc <= 0:
+            lo = hi = p
+        else:
+            # Never narrower than the same strata would give on an even list: each stratum's
+            # block a simple random sample of its members (strata read whole add nothing).
+            sampled = [
+                (cell.width / covered) ** 2 / cell.count.read
+                for cell in cells
+                if cell.count is not None and cell.width > cell.block.count
+            ]
+            even = 1 / sum(sampled) if sampled else float(read)
+            variance = sum(self._contributions(cells))
+            spread = p * (1 - p)
+            effective = min(even, spread / variance) if variance > 0 and spread > 0 else even
+            lo, hi = _wilson(p, effective / fpc, z)
+        return InactiveEstimate(
+            p * 100, (round(lo * 100, 9), round(hi * 100, 9)), read, whole=False
+        )
+
+    # -- growing ----------------------------------------------------------------------------
+
+    def _candidates(self) -> list[tuple[float, int]]:
+        if self._background or self._even:
+            # Uneven throughout, or even as far as seen: split the widest strata, whatever
+            # their blocks held, so that where the sample grows never depends on what it found
+            # (no bias towards bursts) and the gaps between blocks where runs may hide shrink.
+            parts = [(cell.width / self.members_count) ** 2 for cell in self.cells]
+        else:
+            parts = self._contributions(self.cells)
+        return sorted(
+            (
+                (part, index)
+                for index, (part, cell) in enumerate(zip(parts, self.cells, strict=True))
+                if part > 0 and cell.width >= 2 * self.block_size
+            ),
+            reverse=True,
+        )
+
+    def _split(self) -> list[Block]:
+        # Up to min_blocks first (the requests a check takes anyway), beyond only if need be.
+        limit = self.min_blocks if self.blocks < self.min_blocks else self.max_blocks
+        room = limit - self.blocks
+        step = max(self.step, SPREAD_STEP) if self._background else self.step
+        chosen = sorted(index for _, index in self._candidates()[: min(step, room)])
+        new: list[Block] = []
+        for index in reversed(chosen):
+            cell = self.cells[index]
+            middle = (cell.start + cell.end) // 2
+            block = cell.block
+            if block.offset < middle < block.offset + block.count:
+                # Cut beside the block, on the side leaving the halves closer in size.
+                left, right = block.offset, block.offset + block.count
+                middle = (
+                    left
+                    if abs(2 * left - cell.start - cell.end)
+                    < abs(2 * right - cell.start - cell.end)
+                    else right
+                )
+            if block.offset >= middle:
+                empty = _Cell(
+                    cell.start, middle, _block_in(cell.start, middle, self.block_size, self.rng)
+                )
+                kept = _Cell(middle, cell.end, block, cell.count)
+                pair = [empty, kept]
+            else:
+                kept = _Cell(cell.start, middle, block, cell.count)
+                empty = _Cell(
+                    middle, cell.end, _block_in(middle, cell.end, self.block_size, self.rng)
+                )
+                pair = [kept, empty]
+            self.cells[index : index + 1] = pair
+            new.append(empty.block)
+        return sorted(new, key=lambda b: b.offset)
+
+
+# --- the user token's sample: offsets computed inside VKScript ------------------------------
+
+
+def stratum_offset(members_count: int, strata: int, index: int, position: float, size: int) -> int:
+    """The offset of stratum ``index``'s block at ``position`` ∈ [0, 1) of the room in it.
+
+    The VKScript of ``collect`` does the same arithmetic with the count it has just read
+    (``parseInt`` truncates like ``int`` here), so the offsets need not wait for the count.
+    """
+    start = int(index * members_count / strata)
+    end = int((index + 1) * members_count / strata)
+    return start + int(position * max(0, end - start - size))
+
+
+def run_adaptive(sample: AdaptiveSample, inactive_in: Callable[[Block], int]) -> InactiveEstimate:
+    """Run ``sample`` to its end on a list known in memory (``inactive_in`` counts a block's
+    inactive members): the same rounds as against VK, for simulations and the bench."""
+    while blocks := sample.next_blocks():
+        for block in blocks:
+            sample.record(block, BlockCount(block.count, inactive_in(block)))
+    estimate = sample.estimate()
+    assert estimate is not None
+    return estimate

@@ -88,6 +88,7 @@ class VKRequest:
     inner: bool = False
     error: int | None = None  # the VK error code answered, if any
     http_method: str = "POST"
+    answered: float | None = None  # time.monotonic() when the answer was ready (HTTP calls)
 
 
 @dataclass
@@ -391,6 +392,21 @@ class FakeVK:
             busiest = max(busiest, last - first + 1)
         return busiest
 
+    def rounds(self, since: int = 0) -> int:
+        """Round trips of the HTTP calls (from ``requests[since]`` on): the longest chain of
+        calls each sent after the previous one was answered (calls sent together, before any
+        answer, make one round)."""
+        calls = sorted((r for r in self.requests[since:] if not r.inner), key=lambda r: r.time)
+        depth: list[int] = []
+        for index, call in enumerate(calls):
+            before = [
+                depth[i]
+                for i, earlier in enumerate(calls[:index])
+                if earlier.answered is not None and earlier.answered <= call.time
+            ]
+            depth.append(1 + max(before, default=0))
+        return max(depth, default=0)
+
     def validate_response(
         self, method: str, body: Any, params: dict[str, Any] | None = None
     ) -> list[str]:
@@ -440,6 +456,7 @@ class FakeVK:
                 if result.errors:
                     body["execute_errors"] = result.errors
         self._record_violations(self.schema.validate_response(name, body, params))
+        record.answered = time.monotonic()
         return web.json_response(body, dumps=_dumps)
 
     async def inner_call(

@@ -17,7 +17,7 @@ ATTACHMENT_KINDS = ("photo", "video", "clip", "article", "poll", "link", "doc", 
 PublicKind = Literal[
     "healthy", "padded", "bots", "dead_reach", "closed", "deleted", "small", "huge"
 ]
-Layout = Literal["uniform", "head", "tail"]
+Layout = Literal["uniform", "head", "tail", "bursts"]
 
 _MASK = (1 << 64) - 1
 _NORMAL = NormalDist()
@@ -196,6 +196,10 @@ class PublicSpec:
     # Members.
     inactive_fraction: float = 0.1
     inactive_layout: Layout = "uniform"  # tail: inactive members cluster at the list's end
+    # bursts: bot farms joined in runs of `burst_run` consecutive members (neighbouring runs
+    # merge into longer ones); `burst_share` of the inactive members are in runs, the rest spread.
+    burst_run: int = 2000
+    burst_share: float = 0.5
     deleted_share: float = 0.3  # of inactive members: deactivated="deleted"
     banned_share: float = 0.1  # of inactive members: deactivated="banned"
     active_seen_days: tuple[float, float] = (0.0, 30.0)
@@ -206,13 +210,15 @@ class PublicSpec:
     def __post_init__(self) -> None:
         if self.id <= 0:
             raise ValueError("a community id is positive")
-        if self.inactive_layout not in ("uniform", "head", "tail"):
+        if self.inactive_layout not in ("uniform", "head", "tail", "bursts"):
             raise ValueError(f"unknown inactive_layout {self.inactive_layout!r}")
         unknown = set(self.attachment_mix) - set(ATTACHMENT_KINDS)
         if unknown:
             raise ValueError(f"unknown attachment kinds {sorted(unknown)}")
         if not 0 <= self.inactive_fraction <= 1:
             raise ValueError("inactive_fraction is a share in [0, 1]")
+        if self.burst_run < 1 or not 0 <= self.burst_share <= 1:
+            raise ValueError("burst_run is >= 1 and burst_share a share in [0, 1]")
 
 
 class Community:
@@ -226,6 +232,11 @@ class Community:
         inactive = round(spec.inactive_fraction * spec.members_count)
         self._head_limit = inactive
         self._tail_start = spec.members_count - inactive
+        # bursts: a run is a burst with probability q; the other members are inactive with
+        # probability r, so that q + (1 - q) r = inactive_fraction.
+        self._burst_q = spec.inactive_fraction * spec.burst_share
+        rest = 1 - self._burst_q
+        self._burst_r = (spec.inactive_fraction - self._burst_q) / rest if rest > 0 else 0.0
         explicit = sorted(spec.posts, key=lambda p: (not p.is_pinned, -p.date))
         self._explicit = tuple(explicit)
 
@@ -263,6 +274,10 @@ class Community:
             return index < self._head_limit
         if layout == "tail":
             return index >= self._tail_start
+        if layout == "bursts":
+            if unit(self.key, index // self.spec.burst_run, 77) < self._burst_q:
+                return True
+            return _bits(first_hash, 0) < self._burst_r
         return _bits(first_hash, 0) < self.spec.inactive_fraction
 
     def member(self, index: int) -> Member:

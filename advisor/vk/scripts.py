@@ -1,0 +1,244 @@
+"""The VKScript of the public check with a user token, and the plans that fill it.
+
+``execute`` runs up to 25 API calls in one round trip. ``ONE_PUBLIC_SCRIPT`` reads one public in
+ONE round trip whatever its size: up to three of them (VK's per-second limit for a user token)
+are sent at once, each reading the member count first and computing its blocks' offsets from it
+(``sampling.stratum_offset`` is the same arithmetic). ``PUBLICS_SCRIPT`` and ``MEMBERS_SCRIPT``
+serve several publics at once (see ``collect.collect_with_execute``).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from advisor.vk.links import PublicRef
+from advisor.vk.sampling import PAGE_SIZE, Block, whole_read_limit
+
+EXECUTE_CALL_LIMIT = 25  # VK runs at most 25 API calls inside one execute
+WALL_PAGE = 100  # wall.get returns at most 100 posts per call
+WALL_PAGES = 2  # enough for N ≤ 100 analysed posts plus the 5–7 most recent ad posts
+# filter=owner asks VK for the community's own posts only; metrics.eligible_posts checks again.
+MEMBER_FIELDS = "last_seen"  # "deactivated" comes with every user object anyway
+GROUP_FIELDS = "members_count"
+
+USER_EXECUTES = 3  # VK's per-second limit for a user token: one public's executes sent at once
+
+# The first round trip for a batch of publics. ``publics`` holds, per public, the id or screen
+# name, the wall's ``domain`` and whether the name must be resolved (then a person's or an app's
+# name is told apart from a community's without another request). Member lists are read whole
+# only up to ``whole_limit`` members and only with the calls left: ``budget`` counts them down.
+PUBLICS_SCRIPT = """
+var publics = {publics};
+var budget = {budget};
+var out = [];
+var i = 0;
+while (i < publics.length) {{
+  var p = publics[i];
+  var resolved = null;
+  if (p[2]) {{
+    resolved = API.utils.resolveScreenName({{"screen_name": p[0]}});
+    budget = budget - 1;
+  }}
+  var info = API.groups.getById({{"group_id": p[0], "fields": "{group_fields}"}});
+  var wall = [];
+  var posts_offset = 0;
+  while (posts_offset < {wall_total}) {{
+    wall.push(API.wall.get({{"domain": p[1], "filter": "owner", "offset": posts_offset,
+                            "count": {wall_page}}}));
+    posts_offset = posts_offset + {wall_page};
+  }}
+  budget = budget - {fixed_calls};
+  out.push({{"resolved": resolved, "info": info, "wall": wall}});
+  i = i + 1;
+}}
+var pages = [];
+i = 0;
+while (i < out.length && budget > 0) {{
+  var g = out[i].info.groups[0];
+  if (g && g.is_closed == 0 && !g.deactivated) {{
+    var offset = 0;
+    while (offset < g.members_count && g.members_count <= {whole_limit} && budget > 0) {{
+      pages.push([i, offset, API.groups.getMembers({{"group_id": g.id, "offset": offset,
+                                                    "count": {page_size},
+                                                    "fields": "{member_fields}"}})]);
+      offset = offset + {page_size};
+      budget = budget - 1;
+    }}
+  }}
+  i = i + 1;
+}}
+return {{"publics": out, "pages": pages}};
+"""
+
+# Member blocks still to read (a big public's sample, or the rest of a long list), for any
+# publics: up to 25 groups.getMembers calls per round trip.
+MEMBERS_SCRIPT = """
+var blocks = {blocks};
+var result = [];
+var i = 0;
+while (i < blocks.length) {{
+  result.push(API.groups.getMembers({{"group_id": blocks[i][0], "offset": blocks[i][1],
+                                     "count": blocks[i][2], "fields": "{member_fields}"}}));
+  i = i + 1;
+}}
+return result;
+"""
+
+
+# One public in one round trip: ``USER_EXECUTES`` of these are sent at once. Each reads the
+# member count, then its ``slots``: [stratum, position] pairs. A list of up to ``whole_limit``
+# members is read whole (stratum i is then page i: the first execute has enough slots for the
+# pages); a longer one gets one block of ``size`` members per stratum at ``position`` of the
+# room in it (sampling.stratum_offset). The first execute (``head``) also reads the community
+# and its wall; ``resolve`` tells a person's or an app's name from a community's.
+ONE_PUBLIC_SCRIPT = """
+var group = {group};
+var slots = {slots};
+var strata = {strata};
+var size = {size};
+var resolved = null;
+var info = null;
+var wall = [];
+if ({head}) {{
+  if ({resolve}) {{
+    resolved = API.utils.resolveScreenName({{"screen_name": group}});
+  }}
+  info = API.groups.getById({{"group_id": group, "fields": "{group_fields}"}});
+  var posts_offset = 0;
+  while (posts_offset < {wall_total}) {{
+    wall.push(API.wall.get({{"domain": {domain}, "filter": "owner", "offset": posts_offset,
+                            "count": {wall_page}}}));
+    posts_offset = posts_offset + {wall_page};
+  }}
+}}
+var first = API.groups.getMembers({{"group_id": group, "count": 0}});
+var total = null;
+var blocks = [];
+if (first) {{
+  total = first.count;
+  var i = 0;
+  while (i < slots.length) {{
+    var s = slots[i][0];
+    var offset = s * {page_size};
+    var count = {page_size};
+    if (total > {whole_limit}) {{
+      var start = parseInt(s * total / strata);
+      var end = parseInt((s + 1) * total / strata);
+      offset = start + parseInt(slots[i][1] * (end - start - size));
+      count = size;
+    }}
+    if (offset < total) {{
+      blocks.push([offset, API.groups.getMembers({{"group_id": group, "offset": offset,
+                                                   "count": count,
+                                                   "fields": "{member_fields}"}})]);
+    }}
+    i = i + 1;
+  }}
+}}
+return {{"resolved": resolved, "info": info, "wall": wall, "total": total, "blocks": blocks}};
+"""
+
+
+@dataclass(frozen=True)
+class OnePublicPlan:
+    """The executes reading one public, and the sample they take of a long member list."""
+
+    scripts: tuple[str, ...]
+    strata: int
+    size: int
+    """Members per block when the list is sampled."""
+    whole_limit: int
+    """Lists up to this long are read whole."""
+
+
+def one_public_plan(
+    ref: PublicRef, member_budget: int, rng: random.Random, executes: int = USER_EXECUTES
+) -> OnePublicPlan:
+    """The ``executes`` scripts for ``ref``, built before its member count is known."""
+    head = fixed_calls(ref) + 1  # + the member count
+    capacity = [EXECUTE_CALL_LIMIT - (head if n == 0 else 1) for n in range(executes)]
+    strata = sum(capacity)
+    size = max(1, min(PAGE_SIZE, member_budget // strata))
+    whole_limit = min(whole_read_limit(member_budget), capacity[0] * PAGE_SIZE)
+    group = ref.screen_name if ref.screen_name is not None else ref.group_id
+    domain = ref.screen_name if ref.screen_name is not None else f"club{ref.group_id}"
+    scripts = []
+    first_stratum = 0
+    for index, slots in enumerate(capacity):
+        positions = [
+            [stratum, round(rng.random(), 6)]
+            for stratum in range(first_stratum, first_stratum + slots)
+        ]
+        first_stratum += slots
+        scripts.append(
+            ONE_PUBLIC_SCRIPT.format(
+                group=json.dumps(group),
+                domain=json.dumps(domain),
+                slots=json.dumps(positions),
+                strata=strata,
+                size=size,
+                head=1 if index == 0 else 0,
+                resolve=1 if ref.screen_name is not None else 0,
+                group_fields=GROUP_FIELDS,
+                wall_total=WALL_PAGES * WALL_PAGE,
+                wall_page=WALL_PAGE,
+                page_size=PAGE_SIZE,
+                whole_limit=whole_limit,
+                member_fields=MEMBER_FIELDS,
+            )
+        )
+    return OnePublicPlan(tuple(scripts), strata, size, whole_limit)
+
+
+def fixed_calls(ref: PublicRef) -> int:
+    """API calls the first script makes for ``ref`` before any member page."""
+    return (1 if ref.screen_name is not None else 0) + 1 + WALL_PAGES
+
+
+def publics_script(refs: Sequence[PublicRef], member_budget: int) -> str:
+    if sum(fixed_calls(ref) for ref in refs) > EXECUTE_CALL_LIMIT:
+        raise ValueError(f"more than {EXECUTE_CALL_LIMIT} calls for these publics")
+    publics = [
+        [ref.screen_name, ref.screen_name, 1]
+        if ref.screen_name is not None
+        else [ref.group_id, f"club{ref.group_id}", 0]
+        for ref in refs
+    ]
+    return PUBLICS_SCRIPT.format(
+        publics=json.dumps(publics),
+        budget=EXECUTE_CALL_LIMIT,
+        group_fields=GROUP_FIELDS,
+        wall_total=WALL_PAGES * WALL_PAGE,
+        wall_page=WALL_PAGE,
+        fixed_calls=1 + WALL_PAGES,
+        whole_limit=whole_read_limit(member_budget),
+        page_size=PAGE_SIZE,
+        member_fields=MEMBER_FIELDS,
+    )
+
+
+def members_script(blocks: Sequence[tuple[int, Block]]) -> str:
+    """The script reading ``(group_id, block)`` pairs."""
+    if len(blocks) > EXECUTE_CALL_LIMIT:
+        raise ValueError(f"at most {EXECUTE_CALL_LIMIT} blocks per execute")
+    return MEMBERS_SCRIPT.format(
+        blocks=json.dumps([[group_id, b.offset, b.count] for group_id, b in blocks]),
+        member_fields=MEMBER_FIELDS,
+    )
+
+
+def pack(refs: Sequence[PublicRef]) -> list[list[PublicRef]]:
+    """Publics in first-script batches, in order, each within the 25-call limit."""
+    batches: list[list[PublicRef]] = []
+    used = EXECUTE_CALL_LIMIT
+    for ref in refs:
+        cost = fixed_calls(ref)
+        if used + cost > EXECUTE_CALL_LIMIT:
+            batches.append([])
+            used = 0
+        batches[-1].append(ref)
+        used += cost
+    return batches
