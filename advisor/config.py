@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     vk_service_token: SecretStr | None = None
     vk_user_token: SecretStr | None = None
     vk_callback_port: int | None = None
+    # VK posts from its own servers, so the callback server listens on every interface by default
+    # (it refuses to start without VK_CALLBACK_SECRET); 127.0.0.1 behind a reverse proxy.
+    vk_callback_host: str = "0.0.0.0"
     vk_callback_confirmation: SecretStr | None = None
     vk_callback_secret: SecretStr | None = None
 
@@ -55,9 +58,11 @@ class Settings(BaseSettings):
     # How often each bot process looks for due reminders (claims are safe across replicas).
     reminder_poll_seconds: float = Field(default=60, gt=0)
 
-    # /healthz and /metrics (Prometheus) of a bot process; off when unset.
+    # /healthz and /metrics (Prometheus) of a bot process; off when unset. Only this host sees
+    # them by default (a container's own health check included); HEALTH_HOST=0.0.0.0 for a
+    # scraper on another machine.
     health_port: int | None = Field(default=None, ge=1, le=65535)
-    health_host: str = "0.0.0.0"
+    health_host: str = "127.0.0.1"
 
     log_level: str = "INFO"
 

@@ -104,12 +104,15 @@ async def test_callback_answers_ok_after_the_turn_or_in_time(
         tasks.append(asyncio.create_task(turn()))
 
     tasks: list[asyncio.Task[None]] = []
-    server = CallbackServer(sink, confirmation=SecretStr("c0nf"), secret=None, group_id=1)
+    server = CallbackServer(
+        sink, confirmation=SecretStr("c0nf"), secret=SecretStr("s3cret"), group_id=1
+    )
     port = free_port()
     await server.start("127.0.0.1", port)
     try:
         text, took = await _post(
-            f"http://127.0.0.1:{port}/", {"type": "message_new", "group_id": 1}
+            f"http://127.0.0.1:{port}/",
+            {"type": "message_new", "group_id": 1, "secret": "s3cret"},
         )
     finally:
         await server.stop()

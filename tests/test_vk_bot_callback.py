@@ -101,7 +101,8 @@ async def test_callback_api_confirms_refuses_and_handles_retries_once(
     assert (await poster.post(b"not json", secret=None))[0] == 400
     await asyncio.sleep(0.5)
     assert user.messages() == [], "a refused request was handled"
-    assert "wrong secret" in bot.log_text()
+    # Logged once, not once per request: a flood of forged posts cannot flood the log.
+    assert bot.log_text().count("wrong secret") == 1
 
     # "ok" comes once the answer is sent (messages.send is slow here), so the person's next
     # event, posted after it, cannot overtake this one on another replica.

@@ -295,6 +295,18 @@ async def test_missing_settings_stop_the_bot_with_a_clear_log_line(caplog, tmp_p
     )
     assert await run_vk(half_callback) == 2
     assert "VK_CALLBACK_CONFIRMATION is not" in caplog.text
+    # Callback mode without the secret would accept a forged message_new from anyone.
+    for secret in (None, SecretStr("  ")):
+        no_secret = Settings(
+            database_url=database,
+            vk_group_token=SecretStr("t" * 20),
+            vk_callback_port=8099,
+            vk_callback_confirmation=SecretStr("c0nfirm"),
+            vk_callback_secret=secret,
+        )
+        caplog.clear()
+        assert await run_vk(no_secret) == 2
+        assert "VK_CALLBACK_SECRET is not" in caplog.text
     assert state_path(Settings(database_url=database), 5) == tmp_path / "vk-longpoll-5.json"
     assert state_path(Settings(database_url="sqlite+aiosqlite:///:memory:"), 5) is None
 

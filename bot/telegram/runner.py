@@ -29,7 +29,7 @@ from bot.telegram.commands import bot_commands
 from bot.telegram.delivery import Delivery
 from bot.telegram.handlers import build_router
 from bot.telegram.isolation import ChatIsolation
-from bot.telegram.middlewares import CHANNEL, InFlight, OncePerUpdate
+from bot.telegram.middlewares import CHANNEL, InFlight, OncePerUpdate, PrivateChatsOnly
 from bot.telegram.session import create_bot
 from bot.telegram.webhook import CheckedRequestHandler
 
@@ -54,6 +54,7 @@ def build_dispatcher(advisor: Advisor, bot: Bot) -> tuple[Dispatcher, InFlight]:
     )
     in_flight = InFlight()
     dispatcher.update.outer_middleware(in_flight)
+    dispatcher.update.outer_middleware(PrivateChatsOnly())  # before anything is stored
     dispatcher.update.outer_middleware(OncePerUpdate(advisor.first_delivery, advisor.delivered))
     dispatcher.include_router(build_router())
     return dispatcher, in_flight

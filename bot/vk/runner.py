@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
 from advisor.app import Advisor
@@ -39,7 +40,6 @@ log = logging.getLogger(__name__)
 DRAIN_SECONDS = 30.0
 # People served at once; their database work is bounded separately (frontend.ENGINE_SLOTS).
 MAX_CONCURRENT_PEOPLE = 2000
-CALLBACK_HOST = "0.0.0.0"
 # VK retries a callback for minutes and long poll keeps hours of history: a day covers both.
 DEDUP_KEEP = timedelta(days=1)
 DEDUP_PRUNE_EVERY = 6 * 3600.0
@@ -87,11 +87,20 @@ async def _prune_dedup(advisor: Advisor) -> None:
         await asyncio.sleep(DEDUP_PRUNE_EVERY)
 
 
+def _has_value(secret: SecretStr | None) -> bool:
+    return secret is not None and bool(secret.get_secret_value().strip())
+
+
 def _config_problem(settings: Settings) -> str | None:
     if settings.vk_group_token is None:
         return "VK_GROUP_TOKEN is not set: the community token is needed"
     if settings.vk_callback_port is not None and settings.vk_callback_confirmation is None:
         return "VK_CALLBACK_PORT is set but VK_CALLBACK_CONFIRMATION is not"
+    if settings.vk_callback_port is not None and not _has_value(settings.vk_callback_secret):
+        return (
+            "VK_CALLBACK_PORT is set but VK_CALLBACK_SECRET is not: without it anyone who finds "
+            "the URL can post forged events; set the secret key of the community's Callback API"
+        )
     return None
 
 
@@ -179,15 +188,14 @@ class VkBot:
             poll = LongPoll(self.client, self.http, self.group_id, self.state)
             return asyncio.create_task(poll.run(self._submit_all))
         assert settings.vk_callback_confirmation is not None
-        if settings.vk_callback_secret is None:
-            log.warning("VK_CALLBACK_SECRET is not set: anyone who finds the URL can post events")
+        assert settings.vk_callback_secret is not None  # _config_problem refused to start without
         self.callback = CallbackServer(
             self.submit,
             confirmation=settings.vk_callback_confirmation,
             secret=settings.vk_callback_secret,
             group_id=self.group_id,
         )
-        await self.callback.start(CALLBACK_HOST, settings.vk_callback_port)
+        await self.callback.start(settings.vk_callback_host, settings.vk_callback_port)
         return asyncio.create_task(self.stop.wait())
 
     async def send_reminder(self, channel: str, user_id: str, message: Outgoing) -> None:
