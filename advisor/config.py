@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     check_posts: int = Field(default=30, ge=1, le=100)
     check_cache_seconds: int = Field(default=3600, ge=0)
     check_member_sample: int = Field(default=10000, ge=100)
+    # Publics one person may check per hour (0: no limit), so that a few accounts cannot spend
+    # the shared token's rate; counted across replicas through Redis.
+    check_budget_per_hour: int = Field(default=30, ge=0)
 
     # Dialog limits.
     max_message_chars: int = Field(default=4000, ge=100)

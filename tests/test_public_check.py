@@ -723,6 +723,33 @@ async def test_chat_messages_for_several_start_with_the_comparison(fake_vk: Fake
     assert t("check.report.admin_where_generic") in messages[-1].text
 
 
+async def test_a_person_checks_at_most_the_hourly_budget(fake_vk: FakeVK) -> None:
+    from advisor.app import Advisor
+    from tests.chat_helpers import ChatUser
+
+    links = [public(fake_vk, public_id=310_001 + i).screen_name for i in range(4)]
+    settings = settings_for(fake_vk, check_budget_per_hour=3, database_url="sqlite+aiosqlite://")
+    advisor = await Advisor.open(settings)
+    try:
+        anna = ChatUser(advisor, "101", channel="telegram")
+        await anna.say(f"стоит ли брать рекламу в vk.com/{links[0]} и vk.com/{links[1]}?")
+        assert t("check.report.verdict.buy") in anna.text
+        # One of the three is left: the first link is checked, the second is not.
+        await anna.say(f"а vk.com/{links[2]} и vk.com/{links[3]}?")
+        assert t("actions.check_budget_part", limit=3, allowed=1) in anna.text
+        assert links[2] in anna.text and links[3] not in anna.text
+        before = len(fake_vk.requests)
+        await anna.say(f"vk.com/{links[3]}")
+        assert anna.text == t("actions.check_budget_spent", limit=3)
+        assert len(fake_vk.requests) == before, "a check over the budget reached VK"
+        # Another person is not held back by Anna's budget.
+        boris = ChatUser(advisor, "202", channel="telegram")
+        await boris.say(f"vk.com/{links[3]}")
+        assert t("check.report.verdict.buy") in boris.text
+    finally:
+        await advisor.close()
+
+
 # --- the command line ------------------------------------------------------------------------
 
 
