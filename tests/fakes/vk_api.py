@@ -91,6 +91,24 @@ class VKRequest:
 
 
 @dataclass
+class _Gathering:
+    """Calls of ``methods`` held until ``count`` have arrived (see FakeVK.gather)."""
+
+    methods: set[str]
+    count: int
+    within: float
+    arrived: int = 0
+    all_here: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def arrive(self) -> None:
+        self.arrived += 1
+        if self.arrived >= self.count:
+            self.all_here.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.all_here.wait(), self.within)
+
+
+@dataclass
 class SentMessage:
     peer_id: int
     message: str
@@ -229,6 +247,10 @@ class FakeVK:
         self.internal_errors: list[str] = []
         self._failures: dict[str, deque[int]] = defaultdict(deque)
         self._delays: dict[str, deque[float]] = defaultdict(deque)
+        # Method calls being answered right now, and the most there were at once.
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self._gathering: _Gathering | None = None
 
         self.communities: dict[int, Community] = {}
         self.communities_by_name: dict[str, Community] = {}
@@ -365,6 +387,13 @@ class FakeVK:
         """The next `times` calls of `method` answer `seconds` late (for timeout tests)."""
         self._delays[method].extend([seconds] * times)
 
+    def gather(self, methods: set[str], count: int, within: float = 10.0) -> None:
+        """The next calls of these methods wait in the fake for each other until ``count`` of
+        them are here at once (or ``within`` seconds pass): a client that makes them together
+        gets them answered together, one that makes them one after another is seen doing so
+        (``peak_in_flight`` stays low) — proven by counting, not by a clock."""
+        self._gathering = _Gathering(set(methods), count, within)
+
     def count(self, method: str | None = None, *, inner: bool | None = None) -> int:
         """Calls received, of one method or all; inner=True/False: only/without execute's."""
         return sum(
@@ -397,7 +426,26 @@ class FakeVK:
         token_type = self._tokens.get(token) if token else None
         record = VKRequest(name, dict(params), token_type, arrived, http_method=request.method)
         self.requests.append(record)
-        await self._sleep(self.latency)
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            await self._sleep(self.latency)
+            gathering = self._gathering
+            if gathering is not None and name in gathering.methods:
+                await gathering.arrive()
+            return await self._answer_method(name, params, token, token_type, arrived, record)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer_method(
+        self,
+        name: str,
+        params: dict[str, str],
+        token: str | None,
+        token_type: str | None,
+        arrived: float,
+        record: VKRequest,
+    ) -> web.Response:
         try:
             if token is None:
                 raise VKError(5, "no access_token passed.")
