@@ -220,20 +220,44 @@ def test_random_id_is_stable_distinct_and_int32() -> None:
 # --- long poll bookkeeping --------------------------------------------------------------------
 
 
-def test_handled_ts_advances_only_past_fully_handled_batches(tmp_path) -> None:
-    state = HandledTs(tmp_path / "lp.json")
-    first = state.batch("5", 2)
-    second = state.batch("7", 1)
-    second()
-    assert state.committed is None  # the earlier batch is still running
-    first()
-    assert state.committed is None
-    first()
-    assert state.committed == "7"
-    state.batch("8", 0)
-    assert state.committed == "8"
-    state.save()
-    assert HandledTs(tmp_path / "lp.json").load() == "8"
+async def test_handled_ts_advances_only_past_fully_handled_batches(tmp_path) -> None:
+    from advisor.storage.db import create_engine
+    from advisor.storage.longpoll_positions import LongPollPositions
+    from advisor.storage.migrate import upgrade
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'lp.db'}")
+    await upgrade(engine)
+    try:
+        state = HandledTs(LongPollPositions(engine, 5))
+        first = state.batch("5", 2)
+        second = state.batch("7", 1)
+        second()
+        assert state.committed is None  # the earlier batch is still running
+        first()
+        assert state.committed is None
+        first()
+        assert state.committed == "7"
+        state.batch("8", 0)
+        assert state.committed == "8"
+        await state.save()
+        # In the database, per community; a new process (another HandledTs) finds it there.
+        assert await HandledTs(LongPollPositions(engine, 5)).load() == "8"
+        assert await HandledTs(LongPollPositions(engine, 6)).load() is None
+        state.batch("9", 0)
+        await state.save()
+        assert await HandledTs(LongPollPositions(engine, 5)).load() == "9"
+
+        # An older version's file is read once, while the database has no position.
+        legacy = tmp_path / "vk-longpoll-6.json"
+        legacy.write_text('{"ts": "41"}', encoding="utf-8")
+        moved = HandledTs(LongPollPositions(engine, 6, legacy))
+        assert await moved.load() == "41"
+        moved.batch("42", 0)
+        await moved.save()
+        legacy.write_text('{"ts": "1"}', encoding="utf-8")
+        assert await HandledTs(LongPollPositions(engine, 6, legacy)).load() == "42"
+    finally:
+        await engine.dispose()
 
 
 def test_resume_and_backoff() -> None:

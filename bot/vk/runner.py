@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from advisor.app import Advisor
 from advisor.config import DEFAULT_DB_PATH, Settings
 from advisor.dialog.types import Outgoing
+from advisor.storage.longpoll_positions import LongPollPositions
 from advisor.tracker.reminders import ReminderService, ReminderUndeliverable
 from advisor.vk.api import VkApiError, VkClient, VkUnavailable
 from bot.health import start_health_server
@@ -57,7 +58,8 @@ def route_vkbottle_logs() -> None:
 
 
 def state_path(settings: Settings, group_id: int) -> Path | None:
-    """Where the long-poll position is kept: beside the SQLite database it belongs with."""
+    """Where older versions kept the long-poll position (a file beside the SQLite database);
+    read once by a database that has none yet."""
     url = make_url(settings.database_url)
     folder = DEFAULT_DB_PATH.parent
     if url.get_backend_name() == "sqlite":
@@ -184,7 +186,11 @@ class VkBot:
         """The task that receives events: the long poll, or (callback) waiting for the stop."""
         settings = self.settings
         if settings.vk_callback_port is None:
-            self.state = HandledTs(state_path(settings, self.group_id))
+            self.state = HandledTs(
+                LongPollPositions(
+                    self.advisor.db, self.group_id, state_path(settings, self.group_id)
+                )
+            )
             poll = LongPoll(self.client, self.http, self.group_id, self.state)
             return asyncio.create_task(poll.run(self._submit_all))
         assert settings.vk_callback_confirmation is not None
@@ -253,7 +259,7 @@ class VkBot:
                 self.serial.drain(DRAIN_SECONDS), self._finish_reminders(reminding)
             )
             if self.state is not None:
-                self.state.save()
+                await self.state.save()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
         log.info("VK bot stopped")
