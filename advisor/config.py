@@ -14,7 +14,10 @@ DEFAULT_DB_PATH = Path.home() / ".promo-advisor" / "advisor.db"
 class Settings(BaseSettings):
     """Every setting the project reads. Secrets are SecretStr so they never print by accident."""
 
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+    # An empty variable counts as unset: compose passes `${VAR:-}` for settings left out of .env.
+    model_config = SettingsConfigDict(
+        env_prefix="", extra="ignore", case_sensitive=False, env_ignore_empty=True
+    )
 
     database_url: str = Field(default=f"sqlite+aiosqlite:///{DEFAULT_DB_PATH}")
     redis_url: str | None = None
