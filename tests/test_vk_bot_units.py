@@ -354,7 +354,7 @@ async def test_a_community_id_vk_refuses_stops_the_bot_for_the_operator(
     assert fake_vk.group_token not in caplog.text
 
 
-async def test_sender_against_the_fake_vk_document_note_and_random_id_dedup(fake_vk) -> None:
+async def test_sender_against_the_fake_vk_document_and_random_id_dedup(fake_vk) -> None:
     import aiohttp
     from pydantic import SecretStr
 
@@ -382,4 +382,7 @@ async def test_sender_against_the_fake_vk_document_note_and_random_id_dedup(fake
         await client.close()
     sent = fake_vk.messages_to(77)
     assert len(sent) == 2
-    assert "razmeshcheniya.xlsx" in sent[1].message and "promo-advisor export" in sent[1].message
+    # The table is a document of the community, attached to its message.
+    assert sent[1].message == "" and sent[1].attachment.startswith(f"doc-{fake_vk.group_id}_")
+    (doc,) = fake_vk.docs_sent_to(77)
+    assert (doc.title, doc.ext, doc.data) == ("razmeshcheniya.xlsx", "xlsx", b"PK\x03\x04")
