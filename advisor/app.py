@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from advisor.audit.actions import audit_actions
+from advisor.check_budget import CheckBudget
 from advisor.config import Settings, get_settings
 from advisor.dialog.actions import PublicCheckPort, build_actions
 from advisor.dialog.engine import DialogEngine, menu_row
@@ -113,7 +114,9 @@ class Advisor:
             knowledge,
             store,
             {
-                **build_actions(checker, extract_links),
+                **build_actions(
+                    checker, extract_links, CheckBudget(shared, settings.check_budget_per_hour)
+                ),
                 **tracker_actions(
                     settings,
                     reminder_days=settings.tracker_reminder_days,

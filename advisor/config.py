@@ -14,7 +14,10 @@ DEFAULT_DB_PATH = Path.home() / ".promo-advisor" / "advisor.db"
 class Settings(BaseSettings):
     """Every setting the project reads. Secrets are SecretStr so they never print by accident."""
 
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
+    # An empty variable counts as unset: compose passes `${VAR:-}` for settings left out of .env.
+    model_config = SettingsConfigDict(
+        env_prefix="", extra="ignore", case_sensitive=False, env_ignore_empty=True
+    )
 
     database_url: str = Field(default=f"sqlite+aiosqlite:///{DEFAULT_DB_PATH}")
     redis_url: str | None = None
@@ -33,6 +36,9 @@ class Settings(BaseSettings):
     vk_service_token: SecretStr | None = None
     vk_user_token: SecretStr | None = None
     vk_callback_port: int | None = None
+    # VK posts from its own servers, so the callback server listens on every interface by default
+    # (it refuses to start without VK_CALLBACK_SECRET); 127.0.0.1 behind a reverse proxy.
+    vk_callback_host: str = "0.0.0.0"
     vk_callback_confirmation: SecretStr | None = None
     vk_callback_secret: SecretStr | None = None
 
@@ -43,6 +49,9 @@ class Settings(BaseSettings):
     check_posts: int = Field(default=30, ge=1, le=100)
     check_cache_seconds: int = Field(default=3600, ge=0)
     check_member_sample: int = Field(default=10000, ge=100)
+    # Publics one person may check per hour (0: no limit), so that a few accounts cannot spend
+    # the shared token's rate; counted across replicas through Redis.
+    check_budget_per_hour: int = Field(default=30, ge=0)
 
     # Dialog limits.
     max_message_chars: int = Field(default=4000, ge=100)
@@ -55,9 +64,11 @@ class Settings(BaseSettings):
     # How often each bot process looks for due reminders (claims are safe across replicas).
     reminder_poll_seconds: float = Field(default=60, gt=0)
 
-    # /healthz and /metrics (Prometheus) of a bot process; off when unset.
+    # /healthz and /metrics (Prometheus) of a bot process; off when unset. Only this host sees
+    # them by default (a container's own health check included); HEALTH_HOST=0.0.0.0 for a
+    # scraper on another machine.
     health_port: int | None = Field(default=None, ge=1, le=65535)
-    health_host: str = "0.0.0.0"
+    health_host: str = "127.0.0.1"
 
     log_level: str = "INFO"
 

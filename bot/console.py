@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import os
 import select
 import sys
 import tempfile
@@ -19,6 +20,7 @@ from advisor.app import Advisor
 from advisor.config import Settings
 from advisor.dialog import payloads
 from advisor.dialog.types import Button, Incoming, Outgoing
+from advisor.storage.db import sqlite_file
 from advisor.texts import t
 
 # «выход» is not here: inside a form it means «leave the form» (the engine's cancel).
@@ -42,14 +44,13 @@ class ConsoleChat:
             self.out.write(message.text.rstrip() + "\n")
             if message.image is not None:
                 self.images += 1
-                path = self.image_dir / f"promo-advisor-{self.images}.png"
-                path.write_bytes(message.image.png)
+                path = self.save(message.image.png, "promo-advisor-chart-", ".png")
                 self.out.write(t("console.image_saved", path=path) + "\n")
                 if message.image.caption:
                     self.out.write(message.image.caption + "\n")
             if message.document is not None:
-                path = self.image_dir / Path(message.document.filename).name
-                path.write_bytes(message.document.data)
+                name = Path(message.document.filename)
+                path = self.save(message.document.data, f"{name.stem}-", name.suffix)
                 self.out.write(t("console.document_saved", path=path) + "\n")
             for row in message.buttons:
                 for button in row:
@@ -61,6 +62,14 @@ class ConsoleChat:
             self.choices = choices
         if messages:
             self.number_expected = messages[-1].number_expected
+
+    def save(self, data: bytes, prefix: str, suffix: str) -> Path:
+        """A new file of its own: the next chart or export (of this run or another one running
+        at the same time) never overwrites it."""
+        handle, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=self.image_dir)
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        return Path(name)
 
     def to_incoming(self, line: str) -> Incoming:
         """A choice's number («2» or «#2») or its exact label presses that button; anything else
@@ -103,6 +112,8 @@ def read_message(stream: TextIO, interactive: bool) -> str:
 
 
 async def run_console(settings: Settings, user_id: str | None = None) -> int:
+    database = sqlite_file(settings.database_url)
+    first_start = database is not None and not database.exists()
     advisor = await Advisor.open(settings)
     interactive = sys.stdin.isatty()
     chat = ConsoleChat(
@@ -113,6 +124,9 @@ async def run_console(settings: Settings, user_id: str | None = None) -> int:
     )
     loop = asyncio.get_running_loop()
     try:
+        if first_start:
+            # A newcomer should know where the conversations and the tracker table are kept.
+            chat.out.write(t("console.database_created", path=database) + "\n")
         if interactive:
             chat.out.write(t("console.hint") + "\n\n")
         opening = await chat.turn(

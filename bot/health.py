@@ -38,5 +38,5 @@ async def start_health_server(advisor: Advisor) -> web.AppRunner | None:
     runner = web.AppRunner(health_app(advisor), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, advisor.settings.health_host, port).start()
-    log.info("health and metrics on port %d", port)
+    log.info("health and metrics on %s:%d", advisor.settings.health_host, port)
     return runner

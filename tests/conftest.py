@@ -10,12 +10,41 @@ import pytest
 from aiogram import Bot
 
 from advisor.config import Settings
+from advisor.knowledge.guide import GUIDE_ENV, find_guide
 from advisor.storage.db import create_engine
 from advisor.storage.migrate import upgrade
 from bot.telegram.session import create_bot
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.vk_api import FakeVK
+from tests.fakes.vk_schema import SCHEMA_ENV, schema_dir
 from tests.services import PostgresServer, RedisServer, postgres_server, redis_server
+
+
+def shared_folder_problem() -> str | None:
+    """What of the shared folder (the guide, the VK API schema) is missing, and how to point
+    at it; None when both are there."""
+    missing = []
+    schema = schema_dir()
+    if not any(schema.glob("*/methods.json")):
+        missing.append(f"the VK API schema (no */methods.json in {schema}; set {SCHEMA_ENV})")
+    try:
+        find_guide()
+    except FileNotFoundError as exc:
+        missing.append(f"the guide ({exc}; set {GUIDE_ENV})")
+    if not missing:
+        return None
+    return (
+        "The tests need the shared folder beside the repository (../shared): missing "
+        + " and ".join(missing)
+        + "."
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # One clear line at once instead of hundreds of errors from the tests that read them.
+    problem = shared_folder_problem()
+    if problem is not None:
+        pytest.exit(problem, returncode=pytest.ExitCode.USAGE_ERROR)
 
 
 @pytest.fixture

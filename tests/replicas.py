@@ -156,6 +156,7 @@ class VkReplica(vk_bot_driver.BotProcess):
             vk,
             workdir,
             {
+                "VK_CALLBACK_HOST": "127.0.0.1",  # behind the balancer, as in a deployment
                 "VK_CALLBACK_PORT": str(self.port),
                 "VK_CALLBACK_CONFIRMATION": VK_CONFIRMATION,
                 "VK_CALLBACK_SECRET": VK_SECRET,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import pty
 import select
@@ -60,6 +61,33 @@ def test_plain_command_runs_console_chat_without_tokens(tmp_path: Path) -> None:
     assert "[1]" in output
     # Later in the conversation /start is heard: back to the greeting and the menu.
     assert run_chat(tmp_path, ["1", "/start"]).count("Здравствуйте") == 2
+
+
+def test_first_start_says_where_the_database_is(tmp_path: Path) -> None:
+    first = run_chat(tmp_path, ["/start"])
+    database = (tmp_path / "chat.db").resolve()
+    assert f"Создал базу данных: {database}" in first and "DATABASE_URL" in first
+    assert "Создал базу данных" not in run_chat(tmp_path, ["/start"])
+
+
+def test_charts_and_exports_get_files_of_their_own(tmp_path: Path) -> None:
+    from advisor.dialog.types import Document, Image, Outgoing
+    from bot.console import ConsoleChat
+
+    out = io.StringIO()
+    chats = [ConsoleChat(None, "local:u", out, tmp_path) for _ in range(2)]  # type: ignore[arg-type]
+    png = Image(png=b"\x89PNG-one", caption="")
+    table = Document(filename="placements-2025-03-10.csv", data=b"a;b", mime="text/csv")
+    for chat in chats:  # two runs of the console, each starting its count anew
+        chat.show([Outgoing(text="график", image=png), Outgoing(text="файл", document=table)])
+    saved = sorted(tmp_path.iterdir())
+    assert len(saved) == 4, saved
+    assert sum(path.suffix == ".png" for path in saved) == 2
+    assert all(
+        path.name.startswith("placements-2025-03-10-") for path in saved if path.suffix == ".csv"
+    )
+    for path in saved:
+        assert f": {path}]" in out.getvalue()
 
 
 def test_choices_by_number_and_by_label(tmp_path: Path) -> None:

@@ -52,3 +52,21 @@ async def test_redis_down_is_reported(tmp_path: Path, redis_service: RedisServer
             assert (await client.get("/healthz")).status == 200
     finally:
         await advisor.close()
+
+
+async def test_health_and_metrics_listen_on_this_host_only_by_default(tmp_path: Path) -> None:
+    from bot.health import start_health_server
+
+    port = free_port()
+    advisor = await Advisor.open(settings(tmp_path, health_port=port))
+    try:
+        runner = await start_health_server(advisor)
+        assert runner is not None
+        try:
+            # /metrics is not exposed beyond the host unless HEALTH_HOST says so.
+            assert [address[:2] for address in runner.addresses] == [("127.0.0.1", port)]
+        finally:
+            await runner.cleanup()
+    finally:
+        await advisor.close()
+    assert Settings().vk_callback_host == "0.0.0.0"  # VK posts from its own servers

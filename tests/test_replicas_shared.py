@@ -104,20 +104,25 @@ async def test_callback_answers_ok_after_the_turn_or_in_time(
         tasks.append(asyncio.create_task(turn()))
 
     tasks: list[asyncio.Task[None]] = []
-    server = CallbackServer(sink, confirmation=SecretStr("c0nf"), secret=None, group_id=1)
+    server = CallbackServer(
+        sink, confirmation=SecretStr("c0nf"), secret=SecretStr("s3cret"), group_id=1
+    )
     port = free_port()
     await server.start("127.0.0.1", port)
     try:
-        text, took = await _post(
-            f"http://127.0.0.1:{port}/", {"type": "message_new", "group_id": 1}
+        text, _ = await _post(
+            f"http://127.0.0.1:{port}/",
+            {"type": "message_new", "group_id": 1, "secret": "s3cret"},
         )
     finally:
         await server.stop()
     assert text == "ok"
+    # Told by the order of events, not by a clock: "ok" came after the turn when it was short,
+    # and while the turn was still running when it was slow.
     if turn_seconds < 0.6:
-        assert finished and took >= turn_seconds  # after the turn
+        assert finished  # after the turn
     else:
-        assert not finished and 0.6 <= took < 1.5  # a slow turn does not hold VK up
+        assert not finished  # a slow turn does not hold VK up
     for task in tasks:
         task.cancel()
 

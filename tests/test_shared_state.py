@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from advisor.check_budget import CheckBudget
 from advisor.shared_state import LocalState, RedisState, ResilientState
 from advisor.storage.db import create_engine
 from advisor.storage.migrate import upgrade
@@ -69,6 +70,27 @@ async def test_cache_with_ttl(redis_state: RedisState) -> None:
     assert await redis_state.get("public:1") == '{"a": 1}'
     await asyncio.sleep(0.3)
     assert await redis_state.get("public:1") is None
+
+
+async def test_check_budget_is_counted_across_replicas_and_per_process(
+    redis_service: RedisServer, store: ConversationStore
+) -> None:
+    prefix = f"t{uuid.uuid4().hex[:8]}:"
+    first, second = RedisState(redis_service.url, prefix), RedisState(redis_service.url, prefix)
+    try:
+        one, two = CheckBudget(first, per_hour=5), CheckBudget(second, per_hour=5)
+        assert await one.allow("vk", "7", 3) == 3
+        # The other replica counts the same person's checks: two of five are left.
+        assert await two.allow("vk", "7", 3) == 2
+        assert await one.allow("vk", "7", 1) == 0
+        assert await two.allow("vk", "8", 5) == 5  # another person has their own budget
+        assert await one.allow("console", "7", 5) == 5  # the local operator is not counted
+        assert await CheckBudget(first, per_hour=0).allow("vk", "7", 4) == 4  # no budget set
+    finally:
+        await first.close()
+        await second.close()
+    local = CheckBudget(LocalState(store), per_hour=2)
+    assert [await local.allow("telegram", "1", 1) for _ in range(3)] == [1, 1, 0]
 
 
 async def test_local_state(store: ConversationStore) -> None:

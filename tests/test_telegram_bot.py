@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -216,6 +217,29 @@ async def test_non_text_message_gets_a_hint(bot: BotProcess, tg: FakeTelegram) -
     assert user.messages()[-1].text == t("telegram.text_only")
 
 
+async def test_a_group_gets_one_line_and_nothing_is_stored(
+    bot: BotProcess, tg: FakeTelegram
+) -> None:
+    group = tg.user(-1001234567)  # the group, as a chat the bot may write to
+    member = tg.user()
+    update = tg.text_update(member.id, "/start")
+    update["message"]["chat"] = {"id": group.id, "type": "supergroup", "title": "Клуб"}
+    update = tg.enqueue(update)
+    await tg.settle(group.id, 0)
+    assert [o.text for o in sent(group.outputs)] == [t("telegram.private_only")]
+    assert sent(member.outputs) == []
+    with sqlite3.connect(bot.workdir / "telegram.db") as db:
+        stored = db.execute(
+            "SELECT count(*) FROM users WHERE external_id IN (?, ?)",
+            (str(group.id), str(member.id)),
+        ).fetchone()[0]
+        seen = db.execute(
+            "SELECT count(*) FROM processed_events WHERE event_id LIKE ?",
+            (f"%:{update['update_id']}",),
+        ).fetchone()[0]
+    assert (stored, seen) == (0, 0), "a group's update left state behind"
+
+
 async def test_token_is_masked_when_aiogram_logs_a_request_url(
     bot: BotProcess, tg: FakeTelegram
 ) -> None:
@@ -295,7 +319,9 @@ async def test_webhook_mode_checks_the_secret(tmp_path: Path) -> None:
             intruder = tg.user()
             forged = {"update_id": 1, **tg.text_update(intruder.id, "/start")}
             async with aiohttp.ClientSession() as http:
-                for headers in ({"X-Telegram-Bot-Api-Secret-Token": "wrong"}, {}):
+                for value in ("wrong", "", "секрет", secret + "é"):
+                    # A non-ASCII header is a wrong secret too (it was an HTTP 500).
+                    headers = {"X-Telegram-Bot-Api-Secret-Token": value} if value else {}
                     async with http.post(url, json=forged, headers=headers) as response:
                         assert response.status == 401
                 await asyncio.sleep(0.8)
@@ -310,3 +336,5 @@ async def test_webhook_mode_checks_the_secret(tmp_path: Path) -> None:
         log = process.log_text()
         assert code == 0, log
         assert secret not in log and tg.token not in log
+        assert "Traceback" not in log
+        assert log.count("wrong secret") == 1, "each refused request was logged"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,8 +20,11 @@ from advisor.app import Advisor
 from advisor.config import Settings, get_settings
 from advisor.dialog.types import Outgoing
 from advisor.storage.tracker_tables import tracker_placements
+from advisor.tracker import chart as tracker_chart
+from advisor.tracker import export as tracker_export
+from advisor.tracker import repository as tracker_repository
 from advisor.tracker.reminders import ReminderService
-from advisor.tracker.repository import MOSCOW
+from advisor.tracker.repository import MOSCOW, PlacementRepository, TrackerFull
 from bot.cli import main as cli_main
 from tests.chat_helpers import ChatUser
 from tests.fakes.vk_api import FakeVK
@@ -345,6 +349,76 @@ async def test_report_chart_and_both_exports(advisor: Advisor) -> None:
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.data))["Размещения"]
     assert [c.value for c in sheet["C"]] == ["Паблик", "Кулинария", "Мамы"]
     assert sheet["U2"].value == 37.5
+
+
+@pytest.mark.parametrize(
+    ("module", "function", "buttons"),
+    [
+        (tracker_export, "export", ["Выгрузить таблицу", "Excel (XLSX)"]),
+        (tracker_chart, "comparison_chart", ["Сравнить и график"]),
+    ],
+)
+async def test_an_export_or_chart_does_not_hold_up_another_person(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    module: Any,
+    function: str,
+    buttons: list[str],
+) -> None:
+    """Proven by the order of events, not by a clock: the other person's whole turn is over
+    while the file is still being written (the writer is held until then)."""
+    advisor = await Advisor.open(make_settings(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"))
+    writing, release = threading.Event(), threading.Event()
+    draw = getattr(module, function)
+
+    def held(*args: Any) -> Any:
+        writing.set()
+        # On the event loop this would stall everything; bounded so such a failure ends.
+        release.wait(10)
+        return draw(*args)
+
+    monkeypatch.setattr(module, function, held)
+    try:
+        anna, boris = ChatUser(advisor, "anna"), ChatUser(advisor, "boris")
+        await add_by_line(anna, "-; Кулинария; биржа ВК; видео; 1500; 01.03.2025; 12000; 300; 40")
+        await open_tracker(anna)
+        for label in buttons[:-1]:
+            await anna.press(label)
+        exporting = asyncio.create_task(anna.press(buttons[-1]))
+        await asyncio.to_thread(writing.wait, 10)
+        assert writing.is_set() and not exporting.done()
+        await boris.say("меню")
+        assert "Выберите раздел" in boris.text
+        assert not exporting.done(), "the file was written before the other person was served"
+        release.set()
+        replies = await exporting
+        assert replies[-1].document is not None or replies[-1].image is not None
+    finally:
+        release.set()
+        await advisor.close()
+
+
+async def test_a_full_table_takes_no_more_rows(
+    advisor: Advisor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tracker_repository, "MAX_ROWS_PER_PERSON", 2)
+    user = ChatUser(advisor, "local:anna")
+    await add_by_line(user, "-; Кулинария; биржа ВК; видео; 1500; 01.03.2025")
+    await add_by_line(user, "-; Мамы; админ; скидка; 3000; 02.03.2025")
+    await open_tracker(user)
+    await user.press("Добавить одной строкой")
+    await user.say("-; Спорт; админ; фото; 900; 03.03.2025")
+    assert "В таблице уже 2 размещений — это предел" in user.text
+    assert "Записал размещение" not in user.text
+    assert len(await stored_rows(advisor)) == 2
+    # The store itself refuses too (two adds at once cannot both pass the check above).
+    repo = PlacementRepository(advisor.db)
+    user_pk = await repo.find_user("console", "local:anna")
+    assert user_pk is not None
+    row = (await repo.list(user_pk))[0]
+    with pytest.raises(TrackerFull):
+        await repo.add(user_pk, row, datetime.now(UTC))
+    assert len(await stored_rows(advisor)) == 2
 
 
 async def test_empty_report_and_export(advisor: Advisor) -> None:

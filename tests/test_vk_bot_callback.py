@@ -12,7 +12,6 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.vk.callback import ANSWER_WITHIN
 from tests.fakes.vk_api import FakeVK
 from tests.vk_bot_driver import BotProcess, VkUser
 
@@ -101,13 +100,14 @@ async def test_callback_api_confirms_refuses_and_handles_retries_once(
     assert (await poster.post(b"not json", secret=None))[0] == 400
     await asyncio.sleep(0.5)
     assert user.messages() == [], "a refused request was handled"
-    assert "wrong secret" in bot.log_text()
+    # Logged once, not once per request: a flood of forged posts cannot flood the log.
+    assert bot.log_text().count("wrong secret") == 1
 
     # "ok" comes once the answer is sent (messages.send is slow here), so the person's next
     # event, posted after it, cannot overtake this one on another replica.
     vk.delay_next("messages.send", 1.5)
-    status, text, took = await poster.post(event)
-    assert (status, text) == (200, "ok") and 1.5 <= took < ANSWER_WITHIN
+    status, text, _ = await poster.post(event)
+    assert (status, text) == (200, "ok")
     assert user.messages(), "ok came before the answer was sent"
     await user.reply()
     assert "Выберите раздел" in user.text

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
 import socket
 import time
 from collections.abc import AsyncIterator
 
 import aiohttp
+import openpyxl
 import pytest
 import pytest_asyncio
 from aiohttp import web
@@ -138,6 +140,19 @@ async def test_public_check_from_a_pasted_link_with_the_chart(vk: FakeVK, bot: B
     # The public's wall was read with the user token, never the community's.
     walls = [r for r in vk.requests if r.method == "wall.get" and r.token_type is not None]
     assert walls and all(r.token_type == "user" for r in walls)
+    # "Typing…" was shown while the check ran: before the chart was sent.
+    assert [a.type for a in vk.activities if a.peer_id == user.peer_id][:1] == ["typing"]
+    typing = next(
+        i
+        for i, r in enumerate(vk.requests)
+        if r.method == "messages.setActivity" and r.params.get("peer_id") == str(user.peer_id)
+    )
+    sent = [
+        i
+        for i, r in enumerate(vk.requests)
+        if r.method == "messages.send" and r.params.get("attachment", "").startswith("photo")
+    ]
+    assert sent and typing < sent[0]
 
     # The chart cannot be saved: the verdict still comes, without the photo, saying so.
     other = VkUser(vk, 1010, bot=bot)
@@ -146,6 +161,35 @@ async def test_public_check_from_a_pasted_link_with_the_chart(vk: FakeVK, bot: B
     await _until(lambda: any("График загрузить не удалось" in m.message for m in other.messages()))
     verdict = next(m for m in other.messages() if "График загрузить не удалось" in m.message)
     assert verdict.attachment is None and public.spec.name in verdict.message
+
+
+async def test_the_tracker_export_arrives_as_a_document(vk: FakeVK, bot: BotProcess) -> None:
+    user = VkUser(vk, 1031, bot=bot)
+    await user.say("меню")
+    await user.press_through_pages("Учёт размещений")
+    await user.press_through_pages("Добавить одной строкой")
+    await user.say("-; Кулинария; биржа ВК; видео; 1500; 01.03.2025; 12000; 300; 40")
+    assert "Записал размещение" in user.text, user.text
+    await user.say("меню")
+    await user.press_through_pages("Учёт размещений")
+    await user.press_through_pages("Выгрузить таблицу")
+    await user.press_through_pages("Excel (XLSX)")
+    await _until(lambda: vk.docs_sent_to(user.peer_id))
+    (doc,) = vk.docs_sent_to(user.peer_id)
+    assert doc.owner_id == -vk.group_id and doc.ext == "xlsx"  # saved with the community token
+    sheet = openpyxl.load_workbook(io.BytesIO(doc.data))["Размещения"]
+    assert [c.value for c in sheet["C"]] == ["Паблик", "Кулинария"]
+    with_doc = next(m for m in user.messages() if m.attachment and "doc" in m.attachment)
+    assert "строк 1" in with_doc.message
+    methods = [r.method for r in vk.requests]
+    assert methods.index("docs.getMessagesUploadServer") < methods.index("docs.save")
+
+    # VK refuses to save it: the table's message still comes, saying the file is missing.
+    vk.fail_next("docs.save", 105)
+    await user.press_through_pages("Другой формат")
+    await user.press_through_pages("Excel (XLSX)")
+    await _until(lambda: any("приложить не удалось" in m.message for m in user.messages()))
+    assert len(vk.docs_sent_to(user.peer_id)) == 1
 
 
 async def test_long_poll_failures_1_2_3_are_recovered(vk: FakeVK, bot: BotProcess) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from pathlib import Path
 
 from tests.fakes.vk_api import FakeVK
@@ -20,8 +21,11 @@ def _question(text: str) -> int:
     return int(found[-1])
 
 
-def _long_poll_state(folder: Path) -> list[Path]:
-    return list(folder.glob("vk-longpoll-*.json"))
+def _long_poll_state(folder: Path) -> list[tuple[int, str]]:
+    """The positions the bot kept in its database (not in a file: nothing else is saved)."""
+    assert not list(folder.glob("vk-longpoll-*.json"))
+    with sqlite3.connect(folder / "vk.db") as db:
+        return list(db.execute("SELECT group_id, ts FROM vk_longpoll_positions"))
 
 
 async def _press_while_down(user: VkUser, label: str) -> None:

@@ -220,20 +220,44 @@ def test_random_id_is_stable_distinct_and_int32() -> None:
 # --- long poll bookkeeping --------------------------------------------------------------------
 
 
-def test_handled_ts_advances_only_past_fully_handled_batches(tmp_path) -> None:
-    state = HandledTs(tmp_path / "lp.json")
-    first = state.batch("5", 2)
-    second = state.batch("7", 1)
-    second()
-    assert state.committed is None  # the earlier batch is still running
-    first()
-    assert state.committed is None
-    first()
-    assert state.committed == "7"
-    state.batch("8", 0)
-    assert state.committed == "8"
-    state.save()
-    assert HandledTs(tmp_path / "lp.json").load() == "8"
+async def test_handled_ts_advances_only_past_fully_handled_batches(tmp_path) -> None:
+    from advisor.storage.db import create_engine
+    from advisor.storage.longpoll_positions import LongPollPositions
+    from advisor.storage.migrate import upgrade
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'lp.db'}")
+    await upgrade(engine)
+    try:
+        state = HandledTs(LongPollPositions(engine, 5))
+        first = state.batch("5", 2)
+        second = state.batch("7", 1)
+        second()
+        assert state.committed is None  # the earlier batch is still running
+        first()
+        assert state.committed is None
+        first()
+        assert state.committed == "7"
+        state.batch("8", 0)
+        assert state.committed == "8"
+        await state.save()
+        # In the database, per community; a new process (another HandledTs) finds it there.
+        assert await HandledTs(LongPollPositions(engine, 5)).load() == "8"
+        assert await HandledTs(LongPollPositions(engine, 6)).load() is None
+        state.batch("9", 0)
+        await state.save()
+        assert await HandledTs(LongPollPositions(engine, 5)).load() == "9"
+
+        # An older version's file is read once, while the database has no position.
+        legacy = tmp_path / "vk-longpoll-6.json"
+        legacy.write_text('{"ts": "41"}', encoding="utf-8")
+        moved = HandledTs(LongPollPositions(engine, 6, legacy))
+        assert await moved.load() == "41"
+        moved.batch("42", 0)
+        await moved.save()
+        legacy.write_text('{"ts": "1"}', encoding="utf-8")
+        assert await HandledTs(LongPollPositions(engine, 6, legacy)).load() == "42"
+    finally:
+        await engine.dispose()
 
 
 def test_resume_and_backoff() -> None:
@@ -295,6 +319,18 @@ async def test_missing_settings_stop_the_bot_with_a_clear_log_line(caplog, tmp_p
     )
     assert await run_vk(half_callback) == 2
     assert "VK_CALLBACK_CONFIRMATION is not" in caplog.text
+    # Callback mode without the secret would accept a forged message_new from anyone.
+    for secret in (None, SecretStr("  ")):
+        no_secret = Settings(
+            database_url=database,
+            vk_group_token=SecretStr("t" * 20),
+            vk_callback_port=8099,
+            vk_callback_confirmation=SecretStr("c0nfirm"),
+            vk_callback_secret=secret,
+        )
+        caplog.clear()
+        assert await run_vk(no_secret) == 2
+        assert "VK_CALLBACK_SECRET is not" in caplog.text
     assert state_path(Settings(database_url=database), 5) == tmp_path / "vk-longpoll-5.json"
     assert state_path(Settings(database_url="sqlite+aiosqlite:///:memory:"), 5) is None
 
@@ -318,7 +354,7 @@ async def test_a_community_id_vk_refuses_stops_the_bot_for_the_operator(
     assert fake_vk.group_token not in caplog.text
 
 
-async def test_sender_against_the_fake_vk_document_note_and_random_id_dedup(fake_vk) -> None:
+async def test_sender_against_the_fake_vk_document_and_random_id_dedup(fake_vk) -> None:
     import aiohttp
     from pydantic import SecretStr
 
@@ -346,4 +382,7 @@ async def test_sender_against_the_fake_vk_document_note_and_random_id_dedup(fake
         await client.close()
     sent = fake_vk.messages_to(77)
     assert len(sent) == 2
-    assert "razmeshcheniya.xlsx" in sent[1].message and "promo-advisor export" in sent[1].message
+    # The table is a document of the community, attached to its message.
+    assert sent[1].message == "" and sent[1].attachment.startswith(f"doc-{fake_vk.group_id}_")
+    (doc,) = fake_vk.docs_sent_to(77)
+    assert (doc.title, doc.ext, doc.data) == ("razmeshcheniya.xlsx", "xlsx", b"PK\x03\x04")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from advisor import formulas
 from advisor.contest import check_contest, render_contest_report
@@ -15,6 +15,9 @@ from advisor.knowledge.models import ChecklistItem
 from advisor.numbers import format_number
 from advisor.texts import t
 from advisor.verdicts import PlacementStats, PublicMetrics, judge_placement, judge_public
+
+if TYPE_CHECKING:
+    from advisor.check_budget import CheckBudget
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +243,9 @@ async def contest_check(ctx: ActionContext) -> list[Outgoing]:
 
 
 def make_public_check(
-    checker: PublicCheckPort | None, find_links: Callable[[str], list[str]]
+    checker: PublicCheckPort | None,
+    find_links: Callable[[str], list[str]],
+    budget: CheckBudget | None = None,
 ) -> Action:
     async def public_check(ctx: ActionContext) -> list[Outgoing]:
         links = find_links(ctx.text)
@@ -253,13 +258,24 @@ def make_public_check(
         if len(links) > MAX_LINKS_PER_MESSAGE:
             notes = _reply(t("actions.check_too_many", limit=MAX_LINKS_PER_MESSAGE))
             links = links[:MAX_LINKS_PER_MESSAGE]
+        if budget is not None:
+            conv = ctx.conversation
+            allowed = await budget.allow(conv.channel, conv.external_id, len(links))
+            if allowed < len(links):
+                key = "actions.check_budget_spent" if allowed == 0 else "actions.check_budget_part"
+                notes += _reply(t(key, limit=budget.per_hour, allowed=allowed))
+                links = links[:allowed]
+                if not links:
+                    return notes
         return notes + await checker.chat_answer(links, ctx.progress)
 
     return public_check
 
 
 def build_actions(
-    checker: PublicCheckPort | None, find_links: Callable[[str], list[str]]
+    checker: PublicCheckPort | None,
+    find_links: Callable[[str], list[str]],
+    budget: CheckBudget | None = None,
 ) -> dict[str, Action]:
     return {
         "profile_summary": profile_summary,
@@ -269,5 +285,5 @@ def build_actions(
         "results_evaluator": results_evaluator,
         "free_plan": free_plan,
         "contest_check": contest_check,
-        "public_check": make_public_check(checker, find_links),
+        "public_check": make_public_check(checker, find_links, budget),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     DateTime,
     ForeignKey,
@@ -78,4 +79,13 @@ processed_events = Table(
     Column("channel", String(16), primary_key=True),
     Column("event_id", String(96), primary_key=True),
     Column("processed_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+# Where each community's Bots Long Poll stands: every event up to ``ts`` has been handled.
+vk_longpoll_positions = Table(
+    "vk_longpoll_positions",
+    metadata,
+    Column("group_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("ts", String(64), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )

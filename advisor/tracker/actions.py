@@ -21,8 +21,8 @@ from advisor.dialog.types import Document, Image, Outgoing
 from advisor.numbers import format_number
 from advisor.texts import t
 from advisor.tracker import render
-from advisor.tracker.chart import comparison_chart
-from advisor.tracker.export import FORMATS, Format, export, filename
+from advisor.tracker.chart import comparison_chart_off_loop
+from advisor.tracker.export import FORMATS, Format, export_off_loop, filename
 from advisor.tracker.fields import placement_parser, problems_text
 from advisor.tracker.models import (
     Draft,
@@ -213,6 +213,8 @@ class TrackerActions:
         placement, problems = validate(draft)
         if placement is None:
             return _reply(problems_text(problems), t("tracker.start_again"))
+        if full := await self.repo(ctx).full_text(ctx.conversation.user_pk):
+            return _reply(full)
         row = await self.repo(ctx).add(ctx.conversation.user_pk, placement, self.clock())
         state = self.state(ctx)
         state.pop("vk_views", None)
@@ -360,7 +362,7 @@ class TrackerActions:
     async def report(self, ctx: ActionContext) -> list[Outgoing]:
         rows = await self.repo(ctx).list(ctx.conversation.user_pk)
         text = render.report(rows)
-        png = comparison_chart(rows) if rows else None
+        png = await comparison_chart_off_loop(rows) if rows else None
         if png is None:
             if rows:
                 text += "\n\n" + t("tracker.no_chart")
@@ -381,7 +383,7 @@ class TrackerActions:
         rows = await self.repo(ctx).list(ctx.conversation.user_pk)
         if not rows:
             return _reply(t("tracker.table_empty"))
-        data, mime = export(rows, ctx.knowledge.norms, chosen)
+        data, mime = await export_off_loop(rows, ctx.knowledge.norms, chosen)
         document = Document(filename=filename(chosen, self.today()), data=data, mime=mime)
         text = t(f"tracker.export_done.{chosen}", count=len(rows))
         return [Outgoing(text=text, document=document)]

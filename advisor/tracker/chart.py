@@ -6,6 +6,7 @@ no global figure state is shared between concurrent requests.
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -86,3 +87,9 @@ def comparison_chart(rows: Sequence[Placement]) -> bytes | None:
     buffer = io.BytesIO()
     FigureCanvasAgg(figure).print_png(buffer)
     return buffer.getvalue()
+
+
+async def comparison_chart_off_loop(rows: Sequence[Placement]) -> bytes | None:
+    """``comparison_chart`` in a worker thread: drawing takes long enough to hold up everyone
+    else's turns if it ran on the event loop."""
+    return await asyncio.to_thread(comparison_chart, rows)

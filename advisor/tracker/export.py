@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import Sequence
@@ -210,25 +211,36 @@ def to_csv(placements: Sequence[StoredPlacement], norms: Norms) -> bytes:
 
 
 def _fill_sheet(sheet: Any, columns: Sequence[Column], rows: list[list[Any]]) -> None:
+    """Writes a write-only sheet row by row: each cell is made once and appended, so the work
+    grows with the number of cells (looking up ``max_row`` per cell made it quadratic)."""
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    sheet.append([column.title for column in columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([None] * len(columns))
-        for index, (value, column) in enumerate(zip(row, columns, strict=True), start=1):
-            cell = sheet.cell(row=sheet.max_row, column=index)
-            cell.value = value
-            if value is not None and column.kind == "text":
-                # openpyxl turns a string starting with «=» into a formula; a name is text.
-                cell.data_type = "s"
-            cell.number_format = _XLSX_FORMATS[column.kind]
+    # Set before the first row: a write-only sheet writes these out when it starts.
     for index, column in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = _WIDTHS[column.kind]
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
+    bold = Font(bold=True)
+    header = []
+    for column in columns:
+        cell = WriteOnlyCell(sheet, value=column.title)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    formats = [_XLSX_FORMATS[column.kind] for column in columns]
+    texts = [column.kind == "text" for column in columns]
+    for row in rows:
+        cells = []
+        for value, number_format, text in zip(row, formats, texts, strict=True):
+            cell = WriteOnlyCell(sheet, value=value)
+            if value is not None and text:
+                # openpyxl turns a string starting with «=» into a formula; a name is text.
+                cell.data_type = "s"
+            cell.number_format = number_format
+            cells.append(cell)
+        sheet.append(cells)
 
 
 def to_xlsx(placements: Sequence[StoredPlacement], norms: Norms) -> bytes:
@@ -236,10 +248,10 @@ def to_xlsx(placements: Sequence[StoredPlacement], norms: Norms) -> bytes:
     # although few people ever export.
     from openpyxl import Workbook
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = t("tracker.sheet_table")
-    _fill_sheet(sheet, COLUMNS, table_rows(placements, norms))
+    workbook = Workbook(write_only=True)
+    _fill_sheet(
+        workbook.create_sheet(t("tracker.sheet_table")), COLUMNS, table_rows(placements, norms)
+    )
     _fill_sheet(
         workbook.create_sheet(t("tracker.sheet_summary")), SUMMARY_COLUMNS, summary_rows(placements)
     )
@@ -252,6 +264,14 @@ def export(placements: Sequence[StoredPlacement], norms: Norms, fmt: Format) -> 
     """The file's bytes and its MIME type."""
     data = to_csv(placements, norms) if fmt == "csv" else to_xlsx(placements, norms)
     return data, MIME[fmt]
+
+
+async def export_off_loop(
+    placements: Sequence[StoredPlacement], norms: Norms, fmt: Format
+) -> tuple[bytes, str]:
+    """``export`` in a worker thread: a big table takes a while to write, and everyone else's
+    turns go on meanwhile (at most ``repository.MAX_ROWS_PER_PERSON`` rows a person)."""
+    return await asyncio.to_thread(export, placements, norms, fmt)
 
 
 def filename(fmt: Format, today: date) -> str:

@@ -11,15 +11,17 @@ import builtins
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any, overload
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from advisor.numbers import format_number
 from advisor.storage.tables import users
 from advisor.storage.tracker_tables import tracker_counters as counters
 from advisor.storage.tracker_tables import tracker_placements as placements
 from advisor.storage.tracker_tables import tracker_reminders as reminders
+from advisor.texts import t
 from advisor.tracker.models import COUNT_FIELDS, Placement, PostRef, StoredPlacement
 
 DEFAULT_REMINDER_DAYS = 3
@@ -28,6 +30,13 @@ MOSCOW = timezone(timedelta(hours=3), "MSK")
 REMINDER_HOUR = time(10, 0)
 # Changes that answer a reminder's "send fresh numbers".
 NUMBER_FIELDS = ("views", "clicks", "subscribers", "hides", "actions")
+# Rows one person may keep: far more than a small business places, few enough that a report,
+# a chart and an export stay quick and one person's table cannot grow without end.
+MAX_ROWS_PER_PERSON = 1000
+
+
+class TrackerFull(Exception):
+    """The person's table holds MAX_ROWS_PER_PERSON rows already."""
 
 
 def today_in_moscow(now: datetime) -> date:
@@ -114,6 +123,21 @@ class PlacementRepository:
             rows = (await connection.execute(query)).all()
         return [stored_from_row(row) for row in rows]
 
+    async def count(self, user_pk: int) -> int:
+        async with self.engine.connect() as connection:
+            return await self._count(connection, user_pk)
+
+    @staticmethod
+    async def _count(connection: AsyncConnection, user_pk: int) -> int:
+        query = select(func.count()).select_from(placements).where(placements.c.user_id == user_pk)
+        return int((await connection.execute(query)).scalar_one())
+
+    async def full_text(self, user_pk: int) -> str | None:
+        """The person's "table is full" message, or None while there is room for a row."""
+        if await self.count(user_pk) < MAX_ROWS_PER_PERSON:
+            return None
+        return t("tracker.full", max=format_number(MAX_ROWS_PER_PERSON, 0))
+
     async def get(self, user_pk: int, number: int) -> StoredPlacement | None:
         async with self.engine.connect() as connection:
             row = await self._row(connection, user_pk, number)
@@ -176,9 +200,13 @@ class PlacementRepository:
     # --- writing -------------------------------------------------------------------------------
 
     async def add(self, user_pk: int, placement: Placement, now: datetime) -> StoredPlacement:
-        """Store a new row with the person's next number; schedule its reminder."""
+        """Store a new row with the person's next number; schedule its reminder. TrackerFull
+        when the person has MAX_ROWS_PER_PERSON rows (checked after the number is taken, which
+        serialises the person's adds, so two at once cannot both pass the cap)."""
         async with self.engine.begin() as connection:
             number = await self._next_number(connection, user_pk)
+            if await self._count(connection, user_pk) >= MAX_ROWS_PER_PERSON:
+                raise TrackerFull(user_pk)
             result = await connection.execute(
                 insert(placements).values(
                     user_id=user_pk,

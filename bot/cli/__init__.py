@@ -10,20 +10,69 @@ import argparse
 import importlib
 import pkgutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from importlib import metadata
+
+from advisor.texts import t
+
+
+class RussianHelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's help in Russian, like the rest of the interface; the descriptions and the
+    lists of environment variables keep their line breaks."""
+
+    def add_usage(
+        self,
+        usage: str | None,
+        actions: Iterable[argparse.Action],
+        groups: Iterable[argparse._MutuallyExclusiveGroup],
+        prefix: str | None = None,
+    ) -> None:
+        super().add_usage(usage, actions, groups, t("cli.usage") if prefix is None else prefix)
+
+
+def russify(parser: argparse.ArgumentParser) -> None:
+    """Russian titles and help for what argparse adds by itself."""
+    parser.formatter_class = RussianHelpFormatter
+    parser._positionals.title = t("cli.positionals")
+    parser._optionals.title = t("cli.options")
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction):
+            action.help = t("cli.help")
+
+
+def version() -> str:
+    try:
+        return metadata.version("promo-advisor")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="promo-advisor",
-        description="Promo Advisor: a coach for promoting a VK community.",
+        description=t("cli.description"),
+        formatter_class=RussianHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"promo-advisor {version()}",
+        help=t("cli.version"),
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title=t("cli.commands"))
     for module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if module.name.startswith("_"):
             continue
         importlib.import_module(f"{__name__}.{module.name}").register(sub)
+    russify(parser)
+    for command in sub.choices.values():
+        russify(command)
     return parser
+
+
+def environment_help(command: str) -> str:
+    """The environment variables a command reads, for its --help."""
+    return t(f"cli.env.{command}")
 
 
 def default_command() -> str:

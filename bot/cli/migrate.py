@@ -15,11 +15,14 @@ from advisor.storage.migrate import (
     upgrade,
 )
 from advisor.texts import t
+from bot.cli import environment_help
 from bot.logs import setup_logging
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("migrate", help="обновить схему базы данных")
+    parser = sub.add_parser(
+        "migrate", help="обновить схему базы данных", epilog=environment_help("migrate")
+    )
     parser.set_defaults(func=run)
 
 

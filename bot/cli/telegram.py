@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from advisor.config import get_settings
 from advisor.storage.migrate import DatabaseUnavailable, SchemaOutdatedError
 from advisor.texts import t
+from bot.cli import environment_help
 from bot.logs import setup_logging
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "telegram",
         help="Telegram-бот (long polling; webhook, если задан TELEGRAM_WEBHOOK_URL)",
+        epilog=environment_help("telegram"),
     )
     parser.set_defaults(func=run)
 

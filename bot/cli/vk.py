@@ -9,11 +9,14 @@ import sys
 from advisor.config import get_settings
 from advisor.storage.migrate import DatabaseUnavailable, SchemaOutdatedError
 from advisor.texts import t
+from bot.cli import environment_help
 from bot.logs import setup_logging
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("vk", help="бот в сообщениях сообщества ВКонтакте")
+    parser = sub.add_parser(
+        "vk", help="бот в сообщениях сообщества ВКонтакте", epilog=environment_help("vk")
+    )
     parser.set_defaults(func=run)
 
 

@@ -27,7 +27,7 @@ from bot.telegram.commands import bot_commands
 from bot.telegram.delivery import Delivery
 from bot.telegram.handlers import build_router
 from bot.telegram.isolation import ChatIsolation
-from bot.telegram.middlewares import CHANNEL, OncePerUpdate
+from bot.telegram.middlewares import CHANNEL, OncePerUpdate, PrivateChatsOnly
 from bot.telegram.session import create_bot
 from bot.telegram.webhook import CheckedRequestHandler
 from bot.turns import TurnLifecycle, prune_handled_ids
@@ -50,6 +50,7 @@ def build_dispatcher(advisor: Advisor, bot: Bot) -> tuple[Dispatcher, TurnLifecy
         delivery=Delivery(bot),
     )
     lifecycle = TurnLifecycle(advisor, CHANNEL)
+    dispatcher.update.outer_middleware(PrivateChatsOnly())  # before anything is stored
     dispatcher.update.outer_middleware(OncePerUpdate(lifecycle))
     dispatcher.include_router(build_router())
     return dispatcher, lifecycle

@@ -8,6 +8,7 @@ answered once its turn is over.
 
 from __future__ import annotations
 
+import hmac
 import logging
 
 from aiogram import Bot, Dispatcher
@@ -17,11 +18,20 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot.refusals import RefusalLog
 from bot.webhook_body import UnreadableBody, read_json, sender
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def secret_matches(given: str, expected: str) -> bool:
+    """Compares as bytes: any header value, non-ASCII included, is just a wrong secret (str
+    comparison raises TypeError for non-ASCII text, which ended in an HTTP 500)."""
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogateescape"), expected.encode("utf-8", "surrogateescape")
+    )
 
 
 class CheckedRequestHandler(SimpleRequestHandler):
@@ -31,11 +41,19 @@ class CheckedRequestHandler(SimpleRequestHandler):
         # handled in order, and an update a dying replica never finished is delivered again.
         # (aiogram answers anyway after 55 s and finishes the turn in the background.)
         super().__init__(dispatcher, bot, handle_in_background=False, secret_token=secret_token)
+        self.refusals = RefusalLog(log)
+
+    def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
+        if not self.secret_token:
+            return True
+        return secret_matches(telegram_secret_token, self.secret_token)
 
     async def handle(self, request: web.Request) -> web.Response:
         bot = await self.resolve_bot(request)
         if not self.verify_secret(request.headers.get(SECRET_HEADER, ""), bot):
-            log.warning("webhook: request with a wrong secret from %s refused", sender(request))
+            self.refusals.refused(
+                "secret", "webhook: request with a wrong secret from %s refused", sender(request)
+            )
             return web.Response(body="Unauthorized", status=401)
         try:
             if request.content_type != "application/json":
@@ -46,7 +64,12 @@ class CheckedRequestHandler(SimpleRequestHandler):
             update = Update.model_validate(body, context={"bot": bot})
         except (UnreadableBody, ValidationError) as exc:
             reason = exc if isinstance(exc, UnreadableBody) else f"{exc.error_count()} bad fields"
-            log.warning("webhook: unreadable update from %s refused (%s)", sender(request), reason)
+            self.refusals.refused(
+                "unreadable",
+                "webhook: unreadable update from %s refused (%s)",
+                sender(request),
+                reason,
+            )
             return web.Response(status=400, text="bad request")
         try:
             update.event_type  # noqa: B018 - raises for an update of no kind aiogram knows

@@ -1,7 +1,9 @@
 """Callback API: VK posts each event to our HTTP server and wants "ok" back quickly.
 
 ``confirmation`` is answered with ``VK_CALLBACK_CONFIRMATION``; a request whose ``secret`` is not
-``VK_CALLBACK_SECRET`` (or names another community) is refused with 403. Any other event is
+``VK_CALLBACK_SECRET`` (or names another community) is refused with 403 (the bot does not start
+without the secret: anyone could post a forged ``message_new`` otherwise), and the refusals are
+logged at most once a minute. Any other event is
 answered "ok" once it has been handled (the person answered), or after ANSWER_WITHIN seconds,
 whichever comes first; the turn then goes on. Answering after the turn keeps one person's events
 in order when several replicas share the traffic: the next event is sent after this "ok", so it
@@ -21,6 +23,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import SecretStr
 
+from bot.refusals import RefusalLog
 from bot.webhook_body import UnreadableBody, read_json, sender
 
 log = logging.getLogger(__name__)
@@ -39,7 +42,7 @@ class CallbackServer:
         sink: EventSink,
         *,
         confirmation: SecretStr,
-        secret: SecretStr | None,
+        secret: SecretStr,
         group_id: int | None,
     ) -> None:
         self.sink = sink
@@ -47,6 +50,7 @@ class CallbackServer:
         self.secret = secret
         self.group_id = group_id
         self._runner: web.AppRunner | None = None
+        self.refusals = RefusalLog(log)
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY_BYTES)
@@ -54,8 +58,6 @@ class CallbackServer:
         return app
 
     def _secret_ok(self, body: dict[str, Any]) -> bool:
-        if self.secret is None:
-            return True
         given = body.get("secret")
         return isinstance(given, str) and hmac.compare_digest(
             given.encode(), self.secret.get_secret_value().encode()
@@ -65,18 +67,26 @@ class CallbackServer:
         try:
             body = await read_json(request)
         except UnreadableBody as exc:
-            log.warning(
-                "VK callback: unreadable request from %s refused (%s)", sender(request), exc
+            self.refusals.refused(
+                "unreadable",
+                "VK callback: unreadable request from %s refused (%s)",
+                sender(request),
+                exc,
             )
             return web.Response(status=400, text="bad request")
         if not isinstance(body, dict):
             return web.Response(status=400, text="bad request")
         if not self._secret_ok(body):
-            log.warning("VK callback: request with a wrong secret from %s refused", sender(request))
+            self.refusals.refused(
+                "secret",
+                "VK callback: request with a wrong secret from %s refused",
+                sender(request),
+            )
             return web.Response(status=403, text="forbidden")
         if self.group_id is not None and body.get("group_id") != self.group_id:
-            log.warning(
-                "VK callback: request for community %r refused (this bot serves %d)",
+            self.refusals.refused(
+                "community",
+                "VK callback: request for community %.32r refused (this bot serves %d)",
                 body.get("group_id"),
                 self.group_id,
             )

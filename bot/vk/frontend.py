@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "vk"
 # A public check reports several stages; one status line per this many seconds is enough.
 PROGRESS_INTERVAL = 8.0
+TYPING_EVERY = 5.0
 RERENDER = payloads.encode(payloads.RESUME)
 # Turns touching the database at once: more would only queue inside the connection pool (and,
 # on SQLite, for its single write lock), where a wait can time out; sending, the slow part
@@ -29,15 +31,19 @@ ENGINE_SLOTS = 16
 
 
 class Progress:
-    """Status lines of a long step as messages, at most one per PROGRESS_INTERVAL."""
+    """Status lines of a long step as messages, at most one per PROGRESS_INTERVAL, and "typing…"
+    in the conversation from the first status until the turn is over (``stop``)."""
 
     def __init__(self, sender: VkSender, action: VkAction) -> None:
         self.sender = sender
         self.action = action
         self.sent = 0
         self.last = float("-inf")
+        self._typing: asyncio.Task[None] | None = None
 
     async def __call__(self, status: str) -> None:
+        if self._typing is None:
+            self._typing = asyncio.create_task(self._keep_typing())
         now = time.monotonic()
         if now - self.last < PROGRESS_INTERVAL:
             return
@@ -45,6 +51,18 @@ class Progress:
         rid = random_id(self.action.event_id, f"progress:{self.sent}")
         self.sent += 1
         await self.sender.send_text(self.action.peer_id, rid, status)
+
+    async def _keep_typing(self) -> None:
+        # VK shows the indicator for about ten seconds: renewed while the step runs.
+        while True:
+            await self.sender.set_typing(self.action.peer_id)
+            await asyncio.sleep(TYPING_EVERY)
+
+    async def stop(self) -> None:
+        if self._typing is not None:
+            self._typing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._typing
 
 
 class VkFrontend:
@@ -87,8 +105,12 @@ class VkFrontend:
             return
         # The event id goes with the turn's state: a redelivery after a crash is known by it.
         incoming = action.incoming.model_copy(update={"event_id": action.event_id[:96]})
-        async with self.slots:
-            replies = await self.advisor.handle(incoming, Progress(self.sender, action))
+        progress = Progress(self.sender, action)
+        try:
+            async with self.slots:
+                replies = await self.advisor.handle(incoming, progress)
+        finally:
+            await progress.stop()
         await self.sender.send_pieces(action.peer_id, action.event_id, plan_reply(replies, mode))
 
     async def _page(self, action: VkAction, mode: KeyboardMode) -> None:

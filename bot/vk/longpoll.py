@@ -5,23 +5,20 @@ with the ``ts`` VK returns; ``2`` — the key expired, get a new key and keep th
 the information is lost, get a new key and ``ts``. A dropped connection or an unreadable answer
 is retried with exponential backoff, keeping key and ts so that no event is skipped.
 
-The ``ts`` up to which every event has been handled is kept in a small file, so a restarted
-process asks VK for what arrived while it was down; a redelivered event is recognised by its
-``event_id`` (``Advisor.first_delivery``).
+The ``ts`` up to which every event has been handled is kept in the database, so a restarted
+process (or a recreated container) asks VK for what arrived while it was down; a redelivered
+event is recognised by its ``event_id`` (``Advisor.first_delivery``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import os
 import random
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 
@@ -59,27 +56,31 @@ class Server:
         return cls(str(response["server"]), str(response["key"]), str(response["ts"]))
 
 
+class TsStore(Protocol):
+    """Where the position is kept (advisor.storage.longpoll_positions: the database)."""
+
+    async def load(self) -> str | None: ...
+
+    async def save(self, ts: str) -> None: ...
+
+
 class HandledTs:
     """The newest ts whose events, and every earlier one, have all been handled."""
 
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
+    def __init__(self, store: TsStore | None) -> None:
+        self.store = store
         self.committed: str | None = None
         self._batches: deque[list[Any]] = deque()
         self._dirty = False
 
-    def load(self) -> str | None:
-        if self.path is None:
+    async def load(self) -> str | None:
+        if self.store is None:
             return None
         try:
-            state = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+            return await self.store.load()
+        except Exception as exc:  # VK's fresh ts then; redeliveries are recognised by event_id
+            log.warning("VK long poll: cannot read the saved position: %s", exc)
             return None
-        except (OSError, ValueError) as exc:
-            log.warning("VK long poll: ignoring unreadable state %s: %s", self.path, exc)
-            return None
-        ts = state.get("ts") if isinstance(state, dict) else None
-        return str(ts) if ts is not None else None
 
     def batch(self, ts: str, count: int) -> Callable[[], None]:
         entry: list[Any] = [ts, count]
@@ -99,24 +100,22 @@ class HandledTs:
 
     def take(self) -> str | None:
         """The ts to write, if it changed since the last call."""
-        if self.path is None or not self._dirty:
+        if self.store is None or not self._dirty:
             return None
         self._dirty = False
         return self.committed
 
-    def write(self, ts: str | None) -> None:
-        if self.path is None or ts is None:
+    async def write(self, ts: str | None) -> None:
+        if self.store is None or ts is None:
             return
-        temp = self.path.with_suffix(".tmp")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            temp.write_text(json.dumps({"ts": ts}), encoding="utf-8")
-            os.replace(temp, self.path)
-        except OSError as exc:
-            log.warning("VK long poll: cannot save state to %s: %s", self.path, exc)
+            await self.store.save(ts)
+        except Exception as exc:  # the database is down: written again with the next change
+            self._dirty = True
+            log.warning("VK long poll: cannot save the position: %s", exc)
 
-    def save(self) -> None:
-        self.write(self.take())
+    async def save(self) -> None:
+        await self.write(self.take())
 
 
 def _resume_ts(saved: str | None, fresh: str) -> str:
@@ -177,7 +176,7 @@ class LongPoll:
         """Polls until cancelled. A VkApiError from groups.getLongPollServer (a bad token,
         long poll switched off in the community) propagates: the operator must act."""
         first = await self._refresh(keep_ts=None)
-        first.ts = _resume_ts(self.state.load(), first.ts)
+        first.ts = _resume_ts(await self.state.load(), first.ts)
         server = first
         log.info("VK long poll started for community %d", self.group_id)
         saver = asyncio.create_task(self._save_periodically())
@@ -214,7 +213,7 @@ class LongPoll:
                 server.ts = str(ts)
         finally:
             saver.cancel()
-            self.state.save()
+            await self.state.save()
 
     async def _on_failed(self, server: Server, failed: Any, body: dict[str, Any]) -> Server:
         if failed == 1 and body.get("ts") is not None:
@@ -234,6 +233,4 @@ class LongPoll:
     async def _save_periodically(self) -> None:
         while True:
             await asyncio.sleep(SAVE_EVERY)
-            ts = self.state.take()
-            if ts is not None:
-                await asyncio.to_thread(self.state.write, ts)
+            await self.state.save()

@@ -15,11 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
 from advisor.app import Advisor
 from advisor.config import DEFAULT_DB_PATH, Settings
 from advisor.dialog.types import Outgoing
+from advisor.storage.longpoll_positions import LongPollPositions
 from advisor.tracker.reminders import ReminderService, ReminderUndeliverable
 from advisor.vk.api import VkApiError, VkClient, VkUnavailable
 from bot.health import start_health_server
@@ -39,7 +41,6 @@ log = logging.getLogger(__name__)
 DRAIN_SECONDS = 30.0
 # People served at once; their database work is bounded separately (frontend.ENGINE_SLOTS).
 MAX_CONCURRENT_PEOPLE = 2000
-CALLBACK_HOST = "0.0.0.0"
 # VK retries a callback for minutes and long poll keeps hours of history: a day covers both.
 # A reminder answers no event, so the person's client is unknown: an inline keyboard of text
 # buttons is shown by every client that has inline keyboards, and a press arrives as message_new.
@@ -55,7 +56,8 @@ def route_vkbottle_logs() -> None:
 
 
 def state_path(settings: Settings, group_id: int) -> Path | None:
-    """Where the long-poll position is kept: beside the SQLite database it belongs with."""
+    """Where older versions kept the long-poll position (a file beside the SQLite database);
+    read once by a database that has none yet."""
     url = make_url(settings.database_url)
     folder = DEFAULT_DB_PATH.parent
     if url.get_backend_name() == "sqlite":
@@ -75,11 +77,20 @@ async def resolve_group_id(client: VkClient) -> int:
     raise ValueError("groups.getById named no community")
 
 
+def _has_value(secret: SecretStr | None) -> bool:
+    return secret is not None and bool(secret.get_secret_value().strip())
+
+
 def _config_problem(settings: Settings) -> str | None:
     if settings.vk_group_token is None or not settings.vk_group_token.get_secret_value():
         return "VK_GROUP_TOKEN is not set: the community token is needed"
     if settings.vk_callback_port is not None and settings.vk_callback_confirmation is None:
         return "VK_CALLBACK_PORT is set but VK_CALLBACK_CONFIRMATION is not"
+    if settings.vk_callback_port is not None and not _has_value(settings.vk_callback_secret):
+        return (
+            "VK_CALLBACK_PORT is set but VK_CALLBACK_SECRET is not: without it anyone who finds "
+            "the URL can post forged events; set the secret key of the community's Callback API"
+        )
     return None
 
 
@@ -163,19 +174,22 @@ class VkBot:
         """The task that receives events: the long poll, or (callback) waiting for the stop."""
         settings = self.settings
         if settings.vk_callback_port is None:
-            self.state = HandledTs(state_path(settings, self.group_id))
+            self.state = HandledTs(
+                LongPollPositions(
+                    self.advisor.db, self.group_id, state_path(settings, self.group_id)
+                )
+            )
             poll = LongPoll(self.client, self.http, self.group_id, self.state)
             return asyncio.create_task(poll.run(self._submit_all))
         assert settings.vk_callback_confirmation is not None
-        if settings.vk_callback_secret is None:
-            log.warning("VK_CALLBACK_SECRET is not set: anyone who finds the URL can post events")
+        assert settings.vk_callback_secret is not None  # _config_problem refused to start without
         self.callback = CallbackServer(
             self.submit,
             confirmation=settings.vk_callback_confirmation,
             secret=settings.vk_callback_secret,
             group_id=self.group_id,
         )
-        await self.callback.start(CALLBACK_HOST, settings.vk_callback_port)
+        await self.callback.start(settings.vk_callback_host, settings.vk_callback_port)
         return asyncio.create_task(self.stop.wait())
 
     async def send_reminder(self, channel: str, user_id: str, message: Outgoing) -> None:
@@ -233,7 +247,7 @@ class VkBot:
                 self.serial.drain(DRAIN_SECONDS), self._finish_reminders(reminding)
             )
             if self.state is not None:
-                self.state.save()
+                await self.state.save()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(sig)
         log.info("VK bot stopped")

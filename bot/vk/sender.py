@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from advisor.dialog.types import Image
+from advisor.dialog.types import Document, Image
 from advisor.texts import t
 from advisor.vk.api import VkApiError, VkUnavailable
 from bot.vk.batch import MethodCaller
@@ -33,7 +33,7 @@ APOLOGY_PIECE = "apology"
 
 
 class UploadError(Exception):
-    """The photo did not reach VK; the message goes without it."""
+    """The photo or document did not reach VK; the message goes without it."""
 
 
 class VkSender:
@@ -127,17 +127,52 @@ class VkSender:
             except (UploadError, VkApiError, VkUnavailable) as exc:
                 log.warning("VK: the chart for peer %d was not uploaded: %s", peer_id, exc)
                 text = "\n\n".join(p for p in (text, t("vk.photo_unavailable")) if p)
+        attachments = [attachment] if attachment is not None else []
         if piece.document is not None:
-            # docs.* methods are outside the VK schema this project is built against.
-            log.info("VK: document %s not sent to peer %d", piece.document.filename, peer_id)
-            note = t("vk.document_unavailable", filename=piece.document.filename)
-            text = "\n\n".join(p for p in (text, note) if p)
+            try:
+                attachments.append(await self.upload_document(peer_id, piece.document))
+            except (UploadError, VkApiError, VkUnavailable) as exc:
+                log.warning(
+                    "VK: document %s for peer %d was not uploaded: %s",
+                    piece.document.filename,
+                    peer_id,
+                    exc,
+                )
+                note = t("vk.document_unavailable", filename=piece.document.filename)
+                text = "\n\n".join(p for p in (text, note) if p)
         params: dict[str, Any] = {"peer_id": peer_id, "random_id": rid, "message": text}
         if piece.keyboard is not None:
             params["keyboard"] = piece.keyboard
-        if attachment is not None:
-            params["attachment"] = attachment
+        if attachments:
+            params["attachment"] = ",".join(attachments)
         return params
+
+    async def set_typing(self, peer_id: int) -> None:
+        """Shows "typing…" in the person's conversation (VK shows it for about 10 s); a failure
+        costs only the indicator."""
+        try:
+            await self.calls.call("messages.setActivity", {"peer_id": peer_id, "type": "typing"})
+        except (VkApiError, VkUnavailable) as exc:
+            log.debug("VK: typing in the conversation of peer %d not shown: %s", peer_id, exc)
+
+    async def upload_document(self, peer_id: int, document: Document) -> str:
+        """docs.getMessagesUploadServer → upload → docs.save; the attachment (doc…)."""
+        server = await self.calls.call(
+            "docs.getMessagesUploadServer", {"peer_id": peer_id, "type": "doc"}
+        )
+        url = server.get("upload_url") if isinstance(server, dict) else None
+        if not isinstance(url, str):
+            raise UploadError("no upload_url")
+        body = await self._post_file(url, "file", document.data, document.filename, document.mime)
+        file = body.get("file")
+        if not isinstance(file, str) or not file:
+            raise UploadError(f"the upload server refused the file: {str(body)[:200]}")
+        saved = await self.calls.call("docs.save", {"file": file, "title": document.filename})
+        doc = saved.get("doc") if isinstance(saved, dict) else None
+        if not isinstance(doc, dict) or "id" not in doc or "owner_id" not in doc:
+            raise UploadError("docs.save returned no document")
+        key = doc.get("access_key")
+        return f"doc{doc['owner_id']}_{doc['id']}" + (f"_{key}" if key else "")
 
     async def _send(self, peer_id: int, rid: int, text: str) -> None:
         params = {"peer_id": peer_id, "random_id": rid, "message": text}
@@ -149,7 +184,11 @@ class VkSender:
         url = server.get("upload_url") if isinstance(server, dict) else None
         if not isinstance(url, str):
             raise UploadError("no upload_url")
-        uploaded = await self._post_photo(url, image.png)
+        uploaded = await self._post_file(url, "photo", image.png, "chart.png", "image/png")
+        if not uploaded.get("photo") or uploaded.get("photo") == "[]":
+            raise UploadError(f"the upload server refused the photo: {str(uploaded)[:200]}")
+        if not all(key in uploaded for key in ("server", "hash")):
+            raise UploadError("the upload answer lacks server or hash")
         saved = await self.calls.call(
             "photos.saveMessagesPhoto",
             {key: uploaded[key] for key in ("photo", "server", "hash")},
@@ -160,7 +199,10 @@ class VkSender:
         key = photo.get("access_key")
         return f"photo{photo['owner_id']}_{photo['id']}" + (f"_{key}" if key else "")
 
-    async def _post_photo(self, url: str, png: bytes) -> dict[str, Any]:
+    async def _post_file(
+        self, url: str, field: str, data: bytes, filename: str, mime: str
+    ) -> dict[str, Any]:
+        """A multipart upload to a VK upload server, retried on connection failures; its JSON."""
         retrying = AsyncRetrying(
             stop=stop_after_attempt(UPLOAD_ATTEMPTS),
             wait=wait_exponential(multiplier=0.3, max=3),
@@ -171,14 +213,12 @@ class VkSender:
             async for attempt in retrying:
                 with attempt:
                     form = aiohttp.FormData()
-                    form.add_field("photo", png, filename="chart.png", content_type="image/png")
+                    form.add_field(field, data, filename=filename, content_type=mime)
                     async with self.http.post(url, data=form, timeout=self.timeout) as response:
                         body = await response.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             # aiohttp's message may carry the upload URL: only the kind of failure is logged.
             raise UploadError(type(exc).__name__) from None
-        if not isinstance(body, dict) or not body.get("photo") or body.get("photo") == "[]":
-            raise UploadError(f"the upload server refused the photo: {str(body)[:200]}")
-        if not all(key in body for key in ("server", "hash")):
-            raise UploadError("the upload answer lacks server or hash")
+        if not isinstance(body, dict):
+            raise UploadError(f"the upload server answered {str(body)[:200]}")
         return body

@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import secrets
 import socket
 import struct
@@ -92,6 +93,24 @@ class VKRequest:
 
 
 @dataclass
+class _Gathering:
+    """Calls of ``methods`` held until ``count`` have arrived (see FakeVK.gather)."""
+
+    methods: set[str]
+    count: int
+    within: float
+    arrived: int = 0
+    all_here: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def arrive(self) -> None:
+        self.arrived += 1
+        if self.arrived >= self.count:
+            self.all_here.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.all_here.wait(), self.within)
+
+
+@dataclass
 class SentMessage:
     peer_id: int
     message: str
@@ -125,6 +144,28 @@ class Upload:
     data: bytes
     width: int
     height: int
+
+
+@dataclass
+class SavedDoc:
+    """A document saved with docs.save (a file a bot attaches to its message)."""
+
+    owner_id: int
+    id: int
+    access_key: str
+    title: str
+    ext: str
+    date: int
+    data: bytes = field(repr=False)
+
+
+@dataclass
+class Activity:
+    """A messages.setActivity call: the community shows "typing…" in a conversation."""
+
+    peer_id: int
+    type: str
+    time: float
 
 
 @dataclass
@@ -230,6 +271,10 @@ class FakeVK:
         self.internal_errors: list[str] = []
         self._failures: dict[str, deque[int]] = defaultdict(deque)
         self._delays: dict[str, deque[float]] = defaultdict(deque)
+        # Method calls being answered right now, and the most there were at once.
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self._gathering: _Gathering | None = None
 
         self.communities: dict[int, Community] = {}
         self.communities_by_name: dict[str, Community] = {}
@@ -251,6 +296,10 @@ class FakeVK:
         self._photo_id = 457_239_000
         self._secret = secrets.token_bytes(16)
         self.upload_server_id = UPLOAD_SERVER_ID
+        self.doc_uploads: dict[str, tuple[str, bytes]] = {}  # key -> (file name, bytes)
+        self.saved_docs: dict[tuple[int, int], SavedDoc] = {}
+        self._doc_id = 680_000_000
+        self.activities: list[Activity] = []
 
         self.longpoll = LongPoll("")
         self.callback: CallbackDelivery | None = None
@@ -276,6 +325,7 @@ class FakeVK:
         app.router.add_route("*", "/method/{name}", self._handle_method)
         app.router.add_route("*", "/whp/{group_id}", self._handle_longpoll)
         app.router.add_post("/upload/photo", self._handle_upload)
+        app.router.add_post("/upload/doc", self._handle_doc_upload)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -366,6 +416,13 @@ class FakeVK:
         """The next `times` calls of `method` answer `seconds` late (for timeout tests)."""
         self._delays[method].extend([seconds] * times)
 
+    def gather(self, methods: set[str], count: int, within: float = 10.0) -> None:
+        """The next calls of these methods wait in the fake for each other until ``count`` of
+        them are here at once (or ``within`` seconds pass): a client that makes them together
+        gets them answered together, one that makes them one after another is seen doing so
+        (``peak_in_flight`` stays low) — proven by counting, not by a clock."""
+        self._gathering = _Gathering(set(methods), count, within)
+
     def count(self, method: str | None = None, *, inner: bool | None = None) -> int:
         """Calls received, of one method or all; inner=True/False: only/without execute's."""
         return sum(
@@ -431,7 +488,26 @@ class FakeVK:
         token_type = self._tokens.get(token) if token else None
         record = VKRequest(name, dict(params), token_type, arrived, http_method=request.method)
         self.requests.append(record)
-        await self._sleep(self.latency)
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            await self._sleep(self.latency)
+            gathering = self._gathering
+            if gathering is not None and name in gathering.methods:
+                await gathering.arrive()
+            return await self._answer_method(name, params, token, token_type, arrived, record)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer_method(
+        self,
+        name: str,
+        params: dict[str, str],
+        token: str | None,
+        token_type: str | None,
+        arrived: float,
+        record: VKRequest,
+    ) -> web.Response:
         try:
             if token is None:
                 raise VKError(5, "no access_token passed.")
@@ -736,6 +812,62 @@ class FakeVK:
         except (ValueError, LookupError, TypeError):
             return None
 
+    def record_activity(self, peer_id: int, kind: str) -> None:
+        self.activities.append(Activity(peer_id, kind, time.monotonic()))
+
+    # -- document upload -------------------------------------------------------------
+
+    def doc_upload_url(self, peer_id: int) -> str:
+        return f"{self.root_url}/upload/doc?act=add_doc&peer={peer_id}&hash={secrets.token_hex(16)}"
+
+    async def _handle_doc_upload(self, request: web.Request) -> web.Response:
+        """VK's document upload server: the multipart field ``file``; answers {"file": ...}
+        for docs.save, or {"error": ...}."""
+        await self._sleep(self.latency)
+        form = await request.post()
+        field_value = form.get("file")
+        if not isinstance(field_value, web.FileField) or not field_value.filename:
+            return web.json_response({"error": "no file uploaded"})
+        data = field_value.file.read()
+        if not data:
+            return web.json_response({"error": "the file is empty"})
+        key = secrets.token_hex(12)
+        self.doc_uploads[key] = (field_value.filename, data)
+        file = f"{key}|{self.upload_hash(key)}"
+        return web.json_response({"file": file}, dumps=_dumps)
+
+    def take_doc_upload(self, file: str) -> tuple[str, bytes] | None:
+        """The upload a docs.save ``file`` parameter refers to (each can be saved once)."""
+        key, _, signature = file.partition("|")
+        if signature != self.upload_hash(key):
+            return None
+        return self.doc_uploads.pop(key, None)
+
+    def save_doc(self, owner_id: int, title: str, name: str, data: bytes) -> SavedDoc:
+        self._doc_id += 1
+        ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        saved = SavedDoc(
+            owner_id=owner_id,
+            id=self._doc_id,
+            access_key=access_key("doc", owner_id, self._doc_id),
+            title=title,
+            ext=ext,
+            date=int(time.time()),
+            data=data,
+        )
+        self.saved_docs[(owner_id, saved.id)] = saved
+        return saved
+
+    def docs_sent_to(self, peer_id: int) -> list[SavedDoc]:
+        """The documents attached to the messages sent to a person, in order."""
+        found = []
+        for message in self.messages_to(peer_id):
+            for item in (message.attachment or "").split(","):
+                match = re.fullmatch(r"doc(-?\d+)_(\d+)(?:_\w+)?", item.strip())
+                if match:
+                    found.append(self.saved_docs[(int(match.group(1)), int(match.group(2)))])
+        return found
+
     def save_photo(self, owner_id: int, upload: Upload) -> SavedPhoto:
         self._photo_id += 1
         saved = SavedPhoto(
@@ -755,12 +887,14 @@ __all__ = [
     "API_VERSION",
     "BOT_GROUP_ID",
     "TOKEN_OWNER_ID",
+    "Activity",
     "AppSpec",
     "Community",
     "EventAnswer",
     "FakeVK",
     "PostSpec",
     "PublicSpec",
+    "SavedDoc",
     "SavedPhoto",
     "SentMessage",
     "TokenBucket",

@@ -457,6 +457,10 @@ def _check_attachments(vk: FakeVK, value: str) -> None:
             photo = vk.saved_photos.get((int(owner_id), int(item_id)))
             if photo is None or (key is not None and key != photo.access_key):
                 raise VKError(100, f"attachment {item!r} is invalid")
+        if kind == "doc" and int(owner_id) in vk.photo_owners():
+            doc = vk.saved_docs.get((int(owner_id), int(item_id)))
+            if doc is None or (key is not None and key != doc.access_key):
+                raise VKError(100, f"attachment {item!r} is invalid")
 
 
 @handler("messages.send")
@@ -524,6 +528,65 @@ async def send_message_event_answer(vk: FakeVK, call: Call) -> Any:
             raise VKError(100, "event_data.type is invalid")
     vk.record_event_answer(event_id, user_id, peer_id, data)
     return 1
+
+
+@handler("messages.setActivity")
+async def messages_set_activity(vk: FakeVK, call: Call) -> Any:
+    peer_id = call.integer("peer_id") or call.integer("user_id")
+    if peer_id is None:
+        raise VKError(100, "peer_id is undefined")
+    kind = call.text("type", "typing") or "typing"
+    if kind not in ("audiomessage", "file", "photo", "typing", "video"):
+        raise VKError(100, "type is invalid")
+    if call.token_type == "group" and peer_id not in vk.allowed_peers:
+        raise VKError(901, "Can't send messages for users without permission")
+    vk.record_activity(peer_id, kind)
+    return 1
+
+
+# -- docs ------------------------------------------------------------------------------
+
+
+@handler("docs.getMessagesUploadServer")
+async def docs_get_messages_upload_server(vk: FakeVK, call: Call) -> Any:
+    kind = call.text("type", "doc") or "doc"
+    if kind not in ("audio_message", "doc", "graffiti"):
+        raise VKError(100, "type is invalid")
+    peer_id = call.integer("peer_id")
+    if call.token_type == "group":
+        if peer_id is None:
+            raise VKError(100, "peer_id is undefined")
+        if peer_id not in vk.allowed_peers:
+            raise VKError(901, "Can't send messages for users without permission")
+    return {"upload_url": vk.doc_upload_url(peer_id or 0)}
+
+
+@handler("docs.save")
+async def docs_save(vk: FakeVK, call: Call) -> Any:
+    file = call.text("file")
+    if not file:
+        raise VKError(100, "file is undefined")
+    upload = vk.take_doc_upload(file)
+    if upload is None:
+        raise VKError(105, "file is invalid")
+    name, data = upload
+    title = call.text("title") or name
+    owner_id = -vk.group_id if call.token_type == "group" else vk.user_id
+    saved = vk.save_doc(owner_id, title, name, data)
+    return {
+        "type": "doc",
+        "doc": {
+            "id": saved.id,
+            "owner_id": owner_id,
+            "title": saved.title,
+            "size": len(saved.data),
+            "ext": saved.ext,
+            "url": f"{vk.root_url}/doc{owner_id}_{saved.id}?hash={saved.access_key}",
+            "date": saved.date,
+            "type": 8 if saved.ext in ("zip", "xlsx") else 1,
+            "access_key": saved.access_key,
+        },
+    }
 
 
 # -- photos ----------------------------------------------------------------------------
