@@ -72,6 +72,11 @@ class SharedState(Protocol):
     async def close(self) -> None: ...
 
 
+def _text(value: bytes | str | None) -> str | None:
+    """Redis answers text (decode_responses); its client's types allow bytes too."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
 class LocalState:
     """One process: locks and counters in memory, seen ids in the database."""
 
@@ -201,7 +206,7 @@ class RedisState:
                 )
                 self._claims[key] = (holder, renewing)
                 return True
-            value = await self.redis.get(key)
+            value = _text(await self.redis.get(key))
             if value is None:
                 continue  # its holder's lease ran out this moment: claim it
             if not value.startswith("busy:"):
@@ -249,7 +254,7 @@ class RedisState:
         return max(0.0, float(wait))
 
     async def get(self, key: str) -> str | None:
-        return await self.redis.get(f"{self.prefix}cache:{key}")
+        return _text(await self.redis.get(f"{self.prefix}cache:{key}"))
 
     async def set(self, key: str, value: str, ttl_seconds: float) -> None:
         await self.redis.set(f"{self.prefix}cache:{key}", value, px=max(1, int(ttl_seconds * 1000)))

@@ -85,7 +85,7 @@ def comparison_chart(rows: Sequence[Placement]) -> bytes | None:
     for (by, ranking), axis in zip(shown, axes[:, 0], strict=True):
         _draw(axis, ranking, by)
     buffer = io.BytesIO()
-    FigureCanvasAgg(figure).print_png(buffer)
+    FigureCanvasAgg(figure).print_png(buffer)  # type: ignore[no-untyped-call]  # matplotlib
     return buffer.getvalue()
 
 

@@ -186,7 +186,7 @@ def csv_cell(value: Any, kind: Kind) -> str:
     if value is None:
         return ""
     if kind == "date":
-        return value.strftime("%d.%m.%Y")
+        return str(value.strftime("%d.%m.%Y"))
     if kind in ("money", "percent"):
         text = f"{value:.2f}".rstrip("0").rstrip(".")
         return text.replace(".", ",")

@@ -240,7 +240,7 @@ class VkClient:
             reraise=True,
         )
         try:
-            answer = await retrying(self._attempt, method, dict(params), tally)
+            answer: Any = await retrying(self._attempt, method, dict(params), tally)
         except _Transient as exc:
             log.warning(
                 "VK %s unavailable after %d attempts: %s", method, self._max_attempts, exc.cause

@@ -10,8 +10,8 @@ import io
 import itertools
 from datetime import UTC, datetime
 
+from advisor.numbers import format_number as fmt_number
 from advisor.texts import t
-from advisor.verdicts import fmt_number
 from advisor.vk.check import PublicResult
 
 REACH_COLOR = "#2a7ae2"
@@ -90,7 +90,7 @@ def posts_chart(result: PublicResult, *, dpi: int = 100) -> bytes:
     er_axes.set_ylabel(t("check.chart.er_axis"))
     er_axes.set_ylim(bottom=0)
     er_axes.set_xlabel(t("check.chart.date_axis"))
-    er_axes.xaxis.set_major_formatter(DateFormatter("%d.%m"))
+    er_axes.xaxis.set_major_formatter(DateFormatter("%d.%m"))  # type: ignore[no-untyped-call]
     er_axes.legend(loc="upper left", fontsize=8)
     for axes in (reach_axes, er_axes):
         axes.grid(axis="y", alpha=0.3)

@@ -346,12 +346,12 @@ class PublicChecker:
                 self._inflight.pop(key, None)
         out: dict[str, PublicResult] = {}
         for key, ref in keys.items():
-            future = futures.get(key) or self._inflight.get(key)
-            if future is None:  # finished between our look and now: it is in the cache
+            pending: asyncio.Future[Any] | None = futures.get(key) or self._inflight.get(key)
+            if pending is None:  # finished between our look and now: it is in the cache
                 cached = await self._cached(ref, limit)
                 out[ref.key] = cached or (await self._fetch([ref], limit, say, many))[ref.key]
             else:
-                out[ref.key] = await asyncio.shield(future)
+                out[ref.key] = await asyncio.shield(pending)
         return out
 
     async def _cached(self, ref: PublicRef, limit: int) -> PublicResult | None:

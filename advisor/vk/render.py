@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 
 from advisor.dialog.types import Image, Outgoing
+from advisor.numbers import format_number as fmt_number
 from advisor.texts import t
-from advisor.verdicts import fmt_number
 from advisor.vk.check import PublicResult, admin_message, rank_results
 
 # Moscow has kept UTC+3 all year since 2014; a fixed offset needs no tz database.
