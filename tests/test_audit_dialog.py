@@ -71,6 +71,15 @@ async def test_routing_sends_my_group_to_the_audit() -> None:
     assert router.route("оформление группы") == "prepare"
 
 
+async def test_audit_score_says_it_is_the_bots_own(advisor: Advisor, fake_vk: FakeVK) -> None:
+    fake_vk.add_public(salon())
+    user = ChatUser(advisor)
+    await open_audit(user)
+    await user.say("vk.com/liliya_salon")
+    readiness = next(m.text for m in user.last if "Готовность к рекламе:" in m.text)
+    assert "выбор бота" in readiness and "оценок в нём нет" in readiness
+
+
 async def test_audit_dialog_end_to_end(advisor: Advisor, fake_vk: FakeVK) -> None:
     spec = salon()
     fake_vk.add_public(spec)

@@ -115,12 +115,13 @@ async def test_step_by_step_entry_validates_every_field(advisor: Advisor) -> Non
     await user.say("40")
     await user.say("1 800")
     assert "других целевых действий" in user.text
-    await user.say("720")
+    await user.say("18")
 
     assert "Записал размещение №1." in user.text
     assert "№1 · Кулинария СПб · Биржа ВК" in user.text
-    assert "CPM 125 ₽ · CPC 5 ₽ · CTR 2,5% · подписчик 37,5 ₽ · конверсия 6% · скрыли 15%" in (
-        user.text
+    assert (
+        "CPM 125 ₽ · CPC 5 ₽ · CTR 2,5% · подписчик 37,5 ₽ · действия от переходов 6% · скрыли 15%"
+        in user.text
     )
     assert "Вывод: размещение сработало нормально." in user.text
     assert "напомню прислать свежие цифры" in user.text
@@ -145,7 +146,7 @@ async def test_step_by_step_entry_validates_every_field(advisor: Advisor) -> Non
         300,
         40,
         1800,
-        720,
+        18,
         12500,
     )
 
@@ -456,12 +457,12 @@ async def test_post_link_brings_figures_from_vk_and_refresh(
         await user.say("150")
         await user.say("30")
         await user.say("200")
-        await user.say("45")
+        await user.say("3")
         assert "№1 · Кулинария СПб · Напрямую у админа" in user.text
         assert "лайков 90 · репостов 7 · комментариев 4 · участников в паблике 12 000" in (
             user.text
         )
-        # 9 000 views in a public of 12 000 is a 75% reach: high; 0.5% acted.
+        # 9 000 views in a public of 12 000 is a 75% reach: high; 2% of the 150 who clicked acted.
         assert "формат поста не подходит аудитории" in user.text
         assert fake_vk.count("wall.getById") == 1
 
