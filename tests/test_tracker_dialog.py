@@ -327,7 +327,7 @@ async def test_report_chart_and_both_exports(advisor: Advisor) -> None:
     assert "Зелёный — дешевле всего" in message.image.caption
 
     await user.press("Выгрузить таблицу")
-    assert "Ваш ID для выгрузки из командной строки: console:local:anna" in user.text
+    assert "CSV" in user.text and "local:anna" not in user.text  # the CLI id is not for chat
     await user.press("CSV")
     csv_message = user.last[-1]
     assert csv_message.document is not None

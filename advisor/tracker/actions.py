@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 
 from advisor.config import Settings
@@ -33,7 +34,7 @@ from advisor.tracker.models import (
     field_title,
     validate,
 )
-from advisor.tracker.parsing import parse_changes, parse_line
+from advisor.tracker.parsing import normalize, parse_changes, parse_line
 from advisor.tracker.repository import (
     DEFAULT_REMINDER_DAYS,
     PlacementRepository,
@@ -50,7 +51,7 @@ log = logging.getLogger(__name__)
 
 DATA_KEY = "tr"
 # Outcomes the commands report; the scenario file says where each leads.
-NO_ROW, INVALID = "no_row", "invalid"
+NO_ROW, INVALID, KEPT = "no_row", "invalid", "kept"
 KEEP_LABEL_CHARS = 40
 _ROW_NUMBER = re.compile(r"^(?:строк[аиу]?|№|#|n)?\s*(\d{1,9})\.?$")
 
@@ -94,6 +95,7 @@ class TrackerActions:
             "tracker_vk_all": self.vk_all,
             "tracker_delete_ask": self.delete_ask,
             "tracker_delete": self.delete,
+            "tracker_delete_answer": self.delete_answer,
             "tracker_report": self.report,
             "tracker_export_info": self.export_info,
             "tracker_export": self.export,
@@ -301,8 +303,23 @@ class TrackerActions:
     async def delete_ask(self, ctx: ActionContext) -> list[Outgoing]:
         row = await self.stored_row(ctx)
         if row is None:
+            ctx.outcome = NO_ROW
             return _reply(t("tracker.row_gone"))
         return [self.card(ctx, row), *_reply(t("tracker.delete_ask", number=row.number))]
+
+    async def delete_answer(self, ctx: ActionContext) -> list[Outgoing]:
+        """The delete confirmation answered in words: «да» deletes, «нет» keeps the row."""
+        number = self.state(ctx).get("row")
+        answer = confirmation(ctx.text)
+        if answer is None:
+            ctx.refuse(t("tracker.confirm_again", number=number if number else ""))
+        if answer == "no":
+            ctx.outcome = KEPT
+            return _reply(t("tracker.kept", number=number)) if isinstance(number, int) else []
+        replies = await self.delete(ctx)
+        if not isinstance(number, int):
+            ctx.outcome = NO_ROW
+        return replies
 
     async def delete(self, ctx: ActionContext) -> list[Outgoing]:
         number = self.state(ctx).pop("row", None)
@@ -368,9 +385,8 @@ class TrackerActions:
         return [Outgoing(text=text, image=Image(png=png, caption=t("tracker.chart.caption")))]
 
     async def export_info(self, ctx: ActionContext) -> list[Outgoing]:
-        conv = ctx.conversation
-        user = f"{conv.channel}:{conv.external_id}"
-        return _reply(t("tracker.export_info", user=user))
+        # The CLI's «канал:id» is for the operator, never shown in chat.
+        return _reply(t("tracker.export_info"))
 
     async def export(self, ctx: ActionContext) -> list[Outgoing]:
         fmt = (ctx.conversation.step or "").removeprefix("x_")
@@ -385,6 +401,24 @@ class TrackerActions:
         document = Document(filename=filename(chosen, self.today()), data=data, mime=mime)
         text = t(f"tracker.export_done.{chosen}", count=len(rows))
         return [Outgoing(text=text, document=document)]
+
+
+_CONFIRM_PUNCTUATION = re.compile(r"[^\w\s+\-]")
+
+
+@lru_cache(maxsize=1)
+def _confirm_words() -> dict[str, str]:
+    words: dict[str, str] = {}
+    for answer in ("yes", "no"):
+        for word in t(f"tracker.confirm_words.{answer}").split(","):
+            words[normalize(word)] = answer
+    return words
+
+
+def confirmation(text: str) -> str | None:
+    """«да», «Да!», «да, удалить» → "yes"; «нет», «не надо», «оставить» → "no"; else ``None``."""
+    cleaned = normalize(_CONFIRM_PUNCTUATION.sub(" ", text))
+    return _confirm_words().get(cleaned) or _confirm_words().get(normalize(text))
 
 
 def tracker_parsers(clock: Clock = _utcnow) -> dict[str, FieldParser]:
