@@ -107,3 +107,21 @@ async def test_results_say_the_guide_has_no_cost_norms(advisor: Advisor) -> None
     assert "сравнивая размещения" in text and "/track" in text
     # The costs are shown once, on their lines; the reasons do not repeat them.
     assert text.count("300") == 1, text
+
+
+# --- point 4: the contest linter in chat ---------------------------------------------------------
+
+
+async def test_contest_with_ours_and_a_partners_group_is_forbidden_in_chat(
+    advisor: Advisor,
+) -> None:
+    user = ChatUser(advisor)
+    await user.say("/contest")
+    await user.say(
+        "Совместный розыгрыш с кофейней «Зерно»! Условия: подпишитесь на наш паблик и паблик "
+        "партнёра, сделайте репост. Победитель должен быть подписан на группу."
+    )
+    text = user.text
+    assert "подписка на несколько групп" in text, text
+    assert "«подпишитесь на наш паблик и паблик партнёра»" in text.lower()
+    assert "среди общих подписчиков" in text
