@@ -112,3 +112,20 @@ async def test_reminder_says_where_to_look_per_method(
     assert await ReminderService(advisor.db).run_once(send, later) == 1
     (message,) = sent
     assert where in message.text and not_where not in message.text
+
+
+async def test_counts_agree_with_their_numbers(advisor: Advisor) -> None:
+    user = ChatUser(advisor)
+    await add_by_line(user, "-; Кулинария; админ; видео; 1000; сегодня; 8041; 21; 3; 2; 2")
+    assert "8 041 просмотр · 21 переход · 3 подписки · 2 скрытия · 2 целевых действия" in (
+        user.text
+    )
+    await add_by_line(user, "-; Мамы; админ; скидка; 2000; сегодня; 12000; 300; 40")
+    await add_by_line(user, "-; Мамы; биржа ВК; скидка; 500; сегодня; 1000; 10; 5")
+    await user.press("Сравнить и график")
+    text = user.last[0].text
+    assert text.startswith("Всего 3 размещения: бюджет 3 500 ₽, 21 041 просмотр,"), text
+    assert "• Мамы: 2 размещения" in text
+    assert "разм." not in text
+    await user.press("Мои размещения")
+    assert "12 000 просмотров · 40 подписок" in user.text

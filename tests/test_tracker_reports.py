@@ -232,7 +232,7 @@ def test_report_text_names_best_and_worst_per_grouping() -> None:
     ]  # fmt: skip
     text = render.report(rows)
     assert text.startswith(
-        "Всего 2 разм.: бюджет 4 500 ₽, просмотров 20 000, переходов 300, подписок 40."
+        "Всего 2 размещения: бюджет 4 500 ₽, 20 000 просмотров, 300 переходов, 40 подписок."
     )
     assert "Лучше всего: «Кулинария» — 37,5 ₽ за подписчика." in text
     assert "Хуже всего: «Мамы» — потрачено 3 000 ₽, а подписчиков нет." in text
@@ -248,12 +248,12 @@ def test_card_shows_every_figure_and_the_verdict() -> None:
     )  # fmt: skip
     assert text.splitlines()[0] == "№3 · Кулинария · Напрямую у админа"
     assert "Период: 01.03.2025 — 05.03.2025 · бюджет: 1 500 ₽" in text
-    assert "просмотров 12 000 · переходов 300 · подписок 40 · скрытий 1 800" in text
+    assert "12 000 просмотров · 300 переходов · 40 подписок · 1 800 скрытий" in text
     assert (
         "CPM 125 ₽ · CPC 5 ₽ · CTR 2,5% · подписчик 37,5 ₽ · действия от переходов 6% · скрыли 15%"
         in text
     )
-    assert "лайков 90" in text
+    assert "90 лайков" in text
     assert "Вывод: размещение сработало нормально." in text
 
 

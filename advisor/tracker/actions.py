@@ -19,7 +19,6 @@ from advisor.config import Settings
 from advisor.dialog.engine import Action, ActionContext
 from advisor.dialog.fields import FieldParser
 from advisor.dialog.types import Document, Image, Outgoing
-from advisor.numbers import format_number
 from advisor.texts import t
 from advisor.tracker import render
 from advisor.tracker.chart import comparison_chart
@@ -169,7 +168,7 @@ class TrackerActions:
         """Before the views question: say that VK's count is already in the draft."""
         if not self.state(ctx).get("vk_views") or ctx.draft.get("views") is None:
             return []
-        return _reply(t("tracker.views_from_vk", views=format_number(ctx.draft["views"], 0)))
+        return _reply(t("tracker.views_from_vk", views=render.figure("views", ctx.draft["views"])))
 
     async def fill_from_vk(self, ctx: ActionContext, draft: Draft) -> list[Outgoing]:
         """With VK configured, a post link brings its views, likes, ... and the public's name."""

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from advisor.knowledge.models import Norms
+from advisor.morph import counted
 from advisor.numbers import format_number
 from advisor.texts import t
 from advisor.tracker.models import Placement, StoredPlacement, field_title, method_title
@@ -34,6 +35,11 @@ def money(value: float) -> str:
 
 def count(value: int) -> str:
     return format_number(value, 0)
+
+
+def figure(name: str, value: int) -> str:
+    """«12 000 просмотров», «1 переход», «2 целевых действия»: the count with its noun agreed."""
+    return counted(value, t(f"tracker.figures.{name}"))
 
 
 def percent(value: float) -> str:
@@ -79,7 +85,7 @@ def figures_line(placement: Placement) -> str | None:
     for name in ("views", "clicks", "subscribers", "hides", "actions"):
         value = getattr(placement, name)
         if value is not None:
-            parts.append(t(f"tracker.figures.{name}", value=count(value)))
+            parts.append(figure(name, value))
     return " · ".join(parts) if parts else None
 
 
@@ -88,7 +94,7 @@ def vk_line(placement: StoredPlacement) -> str | None:
     for name in ("likes", "reposts", "comments", "members"):
         value = getattr(placement, name)
         if value is not None:
-            parts.append(t(f"tracker.figures.{name}", value=count(value)))
+            parts.append(figure(name, value))
     if not parts:
         return None
     line = " · ".join(parts)
@@ -101,9 +107,7 @@ def vk_line(placement: StoredPlacement) -> str | None:
 def figures_from_vk(figures: PostFigures) -> str:
     """«просмотров 12 000, лайков 40, ...» for what VK reported."""
     parts = [
-        t(f"tracker.figures.{name}", value=count(value))
-        for name, value in figures.counts().items()
-        if value is not None
+        figure(name, value) for name, value in figures.counts().items() if value is not None
     ]
     return ", ".join(parts)
 
@@ -178,9 +182,9 @@ def table_line(placement: StoredPlacement, norms: Norms) -> str:
     if placement.budget is not None:
         figures.append(money(placement.budget))
     if placement.views is not None:
-        figures.append(t("tracker.figures.views", value=count(placement.views)))
+        figures.append(figure("views", placement.views))
     if placement.subscribers is not None:
-        figures.append(t("tracker.figures.subscribers", value=count(placement.subscribers)))
+        figures.append(figure("subscribers", placement.subscribers))
     cost = placement_metrics(placement).cost_per_subscriber
     if cost is not None:
         figures.append(t("tracker.per_subscriber", value=money(cost)))
@@ -203,10 +207,10 @@ def table(rows: Sequence[StoredPlacement], norms: Norms) -> str:
 
 def group_line(group: GroupStats, by: GroupKey) -> str:
     parts = [
-        t("tracker.group_count", count=group.count),
+        counted(group.count, t("tracker.placement_word")),
         money(group.budget),
-        t("tracker.figures.views", value=count(group.views)),
-        t("tracker.figures.subscribers", value=count(group.subscribers)),
+        figure("views", group.views),
+        figure("subscribers", group.subscribers),
     ]
     cost = group.metrics.cost_per_subscriber
     if cost is not None:
@@ -246,11 +250,11 @@ def report(rows: Sequence[Placement]) -> str:
     lines = [
         t(
             "tracker.totals",
-            count=total.count,
+            count=counted(total.count, t("tracker.placement_word")),
             budget=money(total.budget),
-            views=count(total.views),
-            clicks=count(total.clicks),
-            subscribers=count(total.subscribers),
+            views=figure("views", total.views),
+            clicks=figure("clicks", total.clicks),
+            subscribers=figure("subscribers", total.subscribers),
         )
     ]
     metrics = metrics_line(total.metrics)
