@@ -129,3 +129,11 @@ async def test_counts_agree_with_their_numbers(advisor: Advisor) -> None:
     assert "разм." not in text
     await user.press("Мои размещения")
     assert "12 000 просмотров · 40 подписок" in user.text
+
+
+async def test_one_figure_one_rounding_on_the_card(advisor: Advisor) -> None:
+    user = ChatUser(advisor)
+    # 1 555 of 10 000 hid the post: 15,55% — shown once as the verdict shows it.
+    await add_by_line(user, "-; Кулинария; админ; видео; 1000; сегодня; 10000; 100; 10; 1555; 6")
+    assert "скрыли 15,6%" in user.text and "Пост скрыли 15,6%" in user.text, user.text
+    assert "15,55" not in user.text

@@ -23,7 +23,7 @@ from advisor.tracker.reports import (
     rank,
 )
 from advisor.tracker.vk_posts import PostFigures
-from advisor.verdicts import EFFICIENCY_SECTION, Verdict
+from advisor.verdicts import EFFICIENCY_SECTION, Verdict, shown_figure
 
 # A chat shows the latest rows; the whole table goes to the export.
 CHAT_TABLE_ROWS = 30
@@ -42,8 +42,19 @@ def figure(name: str, value: int) -> str:
     return counted(value, t(f"tracker.figures.{name}"))
 
 
-def percent(value: float) -> str:
-    return t("tracker.percent", value=format_number(value, 2))
+def percent(value: float, *limits: float) -> str:
+    """A share as the verdict's reasons print it (``shown_figure``): one rounding per screen."""
+    return t("tracker.percent", value=shown_figure(value, *limits))
+
+
+def _limits(name: str, norms: Norms | None) -> tuple[float, ...]:
+    """The norms a share is shown beside in the verdict, so both print it alike."""
+    if norms is None:
+        return ()
+    return {
+        "conversion": (norms.target_action.min_percent,),
+        "hide_rate": (norms.hide_rate.max_percent,),
+    }.get(name, ())
 
 
 def day(value: date) -> str:
@@ -64,19 +75,20 @@ def group_title(group: GroupStats, by: GroupKey) -> str:
     return group.title or t("tracker.no_creative")
 
 
-def metrics_line(metrics: Metrics) -> str | None:
+def metrics_line(metrics: Metrics, norms: Norms | None = None) -> str | None:
     parts = []
-    for name, shown in (
-        ("cpm", money),
-        ("cpc", money),
-        ("ctr", percent),
-        ("cost_per_subscriber", money),
-        ("conversion", percent),
-        ("hide_rate", percent),
+    for name, is_money in (
+        ("cpm", True),
+        ("cpc", True),
+        ("ctr", False),
+        ("cost_per_subscriber", True),
+        ("conversion", False),
+        ("hide_rate", False),
     ):
         value = getattr(metrics, name)
         if value is not None:
-            parts.append(t(f"tracker.metrics.{name}", value=shown(value)))
+            shown = money(value) if is_money else percent(value, *_limits(name, norms))
+            parts.append(t(f"tracker.metrics.{name}", value=shown))
     return " · ".join(parts) if parts else None
 
 
@@ -157,7 +169,7 @@ def card(placement: StoredPlacement, norms: Norms) -> str:
     extra = vk_line(placement)
     if extra:
         lines.append(extra)
-    metrics = metrics_line(placement_metrics(placement))
+    metrics = metrics_line(placement_metrics(placement), norms)
     if metrics:
         lines.append(metrics)
     lines.append("")
