@@ -13,7 +13,15 @@ from advisor.app import Advisor
 from advisor.dialog.types import Outgoing
 from advisor.tracker.reminders import ReminderService
 from tests.chat_helpers import ChatUser
-from tests.test_tracker_dialog import add_by_line, make_settings, open_tracker, stored_rows
+from tests.fakes.vk_api import FakeVK
+from tests.test_tracker_dialog import (
+    add_by_line,
+    make_settings,
+    open_tracker,
+    serve_post,
+    stored_rows,
+    vk_settings,
+)
 
 
 @pytest.fixture
@@ -137,3 +145,47 @@ async def test_one_figure_one_rounding_on_the_card(advisor: Advisor) -> None:
     await add_by_line(user, "-; Кулинария; админ; видео; 1000; сегодня; 10000; 100; 10; 1555; 6")
     assert "скрыли 15,6%" in user.text and "Пост скрыли 15,6%" in user.text, user.text
     assert "15,55" not in user.text
+
+
+@pytest.mark.parametrize("answer", ["да", "оставить", "Ага"])
+async def test_typed_yes_keeps_the_public_name_from_vk(
+    tmp_path: Path, fake_vk: FakeVK, answer: str
+) -> None:
+    serve_post(fake_vk, views=9000, likes=90)
+    advisor = await Advisor.open(vk_settings(tmp_path, fake_vk))
+    try:
+        user = ChatUser(advisor)
+        await open_tracker(user)
+        await user.press("Добавить по шагам")
+        await user.say("https://vk.com/wall-555_45")
+        assert "Оставить это название или написать своё?" in user.text
+        await user.say(answer)
+        assert "Как разместили рекламу" in user.text, user.text
+        await user.say("нет")  # not a method: asked again, nothing else happens
+        await user.press("Напрямую у админа")
+        await user.press("Пропустить")
+        await user.press("Пропустить")
+        await user.say("вчера")
+        await user.press("Цифр пока нет")
+        (row,) = await stored_rows(advisor)
+        assert row.public == "Кулинария СПб"
+    finally:
+        await advisor.close()
+
+
+async def test_typed_no_on_the_public_name_asks_for_ones_own(
+    tmp_path: Path, fake_vk: FakeVK
+) -> None:
+    serve_post(fake_vk, views=9000, likes=90)
+    advisor = await Advisor.open(vk_settings(tmp_path, fake_vk))
+    try:
+        user = ChatUser(advisor)
+        await open_tracker(user)
+        await user.press("Добавить по шагам")
+        await user.say("https://vk.com/wall-555_45")
+        await user.say("нет")
+        assert "напишите своё название паблика" in user.text, user.text
+        await user.say("Кулинария (реклама у Ивана)")
+        assert "Как разместили рекламу" in user.text
+    finally:
+        await advisor.close()

@@ -12,7 +12,6 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from functools import lru_cache
 from typing import Any
 
 from advisor.config import Settings
@@ -33,7 +32,7 @@ from advisor.tracker.models import (
     field_title,
     validate,
 )
-from advisor.tracker.parsing import normalize, parse_changes, parse_line
+from advisor.tracker.parsing import confirmation, parse_changes, parse_line
 from advisor.tracker.repository import (
     DEFAULT_REMINDER_DAYS,
     PlacementRepository,
@@ -400,24 +399,6 @@ class TrackerActions:
         document = Document(filename=filename(chosen, self.today()), data=data, mime=mime)
         text = t(f"tracker.export_done.{chosen}", count=len(rows))
         return [Outgoing(text=text, document=document)]
-
-
-_CONFIRM_PUNCTUATION = re.compile(r"[^\w\s+\-]")
-
-
-@lru_cache(maxsize=1)
-def _confirm_words() -> dict[str, str]:
-    words: dict[str, str] = {}
-    for answer in ("yes", "no"):
-        for word in t(f"tracker.confirm_words.{answer}").split(","):
-            words[normalize(word)] = answer
-    return words
-
-
-def confirmation(text: str) -> str | None:
-    """«да», «Да!», «да, удалить» → "yes"; «нет», «не надо», «оставить» → "no"; else ``None``."""
-    cleaned = normalize(_CONFIRM_PUNCTUATION.sub(" ", text))
-    return _confirm_words().get(cleaned) or _confirm_words().get(normalize(text))
 
 
 def tracker_parsers(clock: Clock = _utcnow) -> dict[str, FieldParser]:

@@ -112,6 +112,24 @@ def _method_words() -> list[tuple[str, Method]]:
     return sorted(pairs, key=lambda pair: -len(pair[0]))
 
 
+_CONFIRM_PUNCTUATION = re.compile(r"[^\w\s+\-]")
+
+
+@lru_cache(maxsize=1)
+def _confirm_words() -> dict[str, str]:
+    words: dict[str, str] = {}
+    for answer in ("yes", "no"):
+        for word in t(f"tracker.confirm_words.{answer}").split(","):
+            words[normalize(word)] = answer
+    return words
+
+
+def confirmation(text: str) -> str | None:
+    """«да», «Да!», «да, удалить» → "yes"; «нет», «не надо», «оставить» → "no"; else ``None``."""
+    cleaned = normalize(_CONFIRM_PUNCTUATION.sub(" ", text))
+    return _confirm_words().get(cleaned) or _confirm_words().get(normalize(text))
+
+
 # --- single fields -----------------------------------------------------------------------------
 
 
