@@ -125,3 +125,15 @@ async def test_contest_with_ours_and_a_partners_group_is_forbidden_in_chat(
     assert "подписка на несколько групп" in text, text
     assert "«подпишитесь на наш паблик и паблик партнёра»" in text.lower()
     assert "среди общих подписчиков" in text
+
+
+async def test_public_calculator_prints_each_share_once_alike(advisor: Advisor) -> None:
+    user = ChatUser(advisor)
+    # ER 8,96% at 10 000 members beside the bot's 9%; reach 19,96% beside the guide's 20%;
+    # 24,96% inactive beside the guide's 25%: each printed as the reasons print it.
+    text = await public_calculator(user, "10 000", "896", "1 996", "24,96")
+    assert "Вовлеченность: 8,96%" in text, text
+    assert "Вовлеченность 8,96%" in text
+    assert "Охват рекламных постов: 19,96%" in text
+    assert "Неактивных аккаунтов: 24,96%" in text
+    assert "Вовлеченность: 9%" not in text

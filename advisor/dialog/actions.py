@@ -162,11 +162,17 @@ async def public_calculator(ctx: ActionContext) -> list[Outgoing]:
             if formulas.engagement_norm_is_estimate(members, norms.engagement)
             else "actions.calc_er"
         )
-        lines.append(t(key, er=format_number(er), norm=format_number(norm)))
+        lines.append(t(key, er=shown_figure(er, norm), norm=format_number(norm)))
+    # Shares as the reasons below print them, beside the same norms: one rounding per screen.
     if reach is not None:
-        lines.append(t("actions.calc_reach", reach=format_number(reach)))
+        shown = shown_figure(reach, norms.reach.min_percent, norms.reach.max_percent)
+        lines.append(t("actions.calc_reach", reach=shown))
     if inactive is not None:
-        lines.append(t("actions.calc_inactive", inactive=format_number(inactive)))
+        inactive_norm = norms.inactive
+        shown = shown_figure(
+            inactive, inactive_norm.normal_max_percent, inactive_norm.pointless_from_percent
+        )
+        lines.append(t("actions.calc_inactive", inactive=shown))
     return _reply("\n".join(lines) + "\n\n" + render_verdict(verdict, _verdict_heading))
 
 
