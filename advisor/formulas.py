@@ -121,13 +121,14 @@ def hide_rate_percent(hides: Count, views: Count) -> float | None:
 
 
 @validated
-def conversion_percent(target_actions: Count, views: Count) -> float | None:
-    """Target actions (clicks, joins, messages — whatever the placement aimed at) / views * 100.
+def conversion_percent(target_actions: Count, clicks: Count) -> float | None:
+    """Target actions (joins, messages, orders — whatever the placement aimed at) / clicks * 100.
 
-    The guide compares target actions with the post's reach, so the base is views.
-    ``None`` with no views.
+    The guide's «процент охвата высокий, а целевых действий меньше 5%»: reach measures who saw
+    the post; the actions are counted among those who came over by it (transitions), not among
+    all views. ``None`` with no clicks.
     """
-    return _ratio(target_actions, views, 100)
+    return _ratio(target_actions, clicks, 100)
 
 
 @validated
@@ -173,3 +174,9 @@ def engagement_norm_percent(members: Count, norm: EngagementNorm) -> float:
             )
             return low.min_percent + (high.min_percent - low.min_percent) * share
     return anchors[-1].min_percent
+
+
+def engagement_norm_is_estimate(members: Count, norm: EngagementNorm) -> bool:
+    """True when the norm for ``members`` lies strictly between the guide's first and last
+    anchor: there it is the bot's interpolation, not a number the guide gives."""
+    return norm.anchors[0].members < members < norm.anchors[-1].members

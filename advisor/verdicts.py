@@ -8,6 +8,7 @@ Combination rule (one for every verdict): the worst severity among the reasons d
 
 * any ``critical`` reason → ``avoid`` (for a public) / ``bad`` (for other checks);
 * else any ``warning`` reason → ``caution`` / ``warning``;
+* else any ``missing`` reason (a figure not reported; placements only) → ``caution`` / ``no_data``;
 * else (only ``ok`` and ``info``) → ``buy`` / ``ok``.
 
 A figure that could not be computed (``None``) never turns into a number: it gives an ``*_unknown``
@@ -29,6 +30,7 @@ from advisor.formulas import (
     cpc,
     cpm,
     ctr_percent,
+    engagement_norm_is_estimate,
     engagement_norm_percent,
     hide_rate_percent,
     reach_percent,
@@ -38,9 +40,12 @@ from advisor.knowledge.models import Norms
 from advisor.numbers import format_number as fmt_number
 from advisor.texts import t
 
-Severity = Literal["ok", "info", "warning", "critical"]
+# ``missing``: a figure the person did not report — not a fault, but no verdict can rest on it.
+Severity = Literal["ok", "info", "missing", "warning", "critical"]
 PublicLabel = Literal["buy", "caution", "avoid"]
-CheckLabel = Literal["ok", "warning", "bad"]
+CheckLabel = Literal["ok", "no_data", "warning", "bad"]
+# How a placement ran, for where to get its missing figures (the tracker's methods).
+PlacedVia = Literal["admin", "vk_exchange", "third_party", "vk_ads", "free"]
 Subject = Literal["public", "engagement", "inactive", "reach", "hide_rate", "placement"]
 ReachKind = Literal["ad", "regular", "placement"]
 InactiveBand = Literal["normal", "bots", "pointless"]
@@ -50,16 +55,18 @@ EFFICIENCY_SECTION = "Оценка эффективности рекламы с�
 _PUBLIC_LABELS: dict[Severity, PublicLabel] = {
     "critical": "avoid",
     "warning": "caution",
+    "missing": "caution",
     "info": "buy",
     "ok": "buy",
 }
 _CHECK_LABELS: dict[Severity, CheckLabel] = {
     "critical": "bad",
     "warning": "warning",
+    "missing": "no_data",
     "info": "ok",
     "ok": "ok",
 }
-_RANK: dict[Severity, int] = {"ok": 0, "info": 1, "warning": 2, "critical": 3}
+_RANK: dict[Severity, int] = {"ok": 0, "info": 1, "missing": 2, "warning": 3, "critical": 4}
 _INACTIVE_SEVERITY: dict[InactiveBand, Severity] = {
     "normal": "ok",
     "bots": "warning",
@@ -135,24 +142,31 @@ class PlacementStats(_Frozen):
     clicks: Count | None = None
     subscribers: Count | None = None
     budget_rub: Money | None = None
+    placed_via: PlacedVia | None = None
 
 
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def _shown(value: float, *limits: float) -> str:
-    """``value`` with enough decimals (up to 3) not to print like a different limit beside it.
+def shown_figure(value: float, *limits: float) -> str:
+    """``value`` with enough decimals (up to 4) not to print like a different limit beside it.
 
     Without this, 9.96% against a 10% norm would read «ниже нормы: 10% < 10%»; and a small
     non-zero value such as 0.0125% keeps its first significant digit instead of reading «0%».
+    Below 1 it starts at two decimals (0,06%, not 0,1%). Every screen that shows a share next
+    to a verdict formats it here, so one figure reads the same everywhere.
     """
-    for digits in (1, 2, 3, 4):
+    text = fmt_number(value, 1)
+    for digits in (1, 2, 3, 4) if abs(value) >= 1 else (2, 3, 4):
         text = fmt_number(value, digits)
         if value and text in ("0", "-0"):
             continue
         if all(text != fmt_number(limit, digits) for limit in limits if limit != value):
             return text
     return text
+
+
+_shown = shown_figure
 
 
 def _reason(
@@ -199,13 +213,29 @@ def _engagement_reasons(
         return [_reason("engagement_unknown", "warning", section, numbers, variant)]
 
     norm = engagement_norm_percent(members, norms.engagement)
+    # Between the guide's anchors the norm is the bot's interpolation: the text says so, and
+    # falling short of it alone never lowers a verdict (severity info, not warning).
+    estimate = engagement_norm_is_estimate(members, norms.engagement)
+    low, high = norms.engagement.anchors[0], norms.engagement.anchors[-1]
     numbers = {"er_percent": er, "norm_percent": norm, "members": members}
-    params = {"er": _shown(er, norm), "norm": fmt_number(norm), "members": fmt_number(members, 0)}
-    reasons = [
-        _reason("engagement_ok", "ok", section, numbers, **params)
-        if er >= norm
-        else _reason("engagement_low", "warning", section, numbers, **params)
-    ]
+    params = {
+        "er": _shown(er, norm),
+        "norm": fmt_number(norm),
+        "members": fmt_number(members, 0),
+        "low_members": fmt_number(low.members, 0),
+        "low_norm": fmt_number(low.min_percent),
+        "high_members": fmt_number(high.members, 0),
+        "high_norm": fmt_number(high.min_percent),
+    }
+    suffix = "_estimate" if estimate else ""
+    if er >= norm:
+        reasons = [
+            _reason("engagement_ok", "ok", section, numbers, f"engagement_ok{suffix}", **params)
+        ]
+    else:
+        severity: Severity = "info" if estimate else "warning"
+        text_key = f"engagement_low{suffix}"
+        reasons = [_reason("engagement_low", severity, section, numbers, text_key, **params)]
 
     padding = norms.padding
     if padding.members_from <= members <= padding.members_to and er <= padding.er_max_percent:
@@ -238,7 +268,8 @@ def judge_engagement(
 ) -> Verdict:
     """ER against the size-dependent norm, plus the padding suspicion.
 
-    Rules: ``engagement_ok`` (ok), ``engagement_low`` (warning), ``padding_suspected`` (warning),
+    Rules: ``engagement_ok`` (ok), ``engagement_low`` (warning against the guide's own norm; info
+    against the bot's interpolation between the anchors), ``padding_suspected`` (warning),
     ``engagement_unknown`` (warning; the text says why: no posts, no members, or unknown).
     """
     return _verdict(
@@ -403,6 +434,8 @@ def judge_public(metrics: PublicMetrics, norms: Norms) -> Verdict:
     inactive members, reach. Reach is judged on others' ad posts when at least
     ``norms.ad_posts.min_posts`` of them were analysed and their reach is known; otherwise
     ``ad_posts_few`` or ``ad_reach_unknown`` (info) says so and regular posts are judged instead.
+    Padding-level ER, inactive members above the normal band and reach under the norm together
+    add ``padding_bots_low_reach`` (critical → avoid).
     The verdict follows the module's combination rule (worst severity decides).
     """
     m = metrics
@@ -442,18 +475,62 @@ def judge_public(metrics: PublicMetrics, norms: Norms) -> Verdict:
         reasons += _reach_reasons(
             m.reach_percent, "regular", norms, m.posts_analyzed, m.members_count
         )
+    reasons += _padding_with_bots(reasons, m, norms)
     return _verdict("public", reasons)
+
+
+def _padding_with_bots(reasons: list[Reason], m: PublicMetrics, norms: Norms) -> list[Reason]:
+    """The guide's three signs of bought subscribers at once: padding-level ER, more than
+    ``normal_max`` inactive and reach under the norm. Each alone is a doubt; together → avoid."""
+    rules = {reason.rule for reason in reasons}
+    if not {"padding_suspected", "reach_low"} <= rules or m.inactive_percent is None:
+        return []
+    if _inactive_band(m.inactive_percent, norms) == "normal" or m.er_percent is None:
+        return []
+    reach = next(r.numbers["reach_percent"] for r in reasons if r.rule == "reach_low")
+    assert reach is not None
+    return [
+        _reason(
+            "padding_bots_low_reach",
+            "critical",
+            norms.padding.section,
+            {
+                "er_percent": m.er_percent,
+                "inactive_percent": m.inactive_percent,
+                "reach_percent": reach,
+            },
+            er=_shown(m.er_percent, norms.padding.er_max_percent),
+            inactive=_shown(m.inactive_percent, norms.inactive.normal_max_percent),
+            normal_max=fmt_number(norms.inactive.normal_max_percent),
+            reach=_shown(reach, norms.reach.min_percent),
+            min=fmt_number(norms.reach.min_percent),
+        )
+    ]
 
 
 # --- a placed ad post --------------------------------------------------------------------------
 
 
-def _hide_rate_reasons(hides: int | None, views: int, norms: Norms) -> list[Reason]:
+def _where(placed_via: PlacedVia | None) -> str:
+    """Where the person gets a placement's statistics, by how it was placed."""
+    return t(f"verdicts.stats_where.{placed_via or 'unknown'}")
+
+
+def _hide_rate_reasons(
+    hides: int | None, views: int, norms: Norms, placed_via: PlacedVia | None = None
+) -> list[Reason]:
     norm = norms.hide_rate
     if hides is None:
         numbers: dict[str, Number] = {"hide_rate_percent": None, "views": views}
         return [
-            _reason("hide_rate_unknown", "warning", norm.section, numbers, "hide_rate_no_hides")
+            _reason(
+                "hide_rate_unknown",
+                "missing",
+                norm.section,
+                numbers,
+                "hide_rate_no_hides",
+                where=_where(placed_via),
+            )
         ]
     rate = hide_rate_percent(hides, views)
     if rate is None:
@@ -484,22 +561,47 @@ def judge_hide_rate(hides: Count, views: Count, norms: Norms) -> Verdict:
 def _target_action_reasons(
     stats: PlacementStats, reach: float | None, norms: Norms
 ) -> list[Reason]:
+    """Target actions as a share of transitions (clicks), against the guide's 5%.
+
+    The guide: «процент охвата высокий, а целевых действий меньше 5%» — the people who saw the
+    post are measured by reach; the actions are counted among those who came over (clicked),
+    not among all views (5% of views would be far above any ordinary CTR).
+    """
     norm = norms.target_action
+    where = _where(stats.placed_via)
     if stats.target_actions is None:
         numbers: dict[str, Number] = {"conversion_percent": None}
         return [
             _reason(
-                "target_actions_unknown", "warning", norm.section, numbers, "target_actions_none"
+                "target_actions_unknown",
+                "missing",
+                norm.section,
+                numbers,
+                "target_actions_none",
+                where=where,
             )
         ]
-    conversion = conversion_percent(stats.target_actions, stats.views)
+    if stats.clicks is None:
+        numbers = {"conversion_percent": None, "target_actions": stats.target_actions}
+        return [
+            _reason(
+                "target_actions_unknown",
+                "missing",
+                norm.section,
+                numbers,
+                "target_actions_no_clicks",
+                where=where,
+                min=fmt_number(norm.min_percent),
+            )
+        ]
+    conversion = conversion_percent(stats.target_actions, stats.clicks)
     if conversion is None:
-        numbers = {"conversion_percent": None, "views": stats.views}
+        numbers = {"conversion_percent": None, "clicks": stats.clicks}
         return [_reason("target_actions_unknown", "warning", norm.section, numbers)]
     numbers = {
         "conversion_percent": conversion,
         "target_actions": stats.target_actions,
-        "views": stats.views,
+        "clicks": stats.clicks,
         "min_percent": norm.min_percent,
         "reach_percent": reach,
     }
@@ -528,11 +630,12 @@ def _cost_reasons(stats: PlacementStats) -> list[Reason]:
         stats.subscribers,
         stats.budget_rub,
     )
-    # (rule, key in numbers, value, digits shown, inputs) for every figure the inputs allow.
+    # (rule, key in numbers, value, digits shown, inputs) for every figure the inputs allow;
+    # 0 digits: a share, shown by ``shown_figure`` like everywhere else.
     rows: list[tuple[str, str, float | None, int, dict[str, Number]]] = []
     if clicks is not None:
         inputs: dict[str, Number] = {"clicks": clicks, "views": views}
-        rows.append(("ctr_value", "ctr_percent", ctr_percent(clicks, views), 1, inputs))
+        rows.append(("ctr_value", "ctr_percent", ctr_percent(clicks, views), 0, inputs))
     if budget is not None:
         inputs = {"budget_rub": budget, "views": views}
         rows.append(("cpm_value", "cpm_rub", cpm(budget, views), 2, inputs))
@@ -550,25 +653,34 @@ def _cost_reasons(stats: PlacementStats) -> list[Reason]:
             EFFICIENCY_SECTION,
             {key: value, **inputs},
             rule if value is not None else f"{rule}_none",
-            value=fmt_number(value, digits) if value is not None else "",
+            value=_cost_text(value, digits),
         )
         for rule, key, value, digits, inputs in rows
     ]
 
 
-def judge_placement(stats: PlacementStats, norms: Norms) -> Verdict:
-    """How did a placed ad post do? ``ok`` / ``warning`` / ``bad``.
+def _cost_text(value: float | None, digits: int) -> str:
+    if value is None:
+        return ""
+    return fmt_number(value, digits) if digits else shown_figure(value)
 
-    Reasons: hide rate (see ``judge_hide_rate``; unreported hides → ``hide_rate_unknown``), reach
-    of the post when the public's size is known (see ``judge_reach``), target actions as a share
-    of views: at least ``norms.target_action.min_percent`` (5%) → ``target_actions_ok``; below it
-    with reach at or above the reach norm → ``format_mismatch`` (critical: the guide's «format does
-    not fit the audience or the product is uninteresting in this niche»); below it otherwise →
-    ``target_actions_low`` (warning); unknown → ``target_actions_unknown`` (warning). Costs
-    (``ctr_value``, ``cpm_value``, ``cpc_value``, ``cost_per_subscriber_value``) are info only.
-    Combination rule as in the module docstring.
+
+def judge_placement(stats: PlacementStats, norms: Norms) -> Verdict:
+    """How did a placed ad post do? ``ok`` / ``no_data`` / ``warning`` / ``bad``.
+
+    Reasons: hide rate (see ``judge_hide_rate``; unreported hides → ``hide_rate_unknown``,
+    severity ``missing``), reach of the post when the public's size is known (see
+    ``judge_reach``), target actions as a share of transitions (clicks): at least
+    ``norms.target_action.min_percent`` (5%) → ``target_actions_ok``; below it with reach at or
+    above the reach norm → ``format_mismatch`` (critical: the guide's «format does not fit the
+    audience or the product is uninteresting in this niche»); below it otherwise →
+    ``target_actions_low`` (warning); actions or clicks not reported → ``target_actions_unknown``
+    (``missing``: «мало данных», not a fault). Costs (``ctr_value``, ``cpm_value``, ``cpc_value``,
+    ``cost_per_subscriber_value``) are info only: the guide has no norm for them. The advice on
+    where to get a missing figure follows ``stats.placed_via``.
+    Combination rule as in the module docstring; ``missing`` alone gives ``no_data``.
     """
-    reasons = _hide_rate_reasons(stats.hides, stats.views, norms)
+    reasons = _hide_rate_reasons(stats.hides, stats.views, norms, stats.placed_via)
     reach: float | None = None
     if stats.members_count is not None:
         reach = reach_percent(stats.views, stats.members_count)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -69,6 +70,21 @@ async def test_routing_sends_my_group_to_the_audit() -> None:
     assert router.route("проверьте наше сообщество") == "audit"
     assert router.route("проверь паблик перед покупкой") == "check"
     assert router.route("оформление группы") == "prepare"
+
+
+async def test_audit_score_says_it_is_the_bots_own(advisor: Advisor, fake_vk: FakeVK) -> None:
+    fake_vk.add_public(salon())
+    user = ChatUser(advisor)
+    await open_audit(user)
+    await user.say("vk.com/liliya_salon")
+    readiness = next(m.text for m in user.last if "Готовность к рекламе:" in m.text)
+    assert "выбор бота" in readiness and "оценок в нём нет" in readiness
+    # Counts agree with their numbers: «(1 пост)», «(3 поста)», «(12 постов)».
+    content = next(m.text for m in user.last if m.text.startswith("Контент:"))
+    shares = re.findall(r"% \((\d+) (\w+)\)", content)
+    assert shares, content
+    for number, word in shares:
+        assert word == {1: "пост", 2: "поста", 3: "поста", 4: "поста"}.get(int(number), "постов")
 
 
 async def test_audit_dialog_end_to_end(advisor: Advisor, fake_vk: FakeVK) -> None:

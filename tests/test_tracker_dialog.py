@@ -119,12 +119,13 @@ async def test_step_by_step_entry_validates_every_field(advisor: Advisor) -> Non
     await user.say("40")
     await user.say("1 800")
     assert "других целевых действий" in user.text
-    await user.say("720")
+    await user.say("18")
 
     assert "Записал размещение №1." in user.text
     assert "№1 · Кулинария СПб · Биржа ВК" in user.text
-    assert "CPM 125 ₽ · CPC 5 ₽ · CTR 2,5% · подписчик 37,5 ₽ · конверсия 6% · скрыли 15%" in (
-        user.text
+    assert (
+        "CPM 125 ₽ · CPC 5 ₽ · CTR 2,5% · подписчик 37,5 ₽ · действия от переходов 6% · скрыли 15%"
+        in user.text
     )
     assert "Вывод: размещение сработало нормально." in user.text
     assert "напомню прислать свежие цифры" in user.text
@@ -149,7 +150,7 @@ async def test_step_by_step_entry_validates_every_field(advisor: Advisor) -> Non
         300,
         40,
         1800,
-        720,
+        18,
         12500,
     )
 
@@ -303,7 +304,7 @@ async def test_two_people_see_only_their_own_rows(advisor: Advisor) -> None:
     assert boris.text == "Строки №2 нет в вашей таблице."
     await boris.press("Мои размещения")
     await boris.press("Сравнить и график")
-    assert "Всего 1 разм." in boris.text and "Анны" not in boris.text
+    assert "Всего 1 размещение" in boris.text and "Анны" not in boris.text
 
     await anna.press("Мои размещения")
     assert "Ваши размещения (2):" in anna.text and "Бориса" not in anna.text
@@ -330,7 +331,7 @@ async def test_report_chart_and_both_exports(advisor: Advisor) -> None:
     assert "Зелёный — дешевле всего" in message.image.caption
 
     await user.press("Выгрузить таблицу")
-    assert "Ваш ID для выгрузки из командной строки: console:local:anna" in user.text
+    assert "CSV" in user.text and "local:anna" not in user.text  # the CLI id is not for chat
     await user.press("CSV")
     csv_message = user.last[-1]
     assert csv_message.document is not None
@@ -516,8 +517,8 @@ async def test_post_link_brings_figures_from_vk_and_refresh(
         await open_tracker(user)
         await user.press("Добавить по шагам")
         await user.say("https://vk.com/kulinaria_spb?w=wall-555_45")
-        assert "Из ВК: просмотров 9 000, лайков 90, репостов 7, комментариев 4, " in user.text
-        assert "участников в паблике 12 000" in user.text
+        assert "Из ВК: 9 000 просмотров, 90 лайков, 7 репостов, 4 комментария, " in user.text
+        assert "12 000 участников в паблике" in user.text
         assert "Пост вышел в «Кулинария СПб»" in user.text
         await user.press("Оставить «Кулинария СПб»")
         assert "Как разместили рекламу" in user.text
@@ -530,12 +531,12 @@ async def test_post_link_brings_figures_from_vk_and_refresh(
         await user.say("150")
         await user.say("30")
         await user.say("200")
-        await user.say("45")
+        await user.say("3")
         assert "№1 · Кулинария СПб · Напрямую у админа" in user.text
-        assert "лайков 90 · репостов 7 · комментариев 4 · участников в паблике 12 000" in (
+        assert "90 лайков · 7 репостов · 4 комментария · 12 000 участников в паблике" in (
             user.text
         )
-        # 9 000 views in a public of 12 000 is a 75% reach: high; 0.5% acted.
+        # 9 000 views in a public of 12 000 is a 75% reach: high; 2% of the 150 who clicked acted.
         assert "формат поста не подходит аудитории" in user.text
         assert fake_vk.count("wall.getById") == 1
 
@@ -550,8 +551,8 @@ async def test_post_link_brings_figures_from_vk_and_refresh(
 
         # A typed number (the admin's report) wins over VK's counter in the one-line form.
         await add_by_line(user, "vk.com/wall-555_45; Кулинария СПб; админ; -; 500; сегодня; 777")
-        assert "просмотров 777" in user.text
-        assert "лайков 120" in user.text
+        assert "777 просмотров" in user.text
+        assert "120 лайков" in user.text
 
         fake_vk.add_public(make_public("healthy", id=555, posts=(), n_posts=0))  # the post is gone
         await user.press("Мои размещения")

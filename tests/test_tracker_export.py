@@ -23,7 +23,7 @@ HEADER = [
     "№", "Ссылка на пост", "Паблик", "Способ", "Креатив", "Бюджет, ₽", "Начало", "Конец",
     "Просмотры", "Переходы", "Подписки", "Скрытия", "Целевые действия", "Лайки", "Репосты",
     "Комментарии", "Участников в паблике", "CPM, ₽", "CPC, ₽", "CTR, %", "Цена подписчика, ₽",
-    "Конверсия, %", "Скрытия, %", "Вывод",
+    "Целевые действия от переходов, %", "Скрытия, %", "Вывод",
 ]  # fmt: skip
 
 
@@ -34,7 +34,7 @@ def placements() -> list[StoredPlacement]:
             id=10, number=1, post=PostRef(owner_id=-123, post_id=45), public="Кулинария СПб",
             method="vk_exchange", creative="видео «до/после»", budget=1500.5,
             start=date(2025, 3, 1), end=date(2025, 3, 5), views=12000, clicks=300,
-            subscribers=40, hides=1800, actions=720, likes=150, reposts=12, comments=7,
+            subscribers=40, hides=1800, actions=18, likes=150, reposts=12, comments=7,
             members=80000, **common,
         ),
         # A creative that looks like a formula, nothing reported yet.
@@ -52,7 +52,7 @@ def test_csv_round_trip() -> None:
     assert rows[0] == HEADER
     assert rows[1] == [
         "1", "https://vk.com/wall-123_45", "Кулинария СПб", "Биржа ВК", "видео «до/после»",
-        "1500,5", "01.03.2025", "05.03.2025", "12000", "300", "40", "1800", "720", "150", "12",
+        "1500,5", "01.03.2025", "05.03.2025", "12000", "300", "40", "1800", "18", "150", "12",
         "7", "80000", "125,04", "5", "2,5", "37,51", "6", "15", "норма",
     ]  # fmt: skip
     # The «;» inside a name is quoted by the writer; the formula-looking text is defused.
@@ -70,7 +70,7 @@ def test_xlsx_round_trip() -> None:
     assert table[0] == HEADER
     assert table[1] == [
         1, "https://vk.com/wall-123_45", "Кулинария СПб", "Биржа ВК", "видео «до/после»", 1500.5,
-        datetime(2025, 3, 1), datetime(2025, 3, 5), 12000, 300, 40, 1800, 720, 150, 12, 7, 80000,
+        datetime(2025, 3, 1), datetime(2025, 3, 5), 12000, 300, 40, 1800, 18, 150, 12, 7, 80000,
         125.04, 5, 2.5, 37.51, 6, 15, "норма",
     ]  # fmt: skip
     assert table[2] == [

@@ -42,13 +42,13 @@ def stored(number: int, **fields: object) -> StoredPlacement:
 
 def test_metrics_of_a_full_row() -> None:
     metrics = placement_metrics(
-        row(budget=1500, views=12000, clicks=300, subscribers=40, hides=1800, actions=720)
+        row(budget=1500, views=12000, clicks=300, subscribers=40, hides=1800, actions=18)
     )
     assert metrics.cpm == pytest.approx(125.0)  # 1500 / 12000 * 1000
     assert metrics.cpc == pytest.approx(5.0)  # 1500 / 300
     assert metrics.ctr == pytest.approx(2.5)  # 300 / 12000 * 100
     assert metrics.cost_per_subscriber == pytest.approx(37.5)  # 1500 / 40
-    assert metrics.conversion == pytest.approx(6.0)  # 720 / 12000 * 100
+    assert metrics.conversion == pytest.approx(6.0)  # 18 / 300 * 100: of the clicks
     assert metrics.hide_rate == pytest.approx(15.0)  # 1800 / 12000 * 100
 
 
@@ -74,10 +74,10 @@ def test_no_verdict_without_views() -> None:
 
 
 def test_hide_rate_within_the_guide_norm_and_conversion_ok() -> None:
-    verdict = placement_verdict(row(views=1000, hides=200, actions=50), NORMS)
+    verdict = placement_verdict(row(views=1000, hides=200, clicks=100, actions=5), NORMS)
     assert verdict is not None
     assert verdict.verdict == "ok"
-    assert verdict.rules() == ["hide_rate_ok", "target_actions_ok"]
+    assert verdict.rules() == ["hide_rate_ok", "target_actions_ok", "ctr_value"]
 
 
 def test_hide_rate_above_twenty_percent_means_change_creative_or_public() -> None:
@@ -88,28 +88,51 @@ def test_hide_rate_above_twenty_percent_means_change_creative_or_public() -> Non
 
 
 def test_few_target_actions_with_good_reach_means_format_does_not_fit() -> None:
-    # 1 500 views in a public of 10 000 is a 15% reach (the guide's 10-20%); 1% acted.
-    verdict = placement_verdict(row(views=1500, members=10000, hides=30, actions=15), NORMS)
+    # 1 500 views in a public of 10 000 is a 15% reach (the guide's 10-20%); 2% of the 150 who
+    # clicked acted.
+    verdict = placement_verdict(
+        row(views=1500, members=10000, hides=30, clicks=150, actions=3), NORMS
+    )
     assert verdict is not None and verdict.verdict == "bad"
-    assert verdict.rules() == ["hide_rate_ok", "reach_ok", "format_mismatch"]
+    assert verdict.rules() == ["hide_rate_ok", "reach_ok", "format_mismatch", "ctr_value"]
     assert "формат поста не подходит аудитории" in render.verdict_text(verdict)
 
 
 def test_few_target_actions_with_poor_reach_is_a_warning() -> None:
-    verdict = placement_verdict(row(views=500, members=10000, hides=5, actions=5), NORMS)
+    verdict = placement_verdict(
+        row(views=500, members=10000, hides=5, clicks=50, actions=1), NORMS
+    )
     assert verdict is not None and verdict.verdict == "warning"
-    assert verdict.rules() == ["hide_rate_ok", "reach_low", "target_actions_low"]
+    assert verdict.rules() == ["hide_rate_ok", "reach_low", "target_actions_low", "ctr_value"]
 
 
-def test_unreported_hides_and_actions_are_warnings() -> None:
+def test_unreported_hides_and_actions_are_too_little_data() -> None:
     verdict = placement_verdict(row(views=1000), NORMS)
-    assert verdict is not None and verdict.verdict == "warning"
+    assert verdict is not None and verdict.verdict == "no_data"
     assert verdict.rules() == ["hide_rate_unknown", "target_actions_unknown"]
+    text = render.verdict_text(verdict)
+    assert "мало данных" in text and "есть что улучшить" not in text
+
+
+@pytest.mark.parametrize(
+    ("method", "where", "not_where"),
+    [
+        ("admin", "у администратора паблика", "ЛК биржи"),
+        ("vk_exchange", "в ЛК биржи ВК", "администратор"),
+        ("third_party", "в ЛК биржи", "администратор"),
+        ("vk_ads", "в рекламном кабинете VK Рекламы", "администратор"),
+    ],
+)
+def test_missing_figures_advice_follows_the_method(method: str, where: str, not_where: str) -> None:
+    verdict = placement_verdict(row(method=method, views=1000), NORMS)
+    assert verdict is not None
+    text = render.verdict_text(verdict)
+    assert where in text and not_where not in text
 
 
 def test_costs_are_info_reasons_and_left_out_of_the_chat_verdict() -> None:
     verdict = placement_verdict(
-        row(views=1000, hides=10, actions=60, budget=500, clicks=20, subscribers=5), NORMS
+        row(views=1000, hides=10, actions=6, budget=500, clicks=20, subscribers=5), NORMS
     )
     assert verdict is not None and verdict.verdict == "ok"
     assert verdict.rules()[-4:] == [
@@ -209,7 +232,7 @@ def test_report_text_names_best_and_worst_per_grouping() -> None:
     ]  # fmt: skip
     text = render.report(rows)
     assert text.startswith(
-        "Всего 2 разм.: бюджет 4 500 ₽, просмотров 20 000, переходов 300, подписок 40."
+        "Всего 2 размещения: бюджет 4 500 ₽, 20 000 просмотров, 300 переходов, 40 подписок."
     )
     assert "Лучше всего: «Кулинария» — 37,5 ₽ за подписчика." in text
     assert "Хуже всего: «Мамы» — потрачено 3 000 ₽, а подписчиков нет." in text
@@ -220,14 +243,17 @@ def test_report_text_names_best_and_worst_per_grouping() -> None:
 def test_card_shows_every_figure_and_the_verdict() -> None:
     text = render.card(
         stored(3, creative="видео", budget=1500, end=date(2025, 3, 5), views=12000, clicks=300,
-               subscribers=40, hides=1800, actions=720, likes=90),
+               subscribers=40, hides=1800, actions=18, likes=90),
         NORMS,
     )  # fmt: skip
     assert text.splitlines()[0] == "№3 · Кулинария · Напрямую у админа"
     assert "Период: 01.03.2025 — 05.03.2025 · бюджет: 1 500 ₽" in text
-    assert "просмотров 12 000 · переходов 300 · подписок 40 · скрытий 1 800" in text
-    assert "CPM 125 ₽ · CPC 5 ₽ · CTR 2,5% · подписчик 37,5 ₽ · конверсия 6% · скрыли 15%" in text
-    assert "лайков 90" in text
+    assert "12 000 просмотров · 300 переходов · 40 подписок · 1 800 скрытий" in text
+    assert (
+        "CPM 125 ₽ · CPC 5 ₽ · CTR 2,5% · подписчик 37,5 ₽ · действия от переходов 6% · скрыли 15%"
+        in text
+    )
+    assert "90 лайков" in text
     assert "Вывод: размещение сработало нормально." in text
 
 

@@ -48,12 +48,14 @@ def public(**changes: Any) -> PublicMetrics:
 
 
 def placement(**changes: Any) -> PlacementStats:
-    """A good placement: 10% reach, 12% hidden, 6% target actions; ``changes`` spoil it."""
+    """A good placement: 10% reach, 12% hidden, 6% target actions of 500 clicks; ``changes``
+    spoil it."""
     figures: dict[str, Any] = {
         "views": 5000,
         "members_count": 50_000,
         "hides": 600,
-        "target_actions": 300,
+        "clicks": 500,
+        "target_actions": 30,
     }
     figures.update(changes)
     return PlacementStats(**figures)
@@ -105,7 +107,7 @@ def test_combination_critical_beats_warnings(norms: Norms) -> None:
     )
     verdict = v.judge_public(metrics, norms)
     severities = {r.severity for r in verdict.reasons}
-    assert severities == {"warning", "critical"}
+    assert severities == {"info", "warning", "critical"}
     assert verdict.verdict == "avoid"
 
 
@@ -118,13 +120,53 @@ def test_engagement_ok_and_low_against_the_size_norm(norms: Norms) -> None:
     found = reason(ok, "engagement_ok")
     assert found.numbers == {"er_percent": 9.0, "norm_percent": 9.0, "members": 10_000}
     assert found.text == (
-        "Вовлеченность 9% — не ниже нормы 9% для сообщества на 10 000 участников."
+        "Вовлеченность 9% — не ниже 9% для сообщества на 10 000 участников. 9% — ориентир бота "
+        "(в руководстве нормы нет): руководство называет только 15% для групп до 1 000 "
+        "участников и 3% для групп больше 100 000."
     )
     assert found.section == "Подбор подходящих пабликов"
 
+    # Below the bot's own interpolation: said, but no downgrade on it alone.
     low = v.judge_engagement(8.5, 10_000, norms)
-    assert low.verdict == "warning"
-    assert "ниже нормы 9%" in reason(low, "engagement_low").text
+    found = reason(low, "engagement_low")
+    assert found.severity == "info"
+    assert low.verdict == "ok"
+    assert "ниже 9%" in found.text and "ориентир бота (в руководстве нормы нет)" in found.text
+    assert "норм" not in found.text.replace("нормы нет", "")
+
+    # Against the guide's own anchors the norm is the guide's and a shortfall warns.
+    guide_low = v.judge_engagement(14.0, 800, norms)
+    assert reason(guide_low, "engagement_low").severity == "warning"
+    assert guide_low.verdict == "warning"
+    assert "ниже нормы 15%" in reason(guide_low, "engagement_low").text
+    assert "ориентир" not in reason(guide_low, "engagement_low").text
+
+
+def test_interpolated_norm_alone_never_downgrades_a_public(norms: Norms) -> None:
+    # 20 000 members: the bot's 7.2% is not the guide's; 6% ER with every other figure healthy.
+    verdict = v.judge_public(public(members_count=20_000, er_percent=6.0), norms)
+    assert reason(verdict, "engagement_low").severity == "info"
+    assert verdict.verdict == "buy"
+
+
+def test_padding_with_bots_and_low_reach_is_avoid(norms: Norms) -> None:
+    metrics = public(
+        members_count=5000,
+        er_percent=2.0,
+        ad_reach_percent=4.0,
+        inactive_percent=22.0,
+        inactive_ci95=None,
+    )
+    verdict = v.judge_public(metrics, norms)
+    found = reason(verdict, "padding_bots_low_reach")
+    assert found.severity == "critical"
+    assert "22%" in found.text and "4%" in found.text
+    assert verdict.verdict == "avoid"
+    # Any two of the three signs stay a doubt, not a refusal.
+    for changes in ({"inactive_percent": 15.0}, {"ad_reach_percent": 12.0}, {"er_percent": 9.0}):
+        partial = v.judge_public(public(**{**metrics.model_dump(), **changes}), norms)
+        assert "padding_bots_low_reach" not in partial.rules()
+        assert partial.verdict == "caution", changes
 
 
 def test_engagement_small_and_big_publics_use_flat_ends(norms: Norms) -> None:
@@ -137,7 +179,7 @@ def test_engagement_small_and_big_publics_use_flat_ends(norms: Norms) -> None:
 def test_engagement_text_never_prints_equal_figures_for_a_low_value(norms: Norms) -> None:
     # 10.79 against a norm of 10.806 would both round to «10,8».
     text = reason(v.judge_engagement(10.79, 5000, norms), "engagement_low").text
-    assert "Вовлеченность 10,79%" in text and "нормы 10,8%" in text
+    assert "Вовлеченность 10,79%" in text and "ниже 10,8%" in text
 
 
 def test_padding_suspected_around_5000_members(norms: Norms) -> None:
@@ -231,14 +273,18 @@ def test_inactive_texts_carry_numbers_and_sample(norms: Norms) -> None:
     verdict = v.judge_inactive(22.4, norms, members_sampled=10_000, members_count=80_000)
     assert verdict.reasons[0].text == (
         "Неактивных подписчиков 22,4% (по выборке из 10 000 участников) — больше 20%: "
-        "среди подписчиков есть боты."
+        "среди подписчиков есть боты. Неактивные — удалённые страницы и те, кто не заходил "
+        "больше 180 дней (срок — выбор бота, в руководстве его нет)."
     )
     full = v.judge_inactive(12.0, norms, members_sampled=3000, members_count=3000)
     assert "выборке" not in full.reasons[0].text  # every member was checked
     assert "больше 180 дней" in full.reasons[0].text
+    assert "выбор бота" in full.reasons[0].text
     pointless = v.judge_inactive(26.0, norms)
     assert pointless.reasons[0].text == (
-        "Неактивных подписчиков 26% — от 25% реклама в таком паблике бессмысленна."
+        "Неактивных подписчиков 26% — от 25% реклама в таком паблике бессмысленна. Неактивные — "
+        "удалённые страницы и те, кто не заходил больше 180 дней (срок — выбор бота, в "
+        "руководстве его нет)."
     )
 
 
@@ -457,57 +503,60 @@ def test_hide_rate_rejects_negative_input(norms: Norms) -> None:
 def test_good_placement_is_ok(norms: Norms) -> None:
     verdict = v.judge_placement(placement(), norms)
     assert verdict.subject == "placement"
-    assert verdict.rules() == ["hide_rate_ok", "reach_ok", "target_actions_ok"]
+    assert verdict.rules() == ["hide_rate_ok", "reach_ok", "target_actions_ok", "ctr_value"]
     assert verdict.verdict == "ok"
     assert verdict.summary == "Всё в норме."
     assert reason(verdict, "target_actions_ok").numbers["conversion_percent"] == 6.0
 
 
 def test_format_mismatch_with_good_reach_and_few_actions(norms: Norms) -> None:
-    verdict = v.judge_placement(placement(views=15_000, target_actions=300), norms)
+    verdict = v.judge_placement(placement(views=15_000, target_actions=10), norms)
     found = reason(verdict, "format_mismatch")
     assert found.severity == "critical"
     assert found.section == "Напрямую через администратора"
     assert found.numbers["conversion_percent"] == 2.0
     assert found.numbers["reach_percent"] == 30.0
     assert found.text == (
-        "Охват хороший (30%), а целевых действий всего 2% (меньше 5%): формат поста не подходит "
-        "аудитории или продукт в этой нише неинтересен."
+        "Охват хороший (30%), а целевых действий всего 2% от переходов (меньше 5%): формат поста "
+        "не подходит аудитории или продукт в этой нише неинтересен."
     )
     assert verdict.verdict == "bad"
     assert verdict.summary == "Есть серьёзная проблема."
 
 
 def test_few_actions_with_low_reach_is_only_a_warning(norms: Norms) -> None:
-    verdict = v.judge_placement(placement(views=2000, hides=0, target_actions=40), norms)
-    assert verdict.rules() == ["hide_rate_ok", "reach_low", "target_actions_low"]
+    verdict = v.judge_placement(placement(views=2000, hides=0, target_actions=10), norms)
+    assert verdict.rules() == ["hide_rate_ok", "reach_low", "target_actions_low", "ctr_value"]
     assert reason(verdict, "target_actions_low").text == (
-        "Целевых действий 2% от просмотров — меньше 5%."
+        "Целевых действий 2% от переходов — меньше 5%."
     )
     assert verdict.verdict == "warning"
 
 
 def test_few_actions_with_unknown_reach_is_a_warning(norms: Norms) -> None:
-    verdict = v.judge_placement(placement(members_count=None, target_actions=100), norms)
-    assert verdict.rules() == ["hide_rate_ok", "target_actions_low"]
+    verdict = v.judge_placement(placement(members_count=None, target_actions=10), norms)
+    assert verdict.rules() == ["hide_rate_ok", "target_actions_low", "ctr_value"]
     assert verdict.verdict == "warning"
 
 
 def test_target_actions_at_exactly_five_percent_are_enough(norms: Norms) -> None:
-    verdict = v.judge_placement(placement(target_actions=250), norms)
+    verdict = v.judge_placement(placement(target_actions=25), norms)
     assert "target_actions_ok" in verdict.rules()
 
 
 def test_placement_with_missing_reports(norms: Norms) -> None:
     verdict = v.judge_placement(PlacementStats(views=3000), norms)
     assert verdict.rules() == ["hide_rate_unknown", "target_actions_unknown"]
-    assert "Запросите это у администратора" in reason(verdict, "hide_rate_unknown").text
-    assert "Запросите статистику" in reason(verdict, "target_actions_unknown").text
-    assert verdict.verdict == "warning"
+    assert "или у администратора паблика" in reason(verdict, "hide_rate_unknown").text
+    assert "посмотрите" in reason(verdict, "target_actions_unknown").text
+    # Figures not reported are «мало данных», not a fault.
+    assert {r.severity for r in verdict.reasons} == {"missing"}
+    assert verdict.verdict == "no_data"
+    assert verdict.summary == "Мало данных для вывода."
 
 
 def test_placement_without_views(norms: Norms) -> None:
-    verdict = v.judge_placement(placement(views=0, hides=0, target_actions=0), norms)
+    verdict = v.judge_placement(placement(views=0, hides=0, clicks=0, target_actions=0), norms)
     assert reason(verdict, "hide_rate_unknown").text == (
         "Долю скрытий не посчитать: у поста нет просмотров."
     )
@@ -517,15 +566,19 @@ def test_placement_without_views(norms: Norms) -> None:
 
 
 def test_placement_costs_are_info(norms: Norms) -> None:
-    stats = placement(clicks=250, subscribers=40, budget_rub=2000.0)
+    stats = placement(clicks=250, target_actions=15, subscribers=40, budget_rub=2000.0)
     verdict = v.judge_placement(stats, norms)
     assert reason(verdict, "ctr_value").text == (
         "CTR 5%: такая доля просмотревших перешла по ссылке."
     )
-    assert reason(verdict, "cpm_value").text == "Тысяча просмотров обошлась в 400 ₽."
+    assert reason(verdict, "cpm_value").text == (
+        "Тысяча просмотров обошлась в 400 ₽ (нормы CPM в руководстве нет)."
+    )
     assert reason(verdict, "cpc_value").text == "Один переход обошёлся в 8 ₽."
     subscriber = reason(verdict, "cost_per_subscriber_value")
-    assert subscriber.text == "Один подписчик обошёлся в 50 ₽."
+    assert subscriber.text == (
+        "Один подписчик обошёлся в 50 ₽ (нормы цены подписчика в руководстве нет)."
+    )
     assert subscriber.numbers == {
         "cost_per_subscriber_rub": 50.0,
         "budget_rub": 2000.0,
@@ -551,7 +604,9 @@ def test_placement_costs_with_zero_denominators(norms: Norms) -> None:
 def test_placement_money_is_shown_in_russian_notation(norms: Norms) -> None:
     stats = placement(views=1000, clicks=3, budget_rub=12_345.5)
     verdict = v.judge_placement(stats, norms)
-    assert reason(verdict, "cpm_value").text == "Тысяча просмотров обошлась в 12 345,5 ₽."
+    assert reason(verdict, "cpm_value").text == (
+        "Тысяча просмотров обошлась в 12 345,5 ₽ (нормы CPM в руководстве нет)."
+    )
     assert reason(verdict, "cpc_value").text == "Один переход обошёлся в 4 115,17 ₽."
 
 
@@ -616,6 +671,17 @@ def _all_reasons(norms: Norms) -> list[Reason]:
         v.judge_placement(placement(), norms),
         v.judge_placement(placement(views=15_000, clicks=5, subscribers=0, budget_rub=10.0), norms),
         v.judge_placement(placement(views=2000, hides=900, target_actions=1), norms),
+        v.judge_placement(placement(views=15_000, target_actions=1), norms),
+        v.judge_public(
+            public(
+                members_count=5000,
+                er_percent=2.0,
+                ad_reach_percent=4.0,
+                inactive_percent=22.0,
+                inactive_ci95=None,
+            ),
+            norms,
+        ),
         v.judge_placement(PlacementStats(views=0), norms),
     ]
     return [r for verdict in cases for r in verdict.reasons]
@@ -652,6 +718,7 @@ def test_every_rule_is_covered_and_cites_a_guide_heading(norms: Norms, headings:
         "cpm_value",
         "cpc_value",
         "cost_per_subscriber_value",
+        "padding_bots_low_reach",
     }
     for found in reasons:
         assert found.section in headings, (found.rule, found.section)

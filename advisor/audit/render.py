@@ -7,6 +7,7 @@ from datetime import timedelta, timezone
 
 from advisor.audit.result import AuditResult, ItemOut, TodoOut
 from advisor.knowledge.models import Knowledge
+from advisor.morph import counted
 from advisor.numbers import format_number
 from advisor.texts import t
 
@@ -134,7 +135,7 @@ def content_text(result: AuditResult) -> str:
             params = {
                 "format": capitalise(t(f"audit.formats.{entry.format}")),
                 "share": format_number(entry.share_percent, 0),
-                "posts": entry.posts,
+                "posts": counted(entry.posts, t("audit.report.post_word")),
             }
             if entry.er_percent is not None:
                 er = format_number(entry.er_percent, 2 if entry.er_percent < 1 else 1)

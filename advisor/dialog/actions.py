@@ -14,7 +14,13 @@ from advisor.dialog.types import Outgoing
 from advisor.knowledge.models import ChecklistItem
 from advisor.numbers import format_number
 from advisor.texts import t
-from advisor.verdicts import PlacementStats, PublicMetrics, judge_placement, judge_public
+from advisor.verdicts import (
+    PlacementStats,
+    PublicMetrics,
+    judge_placement,
+    judge_public,
+    shown_figure,
+)
 
 if TYPE_CHECKING:
     from advisor.check_budget import CheckBudget
@@ -154,11 +160,22 @@ async def public_calculator(ctx: ActionContext) -> list[Outgoing]:
     lines = [t("actions.calc_title"), t("actions.calc_members", members=format_number(members))]
     if er is not None:
         norm = formulas.engagement_norm_percent(members, norms.engagement)
-        lines.append(t("actions.calc_er", er=format_number(er), norm=format_number(norm)))
+        key = (
+            "actions.calc_er_estimate"
+            if formulas.engagement_norm_is_estimate(members, norms.engagement)
+            else "actions.calc_er"
+        )
+        lines.append(t(key, er=shown_figure(er, norm), norm=format_number(norm)))
+    # Shares as the reasons below print them, beside the same norms: one rounding per screen.
     if reach is not None:
-        lines.append(t("actions.calc_reach", reach=format_number(reach)))
+        shown = shown_figure(reach, norms.reach.min_percent, norms.reach.max_percent)
+        lines.append(t("actions.calc_reach", reach=shown))
     if inactive is not None:
-        lines.append(t("actions.calc_inactive", inactive=format_number(inactive)))
+        inactive_norm = norms.inactive
+        shown = shown_figure(
+            inactive, inactive_norm.normal_max_percent, inactive_norm.pointless_from_percent
+        )
+        lines.append(t("actions.calc_inactive", inactive=shown))
     return _reply("\n".join(lines) + "\n\n" + render_verdict(verdict, _verdict_heading))
 
 
@@ -166,8 +183,9 @@ def _money(value: float | None) -> str:
     return format_number(value, 2) if value is not None else t("actions.results_not_computed")
 
 
-def _percent(value: float | None) -> str:
-    return format_number(value, 2) if value is not None else t("actions.results_not_computed")
+def _percent(value: float | None, *limits: float) -> str:
+    """A share as the verdict's reasons print it (``shown_figure``): one rounding per screen."""
+    return shown_figure(value, *limits) if value is not None else t("actions.results_not_computed")
 
 
 def _count(value: float | None) -> int | None:
@@ -176,6 +194,7 @@ def _count(value: float | None) -> int | None:
 
 async def results_evaluator(ctx: ActionContext) -> list[Outgoing]:
     values = ctx.values
+    norms = ctx.knowledge.norms
     budget = values["budget"] or 0.0
     views = int(values["views"] or 0)
     clicks, subscribers = _count(values.get("clicks")), _count(values.get("subscribers"))
@@ -190,10 +209,12 @@ async def results_evaluator(ctx: ActionContext) -> list[Outgoing]:
         lines.append(t("actions.results_cps", value=_money(cost)))
     if hides is not None:
         rate = formulas.hide_rate_percent(hides, views)
-        lines.append(t("actions.results_hide_rate", value=_percent(rate)))
-    if actions is not None:
-        rate = formulas.conversion_percent(actions, views)
-        lines.append(t("actions.results_conversion", value=_percent(rate)))
+        shown = _percent(rate, norms.hide_rate.max_percent)
+        lines.append(t("actions.results_hide_rate", value=shown))
+    if actions is not None and clicks is not None:
+        rate = formulas.conversion_percent(actions, clicks)
+        shown = _percent(rate, norms.target_action.min_percent)
+        lines.append(t("actions.results_conversion", value=shown))
     stats = PlacementStats(
         views=views,
         hides=hides,
@@ -202,8 +223,14 @@ async def results_evaluator(ctx: ActionContext) -> list[Outgoing]:
         subscribers=subscribers,
         budget_rub=budget,
     )
-    verdict = judge_placement(stats, ctx.knowledge.norms)
-    return _reply("\n".join(lines) + "\n\n" + render_verdict(verdict, _verdict_heading))
+    verdict = judge_placement(stats, norms)
+    # The costs are on the lines above; their reasons would only repeat them.
+    judged = verdict.model_copy(
+        update={"reasons": [r for r in verdict.reasons if r.severity != "info"]}
+    )
+    parts = ["\n".join(lines), render_verdict(judged, _verdict_heading)]
+    parts.append(t("actions.results_no_cost_norm"))
+    return _reply("\n\n".join(parts))
 
 
 async def free_plan(ctx: ActionContext) -> list[Outgoing]:

@@ -18,7 +18,6 @@ from advisor.config import Settings
 from advisor.dialog.engine import Action, ActionContext
 from advisor.dialog.fields import FieldParser
 from advisor.dialog.types import Document, Image, Outgoing
-from advisor.numbers import format_number
 from advisor.texts import t
 from advisor.tracker import render
 from advisor.tracker.chart import comparison_chart_off_loop
@@ -33,7 +32,7 @@ from advisor.tracker.models import (
     field_title,
     validate,
 )
-from advisor.tracker.parsing import parse_changes, parse_line
+from advisor.tracker.parsing import confirmation, parse_changes, parse_line
 from advisor.tracker.repository import (
     DEFAULT_REMINDER_DAYS,
     PlacementRepository,
@@ -50,7 +49,7 @@ log = logging.getLogger(__name__)
 
 DATA_KEY = "tr"
 # Outcomes the commands report; the scenario file says where each leads.
-NO_ROW, INVALID = "no_row", "invalid"
+NO_ROW, INVALID, KEPT = "no_row", "invalid", "kept"
 KEEP_LABEL_CHARS = 40
 _ROW_NUMBER = re.compile(r"^(?:строк[аиу]?|№|#|n)?\s*(\d{1,9})\.?$")
 
@@ -94,6 +93,7 @@ class TrackerActions:
             "tracker_vk_all": self.vk_all,
             "tracker_delete_ask": self.delete_ask,
             "tracker_delete": self.delete,
+            "tracker_delete_answer": self.delete_answer,
             "tracker_report": self.report,
             "tracker_export_info": self.export_info,
             "tracker_export": self.export,
@@ -167,7 +167,7 @@ class TrackerActions:
         """Before the views question: say that VK's count is already in the draft."""
         if not self.state(ctx).get("vk_views") or ctx.draft.get("views") is None:
             return []
-        return _reply(t("tracker.views_from_vk", views=format_number(ctx.draft["views"], 0)))
+        return _reply(t("tracker.views_from_vk", views=render.figure("views", ctx.draft["views"])))
 
     async def fill_from_vk(self, ctx: ActionContext, draft: Draft) -> list[Outgoing]:
         """With VK configured, a post link brings its views, likes, ... and the public's name."""
@@ -303,8 +303,23 @@ class TrackerActions:
     async def delete_ask(self, ctx: ActionContext) -> list[Outgoing]:
         row = await self.stored_row(ctx)
         if row is None:
+            ctx.outcome = NO_ROW
             return _reply(t("tracker.row_gone"))
         return [self.card(ctx, row), *_reply(t("tracker.delete_ask", number=row.number))]
+
+    async def delete_answer(self, ctx: ActionContext) -> list[Outgoing]:
+        """The delete confirmation answered in words: «да» deletes, «нет» keeps the row."""
+        number = self.state(ctx).get("row")
+        answer = confirmation(ctx.text)
+        if answer is None:
+            ctx.refuse(t("tracker.confirm_again", number=number if number else ""))
+        if answer == "no":
+            ctx.outcome = KEPT
+            return _reply(t("tracker.kept", number=number)) if isinstance(number, int) else []
+        replies = await self.delete(ctx)
+        if not isinstance(number, int):
+            ctx.outcome = NO_ROW
+        return replies
 
     async def delete(self, ctx: ActionContext) -> list[Outgoing]:
         number = self.state(ctx).pop("row", None)
@@ -370,9 +385,8 @@ class TrackerActions:
         return [Outgoing(text=text, image=Image(png=png, caption=t("tracker.chart.caption")))]
 
     async def export_info(self, ctx: ActionContext) -> list[Outgoing]:
-        conv = ctx.conversation
-        user = f"{conv.channel}:{conv.external_id}"
-        return _reply(t("tracker.export_info", user=user))
+        # The CLI's «канал:id» is for the operator, never shown in chat.
+        return _reply(t("tracker.export_info"))
 
     async def export(self, ctx: ActionContext) -> list[Outgoing]:
         fmt = (ctx.conversation.step or "").removeprefix("x_")

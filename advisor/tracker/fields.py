@@ -12,7 +12,7 @@ from typing import Any
 from advisor.dialog.fields import FieldParser, FieldRefused
 from advisor.texts import t
 from advisor.tracker.models import InputProblem, Problem, cross_problems
-from advisor.tracker.parsing import parse_field
+from advisor.tracker.parsing import confirmation, normalize, parse_field
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,14 @@ def problems_text(problems: list[Problem]) -> str:
 
 def placement_parser(today: Callable[[], date]) -> FieldParser:
     def parse(text: str, store: str, draft: Mapping[str, Any]) -> dict[str, Any]:
+        if store == "public" and draft.get("public"):
+            # «Оставить это название или написать своё?» answered in words.
+            keep = normalize(text).strip(" .!") in {"оставить", "оставь", "оставляй"}
+            answer = "yes" if keep else confirmation(text)
+            if answer == "yes":
+                return {"public": draft["public"]}
+            if answer == "no":
+                raise FieldRefused(t("tracker.own_public_name"))
         try:
             updates = parse_field(store, text, today())
         except InputProblem as exc:

@@ -9,7 +9,8 @@
   «28.12–03.01»).
 * The one-line form: parts separated by «;», a tab (a row pasted from a spreadsheet), «|» or a
   line break. Either every part is positional in the order of ``INPUT_FIELDS``, or the parts are
-  named: «просмотры: 5 000; переходы: 120». «-» (or an empty part) means "not known".
+  named: «просмотры: 5 000; переходы: 120» or, as in updates, «просмотры 5 000; переходы 120»
+  (the colon is optional in both). «-» (or an empty part) means "not known".
 
 Every refusal is a ``Problem`` with a Russian message; nothing here raises anything else.
 """
@@ -109,6 +110,24 @@ def _method_words() -> list[tuple[str, Method]]:
     ]
     # Longer phrases first, so «сторонняя биржа» wins over «биржа».
     return sorted(pairs, key=lambda pair: -len(pair[0]))
+
+
+_CONFIRM_PUNCTUATION = re.compile(r"[^\w\s+\-]")
+
+
+@lru_cache(maxsize=1)
+def _confirm_words() -> dict[str, str]:
+    words: dict[str, str] = {}
+    for answer in ("yes", "no"):
+        for word in t(f"tracker.confirm_words.{answer}").split(","):
+            words[normalize(word)] = answer
+    return words
+
+
+def confirmation(text: str) -> str | None:
+    """«да», «Да!», «да, удалить» → "yes"; «нет», «не надо», «оставить» → "no"; else ``None``."""
+    cleaned = normalize(_CONFIRM_PUNCTUATION.sub(" ", text))
+    return _confirm_words().get(cleaned) or _confirm_words().get(normalize(text))
 
 
 # --- single fields -----------------------------------------------------------------------------
@@ -395,8 +414,11 @@ def parse_line(text: str, today: date) -> ParsedLine:
     if not parts:
         result.problems.append(Problem("line", "empty_line"))
         return result
-    named = [_named_part(part, colon_required=True) for part in parts]
-    if any(named):
+    # One syntax for adding and updating: «просмотры: 5 000» and «просмотры 5 000» both name
+    # a field. A line is named when a part has a colon, or when every part starts with a name.
+    named = [_named_part(part, colon_required=False) for part in parts]
+    with_colon = any(_named_part(part, colon_required=True) for part in parts)
+    if with_colon or all(pair is not None for part, pair in zip(parts, named, strict=True) if part):
         result.named = True
         for part, pair in zip(parts, named, strict=True):
             if not part:

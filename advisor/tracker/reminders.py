@@ -63,12 +63,20 @@ class DueReminder:
 
 
 def reminder_message(
-    number: int, public: str, creative: str | None, start_day: str, days: int
+    number: int,
+    public: str,
+    creative: str | None,
+    start_day: str,
+    days: int,
+    method: str | None = None,
 ) -> Outgoing:
     lines = [t("tracker.reminder.text", number=number, public=public, start=start_day, days=days)]
     if creative:
         lines.append(t("tracker.card_creative", creative=creative))
-    lines.append(t("tracker.reminder.ask"))
+    # Where the figures are depends on how the ad was placed: the admin, the exchange's
+    # cabinet, VK Реклама's cabinet.
+    where = t(f"verdicts.stats_where.{method or 'unknown'}")
+    lines.append(t("tracker.reminder.ask", where=where))
     return Outgoing(
         text="\n".join(lines),
         buttons=[
@@ -114,6 +122,7 @@ class ReminderService:
                 placements.c.public,
                 placements.c.creative,
                 placements.c.start_date,
+                placements.c.method,
             )
             .select_from(
                 reminders.join(placements, placements.c.id == reminders.c.placement_id).join(
@@ -150,6 +159,7 @@ class ReminderService:
                 row.creative,
                 row.start_date.strftime("%d.%m.%Y"),
                 (today - row.start_date).days,
+                row.method,
             )
             claimed.append(DueReminder(row.id, token, row.channel, row.external_id, message))
         return claimed

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from advisor.knowledge.models import Norms
+from advisor.morph import counted
 from advisor.numbers import format_number
 from advisor.texts import t
 from advisor.tracker.models import Placement, StoredPlacement, field_title, method_title
@@ -22,7 +23,7 @@ from advisor.tracker.reports import (
     rank,
 )
 from advisor.tracker.vk_posts import PostFigures
-from advisor.verdicts import EFFICIENCY_SECTION, Verdict
+from advisor.verdicts import EFFICIENCY_SECTION, Verdict, shown_figure
 
 # A chat shows the latest rows; the whole table goes to the export.
 CHAT_TABLE_ROWS = 30
@@ -36,8 +37,24 @@ def count(value: int) -> str:
     return format_number(value, 0)
 
 
-def percent(value: float) -> str:
-    return t("tracker.percent", value=format_number(value, 2))
+def figure(name: str, value: int) -> str:
+    """«12 000 просмотров», «1 переход», «2 целевых действия»: the count with its noun agreed."""
+    return counted(value, t(f"tracker.figures.{name}"))
+
+
+def percent(value: float, *limits: float) -> str:
+    """A share as the verdict's reasons print it (``shown_figure``): one rounding per screen."""
+    return t("tracker.percent", value=shown_figure(value, *limits))
+
+
+def _limits(name: str, norms: Norms | None) -> tuple[float, ...]:
+    """The norms a share is shown beside in the verdict, so both print it alike."""
+    if norms is None:
+        return ()
+    return {
+        "conversion": (norms.target_action.min_percent,),
+        "hide_rate": (norms.hide_rate.max_percent,),
+    }.get(name, ())
 
 
 def day(value: date) -> str:
@@ -58,19 +75,20 @@ def group_title(group: GroupStats, by: GroupKey) -> str:
     return group.title or t("tracker.no_creative")
 
 
-def metrics_line(metrics: Metrics) -> str | None:
+def metrics_line(metrics: Metrics, norms: Norms | None = None) -> str | None:
     parts = []
-    for name, shown in (
-        ("cpm", money),
-        ("cpc", money),
-        ("ctr", percent),
-        ("cost_per_subscriber", money),
-        ("conversion", percent),
-        ("hide_rate", percent),
+    for name, is_money in (
+        ("cpm", True),
+        ("cpc", True),
+        ("ctr", False),
+        ("cost_per_subscriber", True),
+        ("conversion", False),
+        ("hide_rate", False),
     ):
         value = getattr(metrics, name)
         if value is not None:
-            parts.append(t(f"tracker.metrics.{name}", value=shown(value)))
+            shown = money(value) if is_money else percent(value, *_limits(name, norms))
+            parts.append(t(f"tracker.metrics.{name}", value=shown))
     return " · ".join(parts) if parts else None
 
 
@@ -79,7 +97,7 @@ def figures_line(placement: Placement) -> str | None:
     for name in ("views", "clicks", "subscribers", "hides", "actions"):
         value = getattr(placement, name)
         if value is not None:
-            parts.append(t(f"tracker.figures.{name}", value=count(value)))
+            parts.append(figure(name, value))
     return " · ".join(parts) if parts else None
 
 
@@ -88,7 +106,7 @@ def vk_line(placement: StoredPlacement) -> str | None:
     for name in ("likes", "reposts", "comments", "members"):
         value = getattr(placement, name)
         if value is not None:
-            parts.append(t(f"tracker.figures.{name}", value=count(value)))
+            parts.append(figure(name, value))
     if not parts:
         return None
     line = " · ".join(parts)
@@ -101,9 +119,7 @@ def vk_line(placement: StoredPlacement) -> str | None:
 def figures_from_vk(figures: PostFigures) -> str:
     """«просмотров 12 000, лайков 40, ...» for what VK reported."""
     parts = [
-        t(f"tracker.figures.{name}", value=count(value))
-        for name, value in figures.counts().items()
-        if value is not None
+        figure(name, value) for name, value in figures.counts().items() if value is not None
     ]
     return ", ".join(parts)
 
@@ -153,7 +169,7 @@ def card(placement: StoredPlacement, norms: Norms) -> str:
     extra = vk_line(placement)
     if extra:
         lines.append(extra)
-    metrics = metrics_line(placement_metrics(placement))
+    metrics = metrics_line(placement_metrics(placement), norms)
     if metrics:
         lines.append(metrics)
     lines.append("")
@@ -178,9 +194,9 @@ def table_line(placement: StoredPlacement, norms: Norms) -> str:
     if placement.budget is not None:
         figures.append(money(placement.budget))
     if placement.views is not None:
-        figures.append(t("tracker.figures.views", value=count(placement.views)))
+        figures.append(figure("views", placement.views))
     if placement.subscribers is not None:
-        figures.append(t("tracker.figures.subscribers", value=count(placement.subscribers)))
+        figures.append(figure("subscribers", placement.subscribers))
     cost = placement_metrics(placement).cost_per_subscriber
     if cost is not None:
         figures.append(t("tracker.per_subscriber", value=money(cost)))
@@ -203,10 +219,10 @@ def table(rows: Sequence[StoredPlacement], norms: Norms) -> str:
 
 def group_line(group: GroupStats, by: GroupKey) -> str:
     parts = [
-        t("tracker.group_count", count=group.count),
+        counted(group.count, t("tracker.placement_word")),
         money(group.budget),
-        t("tracker.figures.views", value=count(group.views)),
-        t("tracker.figures.subscribers", value=count(group.subscribers)),
+        figure("views", group.views),
+        figure("subscribers", group.subscribers),
     ]
     cost = group.metrics.cost_per_subscriber
     if cost is not None:
@@ -246,11 +262,11 @@ def report(rows: Sequence[Placement]) -> str:
     lines = [
         t(
             "tracker.totals",
-            count=total.count,
+            count=counted(total.count, t("tracker.placement_word")),
             budget=money(total.budget),
-            views=count(total.views),
-            clicks=count(total.clicks),
-            subscribers=count(total.subscribers),
+            views=figure("views", total.views),
+            clicks=figure("clicks", total.clicks),
+            subscribers=figure("subscribers", total.subscribers),
         )
     ]
     metrics = metrics_line(total.metrics)

@@ -51,7 +51,7 @@ def placement_metrics(placement: Placement) -> Metrics:
         cpc=_if_known(formulas.cpc, p.budget, p.clicks),
         ctr=_if_known(formulas.ctr_percent, p.clicks, p.views),
         cost_per_subscriber=_if_known(formulas.cost_per_subscriber, p.budget, p.subscribers),
-        conversion=_if_known(formulas.conversion_percent, p.actions, p.views),
+        conversion=_if_known(formulas.conversion_percent, p.actions, p.clicks),
         hide_rate=_if_known(formulas.hide_rate_percent, p.hides, p.views),
     )
 
@@ -68,6 +68,7 @@ def placement_verdict(placement: Placement, norms: Norms) -> Verdict | None:
         clicks=placement.clicks,
         subscribers=placement.subscribers,
         budget_rub=placement.budget,
+        placed_via=placement.method,
     )
     return judge_placement(stats, norms)
 
@@ -133,7 +134,9 @@ def group_stats(key: str, title: str, rows: Sequence[Placement]) -> GroupStats:
         cost_per_subscriber=_ratio(
             rows, formulas.cost_per_subscriber, budget, lambda r: r.subscribers
         ),
-        conversion=_ratio(rows, formulas.conversion_percent, lambda r: r.actions, views),
+        conversion=_ratio(
+            rows, formulas.conversion_percent, lambda r: r.actions, lambda r: r.clicks
+        ),
         hide_rate=_ratio(rows, formulas.hide_rate_percent, lambda r: r.hides, views),
     )
     paid_rows = [r for r in rows if r.budget is not None and r.subscribers is not None]
