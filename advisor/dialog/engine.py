@@ -1039,9 +1039,9 @@ class Turn:
             self.out.extend(produced)
             await self.goto(step.next)
             # The form is over: «Назад» from its result skips its questions.
-            self.forget_step(step.id)
+            self.forget({step.id})
             return True
-        self.forget_step(step.id)
+        self.forget({step.id})
         self.set_position(self.conv.scenario, step.id, 0)
         self.out.extend(produced[:-1])
         if produced:
@@ -1083,23 +1083,19 @@ class Turn:
         following = step.next_by_value.get(str(stored), step.next)
         await self.goto(following)
 
-    def forget_step(self, step_id: str) -> None:
-        """Drop «Назад» positions on a finished form's or draft's questions."""
+    def forget(self, step_ids: set[str]) -> None:
+        """«Назад» no longer returns to these steps of the current scenario (a finished form's
+        questions, a saved draft's fields)."""
         self.state.history = [
             p
             for p in self.state.history
-            if not (p.scenario == self.conv.scenario and p.step == step_id)
+            if not (p.scenario == self.conv.scenario and p.step in step_ids)
         ]
 
     def forget_fields(self) -> None:
-        """After a draft is saved, «Назад» skips its field questions."""
         scenario = self.current_scenario()
-        if scenario is None:
-            return
-        fields = {s.id for s in scenario.steps if isinstance(s, FieldStep)}
-        self.state.history = [
-            p for p in self.state.history if not (p.scenario == scenario.id and p.step in fields)
-        ]
+        if scenario is not None:
+            self.forget({s.id for s in scenario.steps if isinstance(s, FieldStep)})
 
     # --- input steps and the link side trip ----------------------------------------------------
 
