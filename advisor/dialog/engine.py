@@ -127,11 +127,7 @@ class ActionContext:
     def answer_button(self, label: str, value: str, *, step: str | None = None) -> Button:
         """A button that answers the current step, or ``step`` of this scenario (its input
         command gets ``answer``)."""
-        index = 0 if step else self.state.index
-        answer = Answer(
-            self.conversation.scenario or "", step or self.conversation.step or "", index, value
-        )
-        return Button(label=label, payload=payloads.encode(answer))
+        return _answer_button(self.conversation, self.state, label, value, step=step)
 
     def goto_button(self, label: str, step_id: str) -> Button:
         return Button(
@@ -163,11 +159,17 @@ def _position(conversation: Conversation, state: DialogState) -> Position | None
 
 
 def _answer_button(
-    conversation: Conversation, state: DialogState, label: str, value: str
+    conversation: Conversation,
+    state: DialogState,
+    label: str,
+    value: str,
+    *,
+    step: str | None = None,
 ) -> Button:
     # The position inside the step is part of the payload, so an old message's "yes" can
-    # never answer a later question.
-    answer = Answer(conversation.scenario or "", conversation.step or "", state.index, value)
+    # never answer a later question. Another step's button answers its first position.
+    index = 0 if step else state.index
+    answer = Answer(conversation.scenario or "", step or conversation.step or "", index, value)
     return Button(label=label, payload=payloads.encode(answer))
 
 
