@@ -127,6 +127,7 @@ class Advisor:
             find_links=extract_links,
             parsers=tracker_parsers(),
             max_chars=settings.max_message_chars,
+            welcome_back_after=settings.welcome_back_hours * 3600,
         )
         return cls(settings, db, dialog, shared, vk, features)
 
@@ -180,9 +181,7 @@ class Advisor:
         except Exception:
             self.metrics.errors.labels(channel).inc()
             log.exception("dialog turn failed: channel=%s user=%s", channel, incoming.user_id)
-            return [
-                Outgoing(text=t("dialog.error"), buttons=menu_row())
-            ]
+            return [Outgoing(text=t("dialog.error"), buttons=menu_row())]
 
     async def health(self) -> dict[str, bool]:
         """Whether the database (and Redis, when configured) answer right now."""

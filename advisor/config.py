@@ -55,6 +55,8 @@ class Settings(BaseSettings):
 
     # Dialog limits.
     max_message_chars: int = Field(default=4000, ge=100)
+    welcome_back_hours: float = Field(default=6, gt=0)
+    """A pause this long earns «С возвращением! Мы остановились …» before the step."""
     # No person sends 30 messages in 10 seconds; a script or a stuck client does.
     flood_messages: int = Field(default=30, ge=1, description="messages per window per user")
     flood_window_seconds: float = Field(default=10.0, gt=0)

@@ -213,3 +213,77 @@ async def test_back_names_a_topic_read_a_moment_ago_instead_of_printing_it(
     await user.press(t("dialog.back"))
     assert len(user.text) < len(entered) // 4
     assert user.labels() == labels  # the same choices as when it was entered
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def _mid_checklist_with_a_clock(advisor: Advisor) -> tuple[ChatUser, _Clock]:
+    clock = _Clock()
+    advisor.dialog.clock = clock
+    user = ChatUser(advisor)
+    await set_profile(user)
+    await user.payload(payloads.encode(Start("prepare")))
+    await user.press("Пройти чек-лист")
+    await user.press("Да")
+    await user.press("Да")
+    assert "Вопрос 3 из" in user.text
+    return user, clock
+
+
+async def test_start_after_a_long_pause_says_welcome_back_before_the_step(
+    advisor: Advisor,
+) -> None:
+    user, clock = await _mid_checklist_with_a_clock(advisor)
+    welcome = t("dialog.welcome_back", title="Подготовить сообщество")
+    clock.now += 3600  # an hour later: still fresh in mind
+    await user.payload(payloads.encode(payloads.RESUME))  # Telegram's /start, VK's «Начать»
+    assert "С возвращением" not in user.text
+    assert "Вопрос 3 из" in user.text
+    clock.now += advisor.dialog.welcome_back_after
+    await user.payload(payloads.encode(payloads.RESUME))
+    assert user.last[0].text == welcome
+    assert "Вопрос 3 из" in user.last[-1].text
+    await user.payload(payloads.encode(payloads.RESUME))  # the pause is over now
+    assert "С возвращением" not in user.text
+
+
+async def test_a_question_after_a_long_pause_is_answered_then_the_step_is_reintroduced(
+    advisor: Advisor,
+) -> None:
+    user, clock = await _mid_checklist_with_a_clock(advisor)
+    clock.now += 2 * advisor.dialog.welcome_back_after
+    await user.say("сколько постов должно быть в группе перед рекламой?")
+    texts = [m.text for m in user.last]
+    welcome = t("dialog.welcome_back", title="Подготовить сообщество")
+    assert welcome in texts and texts.count(welcome) == 1
+    assert t("dialog.continue_intro") not in texts  # one introduction, not two
+    assert texts.index(welcome) > 0  # the answer comes first
+    assert "Вопрос 3 из" in texts[-1]
+
+
+async def test_an_answer_after_a_long_pause_is_taken_and_the_next_step_introduced(
+    advisor: Advisor,
+) -> None:
+    user, clock = await _mid_checklist_with_a_clock(advisor)
+    clock.now += 2 * advisor.dialog.welcome_back_after
+    await user.say("да")
+    assert "Вопрос 4 из" in user.text
+    # Answering the waiting question shows they remember where they were.
+    assert "С возвращением" not in user.text
+
+
+async def test_hello_after_a_long_pause_returns_to_the_step_not_the_greeting(
+    advisor: Advisor,
+) -> None:
+    user, clock = await _mid_checklist_with_a_clock(advisor)
+    clock.now += 2 * advisor.dialog.welcome_back_after
+    await user.say("Привет!")
+    assert user.last[0].text == t("dialog.welcome_back", title="Подготовить сообщество")
+    assert "Вопрос 3 из" in user.text
+    assert t("dialog.greeting") not in user.text

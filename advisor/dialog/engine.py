@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import unicodedata
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -193,6 +194,8 @@ class DialogEngine:
         parsers: Mapping[str, FieldParser] | None = None,
         link_action: str = "public_check",
         max_chars: int = 4000,
+        welcome_back_after: float = 6 * 3600,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.knowledge = knowledge
         self.store = store
@@ -201,6 +204,8 @@ class DialogEngine:
         self.find_links = find_links
         self.link_action = link_action
         self.max_chars = max_chars
+        self.welcome_back_after = welcome_back_after
+        self.clock = clock
         self.router = KeywordRouter(knowledge.scenarios)
         self.link_router = KeywordRouter(knowledge.scenarios, links=True)
         self._scenarios = {s.id: s for s in knowledge.scenarios}
@@ -302,6 +307,13 @@ class Turn:
         self.state = DialogState.load(conversation.data)
         self.progress = progress
         self.out: list[Outgoing] = []
+        now = int(engine.clock())
+        seen = self.state.seen_at
+        # Someone back after a long pause has forgotten where they were: the step they return
+        # to is introduced once.
+        self.away = seen is not None and now - seen >= engine.welcome_back_after
+        self.welcomed = False
+        self.state.seen_at = now
 
     # --- entry points --------------------------------------------------------------------------
 
@@ -356,6 +368,9 @@ class Turn:
         lowered = text.lower().rstrip("!.")
         command, argument = _command_word(text)
         if lowered in words("dialog.words.greeting") or command == "/start":
+            if self.away and self.current_step() is not None:
+                self.resume()  # back after a long pause: where they stopped, introduced
+                return
             self.say(t("dialog.greeting"))
             self.show_menu(title=False)
             return
@@ -522,7 +537,7 @@ class Turn:
             self.show_menu(title=False)
             return
         if welcome:
-            self.say(t("dialog.welcome_back", title=scenario.title))
+            self.welcome_back(scenario, always=True)
         self.show_current()
 
     def show_help(self) -> None:
@@ -611,8 +626,18 @@ class Turn:
 
     def continue_here(self) -> None:
         """After a side trip inside one turn: the waiting question again."""
-        self.say(t("dialog.continue_intro"))
+        scenario = self.current_scenario()
+        if self.away and not self.welcomed and scenario is not None:
+            self.welcome_back(scenario)
+        else:
+            self.say(t("dialog.continue_intro"))
         self.show_current()
+
+    def welcome_back(self, scenario: Scenario, *, always: bool = False) -> None:
+        """«С возвращением! …» after a long pause (``always``: after a restart), once a turn."""
+        if (self.away or always) and not self.welcomed:
+            self.welcomed = True
+            self.say(t("dialog.welcome_back", title=scenario.title))
 
     async def continue_return(self) -> None:
         """«Продолжить»: back to where the last side trip began."""
@@ -747,6 +772,9 @@ class Turn:
         """The current step again; ``brief`` («Назад»): a guide topic read a moment ago is named,
         not printed again."""
         step = self.current_step()
+        scenario = self.current_scenario()
+        if step is not None and scenario is not None:
+            self.welcome_back(scenario)
         if step is None:
             self.show_menu()
         elif isinstance(step, MessageStep):

@@ -92,6 +92,9 @@ class DialogState(BaseModel):
     draft: dict[str, Any] = Field(default_factory=dict, alias="d")
     shown: dict[str, list[ShownMessage]] = Field(default_factory=dict, alias="o")
     features: dict[str, dict[str, Any]] = Field(default_factory=dict, alias="x")
+    seen_at: int | None = Field(
+        default=None, alias="t", description="when the person last wrote (Unix seconds)"
+    )
 
     @field_validator("index", mode="before")
     @classmethod
