@@ -533,7 +533,9 @@ async def test_post_link_brings_figures_from_vk_and_refresh(
         await user.say("200")
         await user.say("3")
         assert "№1 · Кулинария СПб · Напрямую у админа" in user.text
-        assert "90 лайков · 7 репостов · 4 комментария · 12 000 участников в паблике" in (user.text)
+        assert "90 лайков · 7 репостов · 4 комментария · 12 000 участников в паблике" in (
+            user.text
+        )
         # 9 000 views in a public of 12 000 is a 75% reach: high; 2% of the 150 who clicked acted.
         assert "формат поста не подходит аудитории" in user.text
         assert fake_vk.count("wall.getById") == 1
