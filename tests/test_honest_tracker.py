@@ -50,7 +50,9 @@ async def test_typed_yes_deletes_the_row(advisor: Advisor, answer: str) -> None:
     assert "Мои размещения" in user.labels()
 
 
-@pytest.mark.parametrize("answer", ["нет", "Нет, оставить", "оставь", "нет."])
+@pytest.mark.parametrize(
+    "answer", ["нет", "Нет, оставить", "оставь", "нет.", "не надо", "Отмена", "передумал"]
+)
 async def test_typed_no_keeps_the_row(advisor: Advisor, answer: str) -> None:
     user = ChatUser(advisor)
     await add_by_line(user, "-; Кулинария; админ; видео; 1000; сегодня")

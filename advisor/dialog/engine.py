@@ -221,6 +221,9 @@ class DialogEngine:
                         needed.add(name)
                 if isinstance(step, FieldStep):
                     parsers.add(step.parser)
+                if isinstance(step, InputStep | FieldStep):
+                    for key in step.accepts:
+                        words(key)  # a missing word list fails here, at start, not mid-chat
         missing = needed - set(self.actions)
         if missing:
             raise RuntimeError(f"scenarios use actions that are not registered: {sorted(missing)}")
@@ -291,6 +294,7 @@ _QUESTION_STEPS = (ChecklistStep, QuestionnaireStep, FormStep, FieldStep, Choice
 # Steps that take any text: there a lone «спасибо» or an English word may be the answer.
 _FREE_TEXT_STEPS = (InputStep, QuestionnaireStep, FieldStep)
 _CONTROL_INTENTS = ("help", "cancel", "back", "restart")
+_PUNCTUATION = re.compile(r"[^\w\s+\-]")
 _NUMERIC_PARSERS = ("number", "count", "money", "percent")
 FIRST_SCENARIO = "prepare"  # «с чего начать?»: preparing the community comes first
 
@@ -488,6 +492,9 @@ class Turn:
             return self.choose(step, text) is not None
         if isinstance(step, FormStep):
             return _typed_number(text) is not None
+        if isinstance(step, InputStep | FieldStep) and step.accepts:
+            said = " ".join(_PUNCTUATION.sub(" ", lowered).split())
+            return any(said in words(key) or lowered in words(key) for key in step.accepts)
         return False
 
     async def on_link(self, text: str) -> None:
@@ -954,8 +961,11 @@ class Turn:
         if isinstance(step, FieldStep):
             await self.answer_field(step, value, typed=typed)
             return True
-        if isinstance(step, InputStep) and not typed:
-            await self.run_action(step.action, text="", answer=value)
+        if isinstance(step, InputStep):
+            if typed:
+                await self.run_action(step.action, text=value)
+            else:
+                await self.run_action(step.action, text="", answer=value)
             return True
         if not typed:
             self.say(t("dialog.stale_button"))

@@ -34,6 +34,14 @@ class _Step(_Strict):
     buttons: list[ButtonSpec] = []
 
 
+class _TakesWords(_Step):
+    """A step that names, in ``accepts``, the text keys of word lists it takes as its answer
+    ahead of the chat's intents: on «Удалить строку?» the typed «не надо» means «нет», not
+    «leave the form»."""
+
+    accepts: list[str] = Field(default=[], description="text keys of comma-separated word lists")
+
+
 class _Routed(_Step):
     """A step whose command reports an outcome: ``next`` is where "ok" leads, ``then`` where the
     others do (an outcome not listed stays). With ``announce`` (true, or a list of outcomes)
@@ -111,7 +119,7 @@ class FormStep(_Step):
     next: str | None = Field(default=None, description="where to go after the action")
 
 
-class InputStep(_Routed):
+class InputStep(_Routed, _TakesWords):
     """Waits for one free-text message (or one of the action's answer buttons) and hands it
     to an action."""
 
@@ -124,7 +132,7 @@ class FieldChoice(_Strict):
     label: str = Field(min_length=1, max_length=40)
 
 
-class FieldStep(_Step):
+class FieldStep(_TakesWords):
     """Asks one value and keeps it in the scenario's draft under ``store``.
 
     ``parser`` names a registered parser (``advisor/dialog/fields.py`` and the features'),
