@@ -475,6 +475,8 @@ class Turn:
                 )
         if self.current_step() is None:
             menu = self.engine.menu_buttons() if intent in ("help", "greeting") else menu_row()
+            offered = {b.payload for row in rows for b in row}
+            menu = [kept for row in menu if (kept := [b for b in row if b.payload not in offered])]
             self.say(intent_reply(intent), [*rows, *menu])
             return
         self.say(intent_reply(intent), [*rows, *self.nav_buttons()])
