@@ -126,7 +126,7 @@ async def test_public_check_from_a_pasted_link_with_the_chart(vk: FakeVK, bot: B
     user = VkUser(vk, 1003, bot=bot)
     await user.say("Здравствуйте! Стоит ли брать рекламу в https://vk.com/coffee_house ?")
     # The answer may take several messages (status lines first): wait for the chart.
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90
     while not any(m.attachment for m in user.messages()):
         assert time.monotonic() < deadline, [m.message[:80] for m in user.messages()]
         await asyncio.sleep(0.05)
