@@ -117,6 +117,12 @@ class ActionContext:
     def feature(self, name: str) -> dict[str, Any]:
         return self.state.feature(name)
 
+    @property
+    def handoff(self) -> dict[str, Any]:
+        """What this tool hands to the next one (kept when the person moves to another
+        scenario): set by the public check and the results calculator, read by the tracker."""
+        return self.state.handoff
+
     def profile_keys(self) -> list[str]:
         return [k for k in (self.conversation.community_type, self.conversation.goal) if k]
 
@@ -584,7 +590,7 @@ class Turn:
         returns = self.state.returns if keep_returns else []
         self.conv.scenario = None
         self.conv.step = None
-        self.state = DialogState(returns=returns)
+        self.state = DialogState(returns=returns, handoff=self.state.handoff)
 
     def go_back(self) -> None:
         """The previous position, shown again (its command is not run a second time)."""
@@ -626,9 +632,10 @@ class Turn:
         if scenario is None or not any(s.id == position.step for s in scenario.steps):
             self.show_menu()
             return
-        returns = self.state.returns
+        returns, handoff = self.state.returns, self.state.handoff
         self.state = DialogState.load(back.saved)
         self.state.returns = returns
+        self.state.handoff = handoff
         self.set_position(position.scenario, position.step, position.index)
         self.continue_here()
 

@@ -92,6 +92,12 @@ class DialogState(BaseModel):
     draft: dict[str, Any] = Field(default_factory=dict, alias="d")
     shown: dict[str, list[ShownMessage]] = Field(default_factory=dict, alias="o")
     features: dict[str, dict[str, Any]] = Field(default_factory=dict, alias="x")
+    handoff: dict[str, Any] = Field(
+        default_factory=dict,
+        alias="c",
+        description="what one tool hands to the next one it opens (the public check's publics or "
+        "the results calculator's figures for «Записать в учёт»); kept when a scenario is left",
+    )
 
     @field_validator("index", mode="before")
     @classmethod
