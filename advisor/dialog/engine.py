@@ -801,11 +801,13 @@ class Turn:
         return rows + self.nav_buttons()
 
     def spec_button(self, spec: ButtonSpec) -> Button:
-        target: Payload = (
-            Start(spec.scenario)
-            if spec.scenario
-            else Goto(self.conv.scenario or "", spec.goto or "")
-        )
+        target: Payload
+        if spec.scenario and spec.at:
+            target = Open(spec.scenario, spec.at)
+        elif spec.scenario:
+            target = Start(spec.scenario)
+        else:
+            target = Goto(self.conv.scenario or "", spec.goto or "")
         return Button(label=spec.label, payload=payloads.encode(target))
 
     def answer_button(self, label: str, value: str) -> Button:
@@ -917,7 +919,7 @@ class Turn:
             spec = _match_label(value, step.buttons)
             if spec is not None:
                 if spec.scenario:
-                    await self.start_scenario(spec.scenario)
+                    await self.start_scenario(spec.scenario, at=spec.at)
                 else:
                     await self.goto(spec.goto)
                 return True
@@ -1152,10 +1154,12 @@ class Turn:
             self.add_step_buttons()
 
     def add_step_buttons(self) -> None:
-        """The current step's buttons under the last message, unless it has its own."""
+        """The current step's buttons under the last message, after the command's own (the
+        public check's «Записать в учёт»)."""
         step = self.current_step()
-        if self.out and not self.out[-1].buttons:
-            rows = self.step_buttons(step) if step is not None else self.nav_buttons()
+        if self.out:
+            own = self.out[-1].buttons
+            rows = self.step_buttons(step, own) if step is not None else own + self.nav_buttons()
             self.out[-1] = self.out[-1].model_copy(update={"buttons": rows})
 
 

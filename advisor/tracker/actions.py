@@ -184,7 +184,12 @@ class TrackerActions:
                 [ctx.answer_button(_label(f"{n}. {p['name']}"), str(n), step="p_pick")]
                 for n, p in enumerate(publics, start=1)
             ]
-            return [Outgoing(text=t("tracker.prefill.pick"), buttons=rows)]
+            listed = [
+                t("tracker.prefill.pick_line", number=n, name=p["name"])
+                for n, p in enumerate(publics, start=1)
+            ]
+            text = "\n".join([t("tracker.prefill.pick", count=len(publics)), *listed])
+            return [Outgoing(text=text, buttons=rows)]
         if handoff.get("from") == "check" and publics:
             return self.take_public(ctx, publics[0])
         if handoff.get("from") == "results" and isinstance(figures, dict):
