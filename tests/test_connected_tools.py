@@ -146,3 +146,19 @@ async def test_the_guides_tracking_topics_lead_to_the_tracker(
         assert "Добавить по шагам" in user.labels()
     finally:
         await advisor.close()
+
+
+async def test_an_old_check_button_takes_only_the_checks_publics(advisor: Advisor) -> None:
+    user = ChatUser(advisor)
+    await user.say("vk.com/kulinaria_spb")
+    old_button = user.button("Записать в учёт")
+    await user.say("меню")
+    await user.press("Оценить результаты")
+    await user.press("Посчитать размещение")
+    for answer in ("1500", "9000", "150", "30"):
+        await user.say(answer)
+    await user.press("Пропустить")
+    await user.press("Пропустить")
+    await user.payload(old_button.payload)  # the check's button, after the calculator
+    assert "Переносить нечего" in user.text, user.text
+    assert "калькулятора" not in user.text

@@ -175,7 +175,9 @@ class TrackerActions:
         """«Записать в учёт» after a public check or the results calculator: the draft starts
         with what that tool found, and the entry asks only what is missing."""
         ctx.draft.clear()
-        handoff = ctx.handoff
+        # An old message's button takes only what its own tool handed on.
+        wanted = "results" if ctx.conversation.step == "prefill_calc" else "check"
+        handoff = ctx.handoff if ctx.handoff.get("from") == wanted else {}
         publics = [p for p in handoff.get("publics") or [] if isinstance(p, dict) and p.get("name")]
         figures = handoff.get("figures")
         if handoff.get("from") == "check" and len(publics) > 1:
