@@ -158,6 +158,8 @@ async def test_post_link_takes_the_public_and_members_without_asking(
         await open_tracker(user)
         await user.press("Добавить по шагам")
         assert "Как разместили рекламу" in user.text  # the method first
+        await user.say(link)  # the old habit: the link first
+        assert "Сначала выберите способ размещения" in user.text, user.text
         await user.press("Напрямую у админа")
         await user.say(link)
         assert "Пост вышел в «Кулинария СПб»" in user.text
