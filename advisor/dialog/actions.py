@@ -319,6 +319,7 @@ def hand_off_check(ctx: ActionContext, results: list[PublicResult]) -> list[list
                 "name": result.group.name[:HANDOFF_NAME_CHARS],
                 "members": result.group.members_count,
                 "reach": round(reach, 1) if reach is not None else None,
+                "ad_reach": metrics.ad_reach_percent is not None,
             }
         )
     ctx.handoff.clear()

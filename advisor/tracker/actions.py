@@ -233,7 +233,8 @@ class TrackerActions:
         reach = public.get("reach")
         if isinstance(reach, int | float) and reach >= 0:
             ctx.draft[CHECK_REACH] = float(reach)
-            parts.append(t("tracker.prefill.reach", reach=format_number(float(reach), 1)))
+            key = "tracker.prefill.ad_reach" if public.get("ad_reach") else "tracker.prefill.reach"
+            parts.append(t(key, reach=format_number(float(reach), 1)))
         return _reply(t("tracker.prefill.check", what=", ".join(parts)))
 
     async def from_vk(self, ctx: ActionContext) -> list[Outgoing]:
