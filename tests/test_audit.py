@@ -154,7 +154,7 @@ async def test_the_wall_is_read_once_with_the_audit_fields(fake_vk: FakeVK) -> N
 
 FAILING: list[tuple[str, dict[str, Any], str]] = [
     ("starter_posts", {"n_posts": 2, "pinned_index": 0}, "few"),
-    ("starter_posts", {"n_posts": 10, "attachment_mix": {"photo": 1.0}}, "one_style"),
+    ("starter_posts", {"n_posts": 4, "attachment_mix": {"photo": 1.0}}, "one_style"),
     ("starter_posts", {"wall": 0}, "wall_off"),
     ("cover", {"cover": False}, "off"),
     ("info_block", {"description": ""}, "empty"),

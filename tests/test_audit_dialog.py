@@ -18,7 +18,7 @@ from advisor.storage.tables import checklist_answers
 from advisor.texts import t
 from tests.chat_helpers import ChatUser
 from tests.fakes.vk_api import FakeVK
-from tests.fakes.vk_data import PublicSpec, make_public
+from tests.fakes.vk_data import PostSpec, PublicSpec, make_public
 
 KNOWLEDGE = load_knowledge()
 
@@ -226,3 +226,41 @@ async def test_the_portrait_made_in_the_dialog_counts_in_the_audit(
     await user.say("проверь мою группу")
     await user.press("Проверить мою группу")
     assert "✅ Портрет целевой аудитории" in user.text
+
+
+async def test_one_format_feed_is_its_own_item_not_a_cap(advisor: Advisor, fake_vk: FakeVK) -> None:
+    """Issue 14: 30 posts, all photos, is a feed kept up whose only fault is the variety."""
+    posts = tuple(
+        PostSpec(id=100 - n, date=fake_vk.now - 86_400 * (n + 1), likes=30, views=1000,
+                 attachments=("photo",), text="Пост")
+        for n in range(30)
+    )  # fmt: skip
+    description = (
+        "Салон красоты в Твери: стрижки, маникюр, окрашивание. Запись по телефону "
+        "и в сообщениях группы, работаем каждый день."
+    )
+    fake_vk.add_public(salon(posts=posts, n_posts=0, description=description))
+    user = ChatUser(advisor)
+    await open_audit(user)
+    await user.say("vk.com/liliya_salon")
+    readiness = next(m.text for m in user.last if "Готовность к рекламе:" in m.text)
+    assert "Оценка не выше" not in readiness  # no 40/100 cap for a feed of 30 posts
+    assert "✅ Посты в ленте — лента ведётся, но все последние посты одного формата — фото" in (
+        readiness
+    )
+    todo = readiness.split("Что сделать")[1]
+    assert "1. Разнообразьте форматы. Все последние посты — фото." in todo, todo
+    assert "3–5 постов" not in todo and "опубликуйте" not in todo.lower()
+    # Never advise what is already ✅: the cover, the goods and the links are all there.
+    assert "✅ Раздел «Товары»" in readiness and "✅ Обложка" in readiness
+    assert "«Товары» обязателен" not in readiness
+    assert "раздел «Ссылки и контакты»" not in readiness
+    # One post count on the screen: the content block's.
+    counts = re.findall(r"постов: \d+|последние посты \(\d+\)", user.text)
+    assert counts == ["последние посты (30)"], counts
+    # After the owner's answers the summary keeps the item.
+    await user.press(_d("button_ask"))
+    await user.press("Да")
+    await user.press("Да")
+    assert "Разнообразьте форматы" in user.text, user.text
+    assert "Оценка не выше" not in user.text

@@ -149,9 +149,9 @@ async def test_one_figure_one_rounding_on_the_card(advisor: Advisor) -> None:
     assert "15,55" not in user.text
 
 
-@pytest.mark.parametrize("answer", ["да", "оставить", "Ага"])
-async def test_typed_yes_keeps_the_public_name_from_vk(
-    tmp_path: Path, fake_vk: FakeVK, answer: str
+@pytest.mark.parametrize("link", ["vk.com/wall-555_45", "https://vk.com/public555?w=wall-555_45"])
+async def test_post_link_takes_the_public_and_members_without_asking(
+    tmp_path: Path, fake_vk: FakeVK, link: str
 ) -> None:
     serve_post(fake_vk, views=9000, likes=90)
     advisor = await Advisor.open(vk_settings(tmp_path, fake_vk))
@@ -159,35 +159,59 @@ async def test_typed_yes_keeps_the_public_name_from_vk(
         user = ChatUser(advisor)
         await open_tracker(user)
         await user.press("Добавить по шагам")
-        await user.say("https://vk.com/wall-555_45")
-        assert "Оставить это название или написать своё?" in user.text
-        await user.say(answer)
-        assert "Как разместили рекламу" in user.text, user.text
-        await user.say("нет")  # not a method: asked again, nothing else happens
+        assert "Как разместили рекламу" in user.text  # the method first
+        await user.say(link)  # the old habit: the link first
+        assert "Сначала выберите способ размещения" in user.text, user.text
         await user.press("Напрямую у админа")
+        await user.say(link)
+        assert "Пост вышел в «Кулинария СПб»" in user.text
+        assert "В каком паблике" not in user.text and "Сколько участников" not in user.text
+        assert "Как назовём креатив" in user.text, user.text
         await user.press("Пропустить")
         await user.press("Пропустить")
         await user.say("вчера")
-        await user.press("Цифр пока нет")
+        await user.say("150")  # VK's views are in: the clicks come next
+        await user.press("Пропустить")
+        await user.press("Пропустить")
+        await user.press("Пропустить")
         (row,) = await stored_rows(advisor)
-        assert row.public == "Кулинария СПб"
+        assert (row.public, row.members, row.views, row.clicks) == (
+            "Кулинария СПб",
+            12000,
+            9000,
+            150,
+        )
     finally:
         await advisor.close()
 
 
-async def test_typed_no_on_the_public_name_asks_for_ones_own(
-    tmp_path: Path, fake_vk: FakeVK
-) -> None:
+async def test_a_deleted_post_still_brings_its_public(tmp_path: Path, fake_vk: FakeVK) -> None:
     serve_post(fake_vk, views=9000, likes=90)
     advisor = await Advisor.open(vk_settings(tmp_path, fake_vk))
     try:
         user = ChatUser(advisor)
         await open_tracker(user)
         await user.press("Добавить по шагам")
-        await user.say("https://vk.com/wall-555_45")
-        await user.say("нет")
-        assert "напишите своё название паблика" in user.text, user.text
-        await user.say("Кулинария (реклама у Ивана)")
-        assert "Как разместили рекламу" in user.text
+        await user.press("Биржа ВК")
+        await user.say("https://vk.com/wall-555_999")  # no such post on the wall
+        assert "не нашёлся во ВКонтакте" in user.text
+        assert "Паблик из ВК: «Кулинария СПб», 12 000 участников" in user.text, user.text
+        assert "Как назовём креатив" in user.text
+        assert fake_vk.count("groups.getById") == 1
     finally:
         await advisor.close()
+
+
+async def test_vk_ads_asks_no_public_and_no_members(advisor: Advisor) -> None:
+    user = ChatUser(advisor)
+    await open_tracker(user)
+    await user.press("Добавить по шагам")
+    await user.press("VK Реклама")
+    assert "Как назовём креатив" in user.text, user.text
+    await user.say("видео")
+    await user.say("3000")
+    await user.say("сегодня")
+    await user.press("Цифр пока нет")
+    assert "Записал размещение №1." in user.text
+    (row,) = await stored_rows(advisor)
+    assert (row.public, row.method, row.members) == ("VK Реклама", "vk_ads", None)

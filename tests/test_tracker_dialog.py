@@ -84,15 +84,7 @@ async def test_step_by_step_entry_validates_every_field(advisor: Advisor) -> Non
     await user.press(MENU_TITLE)
     assert "Размещений пока нет" in user.text
     await user.press("Добавить по шагам")
-    assert "ссылку на рекламный пост" in user.text
-
-    await user.say("https://vk.com/club123")
-    assert "Это не ссылка на пост в сообществе" in user.text
-    await user.say("https://vk.com/wall-123_45")
-    assert "В каком паблике" in user.text
-    await user.say("Кулинария СПб")
-    assert "Сколько участников в этом паблике?" in user.text
-    await user.say("12,5 тыс")
+    # The method first: it decides whether there is a public to ask about.
     assert "Как разместили рекламу" in user.text
     await user.say("биржа")
     assert "Уточните, какая биржа" in user.text
@@ -100,6 +92,15 @@ async def test_step_by_step_entry_validates_every_field(advisor: Advisor) -> Non
     assert "Не понял способ «через телеграм»" in user.text
     await user.press("Биржа ВК")
     assert "Способ: Биржа ВК." in user.text
+    assert "ссылку на рекламный пост" in user.text
+
+    await user.say("https://vk.com/club123")
+    assert "Это не ссылка на пост в сообществе" in user.text
+    await user.say("https://vk.com/wall-123_45")
+    assert "В каком паблике" in user.text  # no VK token here: asked
+    await user.say("Кулинария СПб")
+    assert "Сколько участников в этом паблике?" in user.text
+    await user.say("12,5 тыс")
     assert "Как назовём креатив" in user.text
     await user.say("видео с отзывом")
     await user.say("-300")
@@ -159,10 +160,10 @@ async def test_back_returns_to_the_previous_field_and_skips_work(advisor: Adviso
     user = ChatUser(advisor)
     await open_tracker(user)
     await user.press("Добавить по шагам")
+    await user.press("Напрямую у админа")
     await user.press("Без ссылки")
     await user.say("Мамы Москвы")
     await user.press("Пропустить")  # the public's size
-    await user.press("Напрямую у админа")
     await user.press("Пропустить")  # no creative
     assert "Сколько заплатили" in user.text
     await user.press("← Назад")
@@ -182,10 +183,10 @@ async def test_free_placement_costs_nothing(advisor: Advisor) -> None:
     user = ChatUser(advisor)
     await open_tracker(user)
     await user.press("Добавить по шагам")
+    await user.press("Бесплатно")
     await user.press("Без ссылки")
     await user.say("Доска объявлений района")
     await user.press("Пропустить")
-    await user.press("Бесплатно")
     await user.press("Пропустить")
     await user.press("Пропустить")  # budget
     await user.say("сегодня")
@@ -218,7 +219,7 @@ async def test_one_line_entry_reports_all_problems_then_saves(advisor: Advisor) 
     await user.say("-; Кулинария; биржа ВК; видео; 1 500; 01.03.2025–05.03.2025; 1 000; 200")
     assert "Записал размещение №1." in user.text
     await user.press("Добавить ещё")
-    assert "ссылку на рекламный пост" in user.text
+    assert "Как разместили рекламу" in user.text
 
     await open_tracker(user)
     await user.press("Добавить одной строкой")
@@ -516,26 +517,24 @@ async def test_post_link_brings_figures_from_vk_and_refresh(
         user = ChatUser(advisor)
         await open_tracker(user)
         await user.press("Добавить по шагам")
+        await user.press("Напрямую у админа")
         await user.say("https://vk.com/kulinaria_spb?w=wall-555_45")
         assert "Из ВК: 9 000 просмотров, 90 лайков, 7 репостов, 4 комментария, " in user.text
         assert "12 000 участников в паблике" in user.text
+        # The public and its size are taken from VK, not asked.
         assert "Пост вышел в «Кулинария СПб»" in user.text
-        await user.press("Оставить «Кулинария СПб»")
-        assert "Как разместили рекламу" in user.text
-        await user.press("Напрямую у админа")
+        assert "Как назовём креатив" in user.text
         await user.say("видео")
         await user.say("1 500")
         await user.say("вчера")
         assert "ВКонтакте показывает 9 000 просмотров — я их записал." in user.text
-        await user.press("Пропустить")  # keep VK's views
+        assert "Сколько было переходов" in user.text  # VK's views are not asked again
         await user.say("150")
         await user.say("30")
         await user.say("200")
         await user.say("3")
         assert "№1 · Кулинария СПб · Напрямую у админа" in user.text
-        assert "90 лайков · 7 репостов · 4 комментария · 12 000 участников в паблике" in (
-            user.text
-        )
+        assert "90 лайков · 7 репостов · 4 комментария · 12 000 участников в паблике" in (user.text)
         # 9 000 views in a public of 12 000 is a 75% reach: high; 2% of the 150 who clicked acted.
         assert "формат поста не подходит аудитории" in user.text
         assert fake_vk.count("wall.getById") == 1
@@ -572,6 +571,7 @@ async def test_vk_failure_keeps_the_entry_going(tmp_path: Path, fake_vk: FakeVK)
         user = ChatUser(advisor)
         await open_tracker(user)
         await user.press("Добавить по шагам")
+        await user.press("Напрямую у админа")
         await user.say("https://vk.com/wall-555_45")
         assert "ВКонтакте сейчас не отвечает" in user.text
         assert "В каком паблике" in user.text

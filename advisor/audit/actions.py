@@ -25,7 +25,7 @@ from advisor.audit.readiness import Status, merge_status
 from advisor.audit.render import report_parts, todo_lines
 from advisor.audit.result import AuditResult
 from advisor.audit.rules import checklist_items, load_rules
-from advisor.audit.score import compute_score, is_mandatory, todo_list
+from advisor.audit.score import FORMATS_TODO, compute_score, formats_todo, is_mandatory, todo_list
 from advisor.audit.search import analyse_search, display_city, split_phrases
 from advisor.config import Settings
 from advisor.dialog.engine import Action, ActionContext
@@ -171,6 +171,7 @@ class AuditActions:
             "ask": [item.id for item in result.items if item.status == "unknown"],
             "pos": 0,
             "before": result.score,
+            "one_format": _one_format(result),
             "phrases": list(previous.get("phrases") or []),
             "city": previous.get("city"),
         }
@@ -247,8 +248,14 @@ class AuditActions:
         score = compute_score(
             items, statuses, rules, community_type=community_type, all_types=all_types
         )
+        kind = state.get("one_format")
         todo = todo_list(
-            items, statuses, rules, community_type=community_type, all_types=all_types
+            items,
+            statuses,
+            rules,
+            community_type=community_type,
+            all_types=all_types,
+            extra=formats_todo(kind if isinstance(kind, str) else None),
         )
         lines = [
             _d("summary_title", name=state.get("name", "")),
@@ -332,3 +339,10 @@ def audit_actions(settings: Settings, auditor: Auditor | None = None) -> dict[st
     """The audit's actions for the engine. Without an ``auditor`` (built by ``Advisor.open`` when
     a VK token is set) the scenario says how to go on."""
     return AuditActions(auditor).actions()
+
+
+def _one_format(result: AuditResult) -> str | None:
+    """The feed's one format when the report gave «Разнообразьте форматы» (for the summary)."""
+    if result.content is None or not any(e.id == FORMATS_TODO for e in result.todo):
+        return None
+    return result.content.formats[0].format if result.content.formats else None

@@ -65,8 +65,24 @@ def starter_posts(f: Facts) -> Seen:
         return Seen("missing", _e("starter_posts.few", count=data.posts_total, min=minimum))
     if content.formats_used < f.rules.thresholds.min_formats:
         kind = t(f"audit.formats.{content.formats[0].format if content.formats else 'text'}")
+        if one_format(f) is not None:
+            # A feed that is kept up is done; one format is a to-do of its own (formats_todo).
+            return Seen("ok", _e("starter_posts.one_format", format=kind))
         return Seen("missing", _e("starter_posts.one_style", count=data.posts_total, format=kind))
-    return Seen("ok", _e("starter_posts.ok", count=data.posts_total, formats=content.formats_used))
+    # The count is the content block's («Контент: последние посты (N)»): one count per screen.
+    return Seen("ok", _e("starter_posts.ok", formats=content.formats_used))
+
+
+def one_format(f: Facts) -> str | None:
+    """The one format of a feed with enough posts (the guide's «3-5» and more) that has no
+    other: the fault is the variety, not the feed."""
+    posts = f.data.posts_total
+    formats = f.content.formats
+    if posts is None or posts < f.norms.readiness_posts.max_count or len(formats) != 1:
+        return None
+    if f.rules.thresholds.min_formats <= 1:
+        return None
+    return formats[0].format
 
 
 def cover(f: Facts) -> Seen:

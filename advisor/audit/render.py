@@ -64,6 +64,9 @@ def todo_lines(todo: Sequence[TodoOut], questions: Mapping[str, str]) -> str:
                 _r("todo_check", number=number, title=entry.title, gain=gain, question=question)
             )
             continue
+        if not entry.scored:
+            lines.append(_r("todo_plain", number=number, title=entry.title, advice=entry.advice))
+            continue
         line = _r("todo_item", number=number, title=entry.title, gain=gain, advice=entry.advice)
         if entry.mandatory:
             line += _r("todo_mandatory")

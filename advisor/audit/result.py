@@ -93,6 +93,8 @@ class TodoOut(_Model):
     gain: float
     """Score points the item adds once done."""
     mandatory: bool
+    scored: bool = True
+    """A checklist item with points; False for the content's own to-dos (no «+N»)."""
 
 
 class ErrorOut(_Model):

@@ -39,6 +39,11 @@ class ItemRule(_Cited):
     points: int = Field(gt=0, le=100)
     vk_fields: list[str] = Field(description="VK data that proves the item; empty: never visible")
     topic: str = Field(description="the topic whose type-tailored advice goes with the item")
+    tailored: list[str] | None = Field(
+        default=None,
+        description="the keys of the topic's tailored advice this item is about (None: all); "
+        "a sentence is never shown when an item it is about is done",
+    )
 
 
 class Thresholds(_Cited):

@@ -19,6 +19,9 @@ from advisor.audit.readiness import Status
 from advisor.audit.result import TodoOut
 from advisor.audit.rules import AuditRules
 from advisor.knowledge.models import ChecklistItem
+from advisor.texts import t
+
+FORMATS_TODO = "formats"
 
 
 def is_mandatory(
@@ -74,6 +77,25 @@ def impact(item: ChecklistItem, status: Status, rules: AuditRules, total: int) -
     return rules.item(item.id).points * (1.0 - credit(status, rules)) / total * 100
 
 
+def formats_todo(kind: str | None) -> list[TodoOut]:
+    """«Разнообразьте форматы» for a feed of one format (``readiness.one_format``): an item of
+    its own, outside the score (no points, no cap)."""
+    if kind is None:
+        return []
+    shown = t(f"audit.formats.{kind}")
+    return [
+        TodoOut(
+            id=FORMATS_TODO,
+            title=t("audit.todo_formats.title"),
+            status="missing",
+            advice=t("audit.todo_formats.advice", format=shown),
+            gain=0.0,
+            mandatory=False,
+            scored=False,
+        )
+    ]
+
+
 def todo_list(
     items: Sequence[ChecklistItem],
     statuses: Mapping[str, Status],
@@ -81,7 +103,9 @@ def todo_list(
     *,
     community_type: str | None,
     all_types: Collection[str],
+    extra: Sequence[TodoOut] = (),
 ) -> list[TodoOut]:
+    """``extra`` (the content's to-dos) come after the missing mandatory items."""
     total = total_points(items, rules)
     entries = [
         TodoOut(
@@ -103,4 +127,6 @@ def todo_list(
             order[e.id],
         )
     )
+    first = sum(1 for e in entries if e.mandatory and e.status == "missing")
+    entries[first:first] = extra
     return entries[: rules.score.todo_limit]

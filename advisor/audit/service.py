@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from advisor.audit.content import ContentFindings, analyse_content
 from advisor.audit.fetch import CollectError, CommunityData, VkUnavailable, fetch_community
-from advisor.audit.readiness import Facts, Seen, judge, merge_answers
+from advisor.audit.readiness import Facts, Seen, Status, judge, merge_answers, one_format
 from advisor.audit.result import (
     AuditResult,
     ContentOut,
@@ -31,8 +31,8 @@ from advisor.audit.result import (
     SuggestionOut,
     error_result,
 )
-from advisor.audit.rules import AuditRules, checklist_items, load_rules
-from advisor.audit.score import compute_score, is_mandatory, todo_list
+from advisor.audit.rules import AuditRules, ItemRule, checklist_items, load_rules
+from advisor.audit.score import compute_score, formats_todo, is_mandatory, todo_list
 from advisor.audit.search import analyse_search, hashtags_for
 from advisor.config import Settings
 from advisor.knowledge.loader import load_knowledge
@@ -59,6 +59,39 @@ def error_message(code: str, problem: str | None, what: str) -> str:
 def tailored_advice(knowledge: Knowledge, topic_id: str, keys: Sequence[str]) -> str | None:
     topic = knowledge.topic(topic_id)
     lines = [topic.tailored[key] for key in keys if key in topic.tailored]
+    return " ".join(lines) or None
+
+
+def item_tailored(
+    item_id: str,
+    statuses: Mapping[str, Status],
+    knowledge: Knowledge,
+    rules: AuditRules,
+    keys: Sequence[str],
+) -> str | None:
+    """The guide's advice for the type (or goal) that goes with a not-done item, without any
+    sentence about an item already done (the commercial cover-and-goods sentence is not shown
+    once the goods are there)."""
+    if statuses.get(item_id) == "ok":
+        return None
+
+    def about(rule: ItemRule) -> list[str]:
+        carried = knowledge.topic(rule.topic).tailored
+        return list(carried) if rule.tailored is None else rule.tailored
+
+    done = {
+        (rule.topic, key)
+        for rule in rules.items
+        if statuses.get(rule.id) == "ok"
+        for key in about(rule)
+    }
+    rule = rules.item(item_id)
+    topic = knowledge.topic(rule.topic)
+    lines = [
+        topic.tailored[key]
+        for key in keys
+        if key in topic.tailored and key in about(rule) and (rule.topic, key) not in done
+    ]
     return " ".join(lines) or None
 
 
@@ -155,14 +188,19 @@ def evaluate(
                 source=found.source,
                 advice=None if found.status == "ok" else item.advice,
                 question=item.question if found.status == "unknown" else None,
-                tailored=(
-                    None if found.status == "ok" else tailored_advice(knowledge, rule.topic, keys)
-                ),
+                tailored=item_tailored(item.id, statuses, knowledge, rules, keys),
                 points=rule.points,
                 mandatory=is_mandatory(item, community_type, all_types),
             )
         )
-    todo = todo_list(items, statuses, rules, community_type=community_type, all_types=all_types)
+    todo = todo_list(
+        items,
+        statuses,
+        rules,
+        community_type=community_type,
+        all_types=all_types,
+        extra=formats_todo(one_format(facts)),
+    )
     return AuditResult(
         input=input_text,
         group=GroupOut(

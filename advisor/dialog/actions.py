@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, Protocol
 
 from advisor import formulas
 from advisor.contest import check_contest, render_contest_report
+from advisor.dialog import payloads
 from advisor.dialog.engine import Action, ActionContext
+from advisor.dialog.payloads import Open
 from advisor.dialog.render import render_verdict
-from advisor.dialog.types import Outgoing
+from advisor.dialog.types import Button, Outgoing
 from advisor.knowledge.models import ChecklistItem
 from advisor.numbers import format_number
 from advisor.texts import t
@@ -24,18 +26,27 @@ from advisor.verdicts import (
 
 if TYPE_CHECKING:
     from advisor.check_budget import CheckBudget
+    from advisor.vk.check import PublicResult
 
 log = logging.getLogger(__name__)
 
 MAX_LINKS_PER_MESSAGE = 5
+# What a check hands to the tracker is kept in the conversation's state: short.
+HANDOFF_NAME_CHARS = 100
+HANDOFF_LINK_CHARS = 200
+NOTHING_TO_COMPARE = "nothing"
 
 
 class PublicCheckPort(Protocol):
-    """The public check as the dialog needs it (advisor.vk.service implements it)."""
+    """The public check as the dialog needs it (advisor.vk.check.PublicChecker implements it)."""
 
     async def chat_answer(
         self, links: list[str], progress: Callable[[str], Awaitable[None]] | None
     ) -> list[Outgoing]: ...
+
+    async def chat_check(
+        self, links: list[str], progress: Callable[[str], Awaitable[None]] | None
+    ) -> tuple[list[PublicResult], list[Outgoing]]: ...
 
 
 def _reply(text: str) -> list[Outgoing]:
@@ -224,6 +235,21 @@ async def results_evaluator(ctx: ActionContext) -> list[Outgoing]:
         budget_rub=budget,
     )
     verdict = judge_placement(stats, norms)
+    # «Записать в учёт» on the next step takes these figures into the tracker's entry.
+    ctx.handoff.clear()
+    ctx.handoff.update(
+        {
+            "from": "results",
+            "figures": {
+                "budget": budget,
+                "views": views,
+                "clicks": clicks,
+                "subscribers": subscribers,
+                "hides": hides,
+                "actions": actions,
+            },
+        }
+    )
     # The costs are on the lines above; their reasons would only repeat them.
     judged = verdict.model_copy(
         update={"reasons": [r for r in verdict.reasons if r.severity != "info"]}
@@ -269,15 +295,50 @@ async def contest_check(ctx: ActionContext) -> list[Outgoing]:
     return _reply(render_contest_report(report))
 
 
+def _open_button(label_key: str, scenario: str, step: str, **params: object) -> Button:
+    return Button(label=t(label_key, **params), payload=payloads.encode(Open(scenario, step)))
+
+
+def hand_off_check(ctx: ActionContext, results: list[PublicResult]) -> list[list[Button]]:
+    """What a check hands on (the publics for the tracker, the links for «Сравнить с …») and
+    the buttons that use it; none when no public could be checked."""
+    ok = [r for r in results if r.ok and r.group is not None and r.metrics is not None]
+    if not ok:
+        return []
+    publics = []
+    for result in ok:
+        assert result.group is not None and result.metrics is not None
+        metrics = result.metrics
+        reach = (
+            metrics.ad_reach_percent
+            if metrics.ad_reach_percent is not None
+            else metrics.reach_percent
+        )
+        publics.append(
+            {
+                "name": result.group.name[:HANDOFF_NAME_CHARS],
+                "members": result.group.members_count,
+                "reach": round(reach, 1) if reach is not None else None,
+                "ad_reach": metrics.ad_reach_percent is not None,
+            }
+        )
+    ctx.handoff.clear()
+    ctx.handoff.update(
+        {"from": "check", "publics": publics, "links": [r.input[:HANDOFF_LINK_CHARS] for r in ok]}
+    )
+    rows = [[_open_button("actions.check_to_tracker", "tracker", "prefill")]]
+    rows.append([_open_button("actions.check_another", "check", "link")])
+    if len(ok) < MAX_LINKS_PER_MESSAGE:
+        rows.append([_open_button("actions.check_compare", "check", "compare")])
+    return rows
+
+
 def make_public_check(
     checker: PublicCheckPort | None,
     find_links: Callable[[str], list[str]],
     budget: CheckBudget | None = None,
-) -> Action:
-    async def public_check(ctx: ActionContext) -> list[Outgoing]:
-        links = find_links(ctx.text)
-        if not links:
-            return _reply(t("actions.check_no_links"))
+) -> dict[str, Action]:
+    async def run(ctx: ActionContext, links: list[str]) -> list[Outgoing]:
         if checker is None:
             log.info("public check asked for, but no VK token is configured")
             return _reply(t("actions.check_not_configured"))
@@ -294,9 +355,44 @@ def make_public_check(
                 links = links[:allowed]
                 if not links:
                     return notes
-        return notes + await checker.chat_answer(links, ctx.progress)
+        results, messages = await checker.chat_check(links, ctx.progress)
+        rows = hand_off_check(ctx, results)
+        if rows and messages:
+            last = messages[-1]
+            messages[-1] = last.model_copy(update={"buttons": [*last.buttons, *rows]})
+        return notes + messages
 
-    return public_check
+    async def public_check(ctx: ActionContext) -> list[Outgoing]:
+        links = find_links(ctx.text)
+        if not links:
+            return _reply(t("actions.check_no_links"))
+        return await run(ctx, links)
+
+    async def compare_ask(ctx: ActionContext) -> list[Outgoing]:
+        """«Сравнить с …»: which public the next link is compared with."""
+        publics = ctx.handoff.get("publics") if ctx.handoff.get("from") == "check" else None
+        if not publics:
+            ctx.outcome = NOTHING_TO_COMPARE
+            return _reply(t("actions.compare_nothing"))
+        names = ", ".join(f"«{p.get('name', '')}»" for p in publics)
+        return _reply(t("actions.compare_ask", names=names))
+
+    async def public_compare(ctx: ActionContext) -> list[Outgoing]:
+        """The link sent after «Сравнить с …»: that public and the ones checked before,
+        checked together (one comparison)."""
+        links = find_links(ctx.text)
+        if not links:
+            ctx.refuse(t("actions.check_no_links"))
+        before = ctx.handoff.get("links") if ctx.handoff.get("from") == "check" else None
+        earlier = [link for link in before or [] if isinstance(link, str)]
+        together = list(dict.fromkeys([*earlier, *links]))
+        return await run(ctx, together)
+
+    return {
+        "public_check": public_check,
+        "public_compare_ask": compare_ask,
+        "public_compare": public_compare,
+    }
 
 
 def build_actions(
@@ -312,5 +408,5 @@ def build_actions(
         "results_evaluator": results_evaluator,
         "free_plan": free_plan,
         "contest_check": contest_check,
-        "public_check": make_public_check(checker, find_links, budget),
+        **make_public_check(checker, find_links, budget),
     }

@@ -118,6 +118,12 @@ class ActionContext:
     def feature(self, name: str) -> dict[str, Any]:
         return self.state.feature(name)
 
+    @property
+    def handoff(self) -> dict[str, Any]:
+        """What this tool hands to the next one (kept when the person moves to another
+        scenario): set by the public check and the results calculator, read by the tracker."""
+        return self.state.handoff
+
     def profile_keys(self) -> list[str]:
         return [k for k in (self.conversation.community_type, self.conversation.goal) if k]
 
@@ -608,7 +614,7 @@ class Turn:
         returns = self.state.returns if keep_returns else []
         self.conv.scenario = None
         self.conv.step = None
-        self.state = DialogState(returns=returns)
+        self.state = DialogState(returns=returns, handoff=self.state.handoff)
 
     def go_back(self) -> None:
         """The previous position, shown again (its command is not run a second time)."""
@@ -660,9 +666,10 @@ class Turn:
         if scenario is None or not any(s.id == position.step for s in scenario.steps):
             self.show_menu()
             return
-        returns = self.state.returns
+        returns, handoff = self.state.returns, self.state.handoff
         self.state = DialogState.load(back.saved)
         self.state.returns = returns
+        self.state.handoff = handoff
         self.set_position(position.scenario, position.step, position.index)
         self.continue_here()
 
@@ -831,11 +838,13 @@ class Turn:
         return rows + self.nav_buttons()
 
     def spec_button(self, spec: ButtonSpec) -> Button:
-        target: Payload = (
-            Start(spec.scenario)
-            if spec.scenario
-            else Goto(self.conv.scenario or "", spec.goto or "")
-        )
+        target: Payload
+        if spec.scenario and spec.at:
+            target = Open(spec.scenario, spec.at)
+        elif spec.scenario:
+            target = Start(spec.scenario)
+        else:
+            target = Goto(self.conv.scenario or "", spec.goto or "")
         return Button(label=spec.label, payload=payloads.encode(target))
 
     def answer_button(self, label: str, value: str) -> Button:
@@ -947,7 +956,7 @@ class Turn:
             spec = _match_label(value, step.buttons)
             if spec is not None:
                 if spec.scenario:
-                    await self.start_scenario(spec.scenario)
+                    await self.start_scenario(spec.scenario, at=spec.at)
                 else:
                     await self.goto(spec.goto)
                 return True
@@ -1185,10 +1194,12 @@ class Turn:
             self.add_step_buttons()
 
     def add_step_buttons(self) -> None:
-        """The current step's buttons under the last message, unless it has its own."""
+        """The current step's buttons under the last message, after the command's own (the
+        public check's «Записать в учёт»)."""
         step = self.current_step()
-        if self.out and not self.out[-1].buttons:
-            rows = self.step_buttons(step) if step is not None else self.nav_buttons()
+        if self.out:
+            own = self.out[-1].buttons
+            rows = self.step_buttons(step, own) if step is not None else own + self.nav_buttons()
             self.out[-1] = self.out[-1].model_copy(update={"buttons": rows})
 
 

@@ -19,11 +19,16 @@ class ButtonSpec(_Strict):
     label: str = Field(min_length=1, max_length=40)
     goto: str | None = Field(default=None, description="a step of the same scenario")
     scenario: str | None = Field(default=None, description="a scenario to start")
+    at: str | None = Field(
+        default=None, description="with scenario: open it at this step instead of its start"
+    )
 
     @model_validator(mode="after")
     def _one_target(self) -> ButtonSpec:
         if (self.goto is None) == (self.scenario is None):
             raise ValueError("a button needs exactly one of goto / scenario")
+        if self.at is not None and self.scenario is None:
+            raise ValueError("«at» goes with «scenario»")
         return self
 
 

@@ -95,6 +95,12 @@ class DialogState(BaseModel):
     seen_at: int | None = Field(
         default=None, alias="t", description="when the person last wrote (Unix seconds)"
     )
+    handoff: dict[str, Any] = Field(
+        default_factory=dict,
+        alias="c",
+        description="what one tool hands to the next one it opens (the public check's publics or "
+        "the results calculator's figures for «Записать в учёт»); kept when a scenario is left",
+    )
 
     @field_validator("index", mode="before")
     @classmethod

@@ -320,6 +320,10 @@ class Knowledge(Strict):
                 bad = {b.scenario for b in step.buttons if b.scenario} - scenarios
                 if bad:
                     raise ValueError(f"{where}: unknown scenarios {sorted(bad)}")
+                for b in step.buttons:
+                    target = self.scenario(b.scenario) if b.scenario and b.at else None
+                    if target is not None and b.at not in {s.id for s in target.steps}:
+                        raise ValueError(f"{where}: {b.scenario} has no step {b.at!r}")
                 checklist_id = getattr(step, "checklist", None)
                 if checklist_id is not None and checklist_id not in checklists:
                     raise ValueError(f"{where}: unknown checklist {checklist_id!r}")

@@ -14,10 +14,12 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
+from advisor import formulas
 from advisor.config import Settings
 from advisor.dialog.engine import Action, ActionContext
 from advisor.dialog.fields import FieldParser
 from advisor.dialog.types import Document, Image, Outgoing
+from advisor.numbers import format_number
 from advisor.texts import t
 from advisor.tracker import render
 from advisor.tracker.chart import comparison_chart_off_loop
@@ -49,8 +51,12 @@ log = logging.getLogger(__name__)
 
 DATA_KEY = "tr"
 # Outcomes the commands report; the scenario file says where each leads.
-NO_ROW, INVALID, KEPT = "no_row", "invalid", "kept"
-KEEP_LABEL_CHARS = 40
+NO_ROW, INVALID, KEPT, PICK = "no_row", "invalid", "kept", "pick"
+LABEL_CHARS = 40
+KEEP_NAME_CHARS = 100
+# The draft's key for the public's post reach from a check (not a column: said once, at saving).
+CHECK_REACH = "check_reach"
+FIGURE_FIELDS = ("budget", "views", "clicks", "subscribers", "hides", "actions")
 _ROW_NUMBER = re.compile(r"^(?:строк[аиу]?|№|#|n)?\s*(\d{1,9})\.?$")
 
 Clock = Callable[[], datetime]
@@ -81,6 +87,9 @@ class TrackerActions:
     def actions(self) -> dict[str, Action]:
         return {
             "tracker_home": self.home,
+            "tracker_new": self.new,
+            "tracker_prefill": self.prefill,
+            "tracker_prefill_pick": self.prefill_pick,
             "tracker_from_vk": self.from_vk,
             "tracker_views_note": self.views_note,
             "tracker_save": self.save,
@@ -157,6 +166,77 @@ class TrackerActions:
 
     # --- step-by-step entry --------------------------------------------------------------------
 
+    async def new(self, ctx: ActionContext) -> list[Outgoing]:
+        """«Добавить по шагам»: an empty draft (the method is asked first)."""
+        ctx.draft.clear()
+        return []
+
+    async def prefill(self, ctx: ActionContext) -> list[Outgoing]:
+        """«Записать в учёт» after a public check or the results calculator: the draft starts
+        with what that tool found, and the entry asks only what is missing."""
+        ctx.draft.clear()
+        # An old message's button takes only what its own tool handed on.
+        wanted = "results" if ctx.conversation.step == "prefill_calc" else "check"
+        handoff = ctx.handoff if ctx.handoff.get("from") == wanted else {}
+        publics = [p for p in handoff.get("publics") or [] if isinstance(p, dict) and p.get("name")]
+        figures = handoff.get("figures")
+        if handoff.get("from") == "check" and len(publics) > 1:
+            ctx.outcome = PICK
+            rows = [
+                [ctx.answer_button(_label(f"{n}. {p['name']}"), str(n), step="p_pick")]
+                for n, p in enumerate(publics, start=1)
+            ]
+            listed = [
+                t("tracker.prefill.pick_line", number=n, name=p["name"])
+                for n, p in enumerate(publics, start=1)
+            ]
+            text = "\n".join([t("tracker.prefill.pick", count=len(publics)), *listed])
+            return [Outgoing(text=text, buttons=rows)]
+        if handoff.get("from") == "check" and publics:
+            return self.take_public(ctx, publics[0])
+        if handoff.get("from") == "results" and isinstance(figures, dict):
+            taken = {
+                name: value
+                for name, value in figures.items()
+                if name in FIGURE_FIELDS and isinstance(value, int | float) and value >= 0
+            }
+            ctx.draft.update(
+                {name: (float(v) if name == "budget" else int(v)) for name, v in taken.items()}
+            )
+            shown = [
+                money_text(ctx.draft["budget"])
+                if name == "budget"
+                else render.figure(name, ctx.draft[name])
+                for name in FIGURE_FIELDS
+                if name in taken
+            ]
+            if shown:
+                return _reply(t("tracker.prefill.results", figures=", ".join(shown)))
+        return _reply(t("tracker.prefill.nothing"))
+
+    async def prefill_pick(self, ctx: ActionContext) -> list[Outgoing]:
+        """Which of the checked publics to record: a button, or its number typed."""
+        publics = [p for p in ctx.handoff.get("publics") or [] if isinstance(p, dict)]
+        raw = ctx.answer if ctx.answer is not None else ctx.text.strip().rstrip(".")
+        if not raw.isdigit() or not 1 <= int(raw) <= len(publics):
+            ctx.refuse(t("tracker.prefill.pick_again", count=len(publics)))
+        return self.take_public(ctx, publics[int(raw) - 1])
+
+    def take_public(self, ctx: ActionContext, public: dict[str, Any]) -> list[Outgoing]:
+        ctx.draft.clear()
+        ctx.draft["public"] = str(public["name"])[:KEEP_NAME_CHARS]
+        members = public.get("members")
+        parts = [t("tracker.prefill.public", name=ctx.draft["public"])]
+        if isinstance(members, int) and members >= 0:
+            ctx.draft["members"] = members
+            parts.append(render.figure("members", members))
+        reach = public.get("reach")
+        if isinstance(reach, int | float) and reach >= 0:
+            ctx.draft[CHECK_REACH] = float(reach)
+            key = "tracker.prefill.ad_reach" if public.get("ad_reach") else "tracker.prefill.reach"
+            parts.append(t(key, reach=format_number(float(reach), 1)))
+        return _reply(t("tracker.prefill.check", what=", ".join(parts)))
+
     async def from_vk(self, ctx: ActionContext) -> list[Outgoing]:
         """After a post link: with VK configured, its figures and the public's name."""
         if not ctx.draft.get("post"):
@@ -177,7 +257,10 @@ class TrackerActions:
             return []
         figures, problem = await self.fetch_one(post)
         if figures is None:
-            return _reply(problem)
+            if problem != t("tracker.vk.not_found", link=post.link):
+                return _reply(problem)  # VK failed: the entry goes on without it
+            # The post is gone or hidden: the public and its size still come from VK.
+            return [*_reply(problem), *await self.public_from_vk(draft, post)]
         for name, value in figures.counts().items():
             if value is not None:
                 draft[name] = value
@@ -186,18 +269,27 @@ class TrackerActions:
         shown = render.figures_from_vk(figures)
         notes = _reply(t("tracker.vk.filled", figures=shown)) if shown else []
         if figures.public_name and not draft.get("public"):
+            # Taken, not asked: the name can be changed later in «Мои размещения».
             draft["public"] = figures.public_name
-            name = figures.public_name
-            if len(name) > KEEP_LABEL_CHARS:
-                name = name[: KEEP_LABEL_CHARS - 1] + "…"
-            keep = ctx.goto_button(t("tracker.keep_public", name=name), "a_method")
-            notes.append(
-                Outgoing(
-                    text=t("tracker.public_from_vk", name=figures.public_name),
-                    buttons=[[keep]],
-                )
-            )
+            notes += _reply(t("tracker.public_from_vk", name=figures.public_name))
         return notes
+
+    async def public_from_vk(self, draft: Draft, post: PostRef) -> list[Outgoing]:
+        """The public of a post VK did not return (``groups.getById``): its name and size."""
+        if self.figures is None or draft.get("public"):
+            return []
+        try:
+            name, members = await self.figures.community(post.owner_id)
+        except PostFiguresError:
+            return []
+        if name is None:
+            return []
+        draft["public"] = name
+        if members is None:
+            return _reply(t("tracker.public_from_vk", name=name))
+        draft["members"] = members
+        shown = render.figure("members", members)
+        return _reply(t("tracker.public_only_from_vk", name=name, members=shown))
 
     async def save(self, ctx: ActionContext) -> list[Outgoing]:
         """Reached by a button («Цифр пока нет», «Пропустить» on the last field)."""
@@ -210,6 +302,7 @@ class TrackerActions:
         draft = {k: v for k, v in entered.items() if v is not None}
         if draft.get("method") == "free" and draft.get("budget") is None:
             draft["budget"] = 0.0
+        check_reach = draft.pop(CHECK_REACH, None)
         placement, problems = validate(draft)
         if placement is None:
             return _reply(problems_text(problems), t("tracker.start_again"))
@@ -221,7 +314,8 @@ class TrackerActions:
         state["row"] = row.number
         saved = t("tracker.saved", number=row.number)
         note = self.reminder_note(row)
-        return [*_reply(saved), self.card(ctx, row), *_reply(note)]
+        compared = reach_against_check(row, check_reach)
+        return [*_reply(saved), self.card(ctx, row), *_reply(compared, note)]
 
     # --- one-line entry ------------------------------------------------------------------------
 
@@ -401,6 +495,28 @@ class TrackerActions:
         document = Document(filename=filename(chosen, self.today()), data=data, mime=mime)
         text = t(f"tracker.export_done.{chosen}", count=len(rows))
         return [Outgoing(text=text, document=document)]
+
+
+def _label(text: str) -> str:
+    return text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1] + "…"
+
+
+def money_text(value: float) -> str:
+    return t("tracker.prefill.budget", money=render.money(value))
+
+
+def reach_against_check(row: StoredPlacement, check_reach: Any) -> str:
+    """This post's reach beside the one the public check measured for the public's posts."""
+    if not isinstance(check_reach, int | float) or row.views is None or not row.members:
+        return ""
+    reach = formulas.reach_percent(row.views, row.members)
+    if reach is None:
+        return ""
+    return t(
+        "tracker.prefill.reach_compared",
+        reach=format_number(reach, 1),
+        check=format_number(float(check_reach), 1),
+    )
 
 
 def tracker_parsers(clock: Clock = _utcnow) -> dict[str, FieldParser]:

@@ -12,7 +12,7 @@ from typing import Any
 from advisor.dialog.fields import FieldParser, FieldRefused
 from advisor.texts import t
 from advisor.tracker.models import InputProblem, Problem, cross_problems
-from advisor.tracker.parsing import confirmation, normalize, parse_field
+from advisor.tracker.parsing import confirmation, normalize, parse_field, parse_post
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,9 @@ def placement_parser(today: Callable[[], date]) -> FieldParser:
                 return {"public": draft["public"]}
             if answer == "no":
                 raise FieldRefused(t("tracker.own_public_name"))
+        if store == "method" and _is_post_link(text):
+            # The method comes first now: a post link sent here is asked for on the next step.
+            raise FieldRefused(t("tracker.method_first"))
         try:
             updates = parse_field(store, text, today())
         except InputProblem as exc:
@@ -46,3 +49,11 @@ def placement_parser(today: Callable[[], date]) -> FieldParser:
         return updates
 
     return parse
+
+
+def _is_post_link(text: str) -> bool:
+    try:
+        parse_post(text)
+    except InputProblem:
+        return False
+    return True

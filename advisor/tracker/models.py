@@ -189,6 +189,9 @@ def validate(draft: Draft) -> tuple[Placement | None, list[Problem]]:
     ``cross_problems``.
     """
     problems: list[Problem] = []
+    if draft.get("method") == "vk_ads" and not draft.get("public"):
+        # VK Реклама shows the ad in the feed, not in a public: the method names the row.
+        draft = {**draft, "public": method_title("vk_ads")}
     for name, key in (("public", "public"), ("method", "method"), ("period", "start")):
         if not draft.get(key):
             problems.append(Problem(name, "required"))

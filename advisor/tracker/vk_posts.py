@@ -60,6 +60,10 @@ class PostFiguresSource(Protocol):
         """Figures by ``PostRef.key``; a post VK did not return (deleted, hidden) is absent."""
         ...
 
+    async def community(self, owner_id: int) -> tuple[str | None, int | None]:
+        """The name and member count of the community whose wall is ``owner_id``."""
+        ...
+
 
 def _count(item: Mapping[str, Any], name: str) -> int | None:
     counter = item.get(name)
@@ -103,6 +107,32 @@ class VkPostFigures:
 
     def __init__(self, client: VkClient) -> None:
         self._client = client
+
+    async def community(self, owner_id: int) -> tuple[str | None, int | None]:
+        """``groups.getById`` for a post VK did not return: its public is still known."""
+        from advisor.vk.api import VkApiError, VkUnavailable
+
+        if owner_id >= 0:
+            return None, None
+        try:
+            response = await self._client.call(
+                "groups.getById", {"group_ids": str(-owner_id), "fields": "members_count"}
+            )
+        except VkUnavailable as exc:
+            log.warning("groups.getById: VK unavailable (%s)", exc.cause)
+            raise PostFiguresError("unavailable") from None
+        except VkApiError as exc:
+            log.warning("groups.getById: VK error %s", exc.vk_code)
+            return None, None
+        groups = response.get("groups") if isinstance(response, Mapping) else response
+        for group in groups if isinstance(groups, list) else []:
+            if isinstance(group, Mapping) and group.get("id") == -owner_id:
+                name, members = group.get("name"), group.get("members_count")
+                return (
+                    name.strip()[:100] if isinstance(name, str) and name.strip() else None,
+                    members if isinstance(members, int) else None,
+                )
+        return None, None
 
     async def fetch(self, posts: Sequence[PostRef]) -> dict[str, PostFigures]:
         from advisor.vk.api import VkApiError, VkUnavailable

@@ -309,11 +309,19 @@ class PublicChecker:
         self, links: list[str], progress: ProgressCallback | None = None
     ) -> list[Outgoing]:
         """The check as chat messages (reports, comparison, charts): the dialog's port."""
+        _, messages = await self.chat_check(links, progress)
+        return messages
+
+    async def chat_check(
+        self, links: list[str], progress: ProgressCallback | None = None
+    ) -> tuple[list[PublicResult], list[Outgoing]]:
+        """The results and their chat messages: the dialog hands the results on (the
+        tracker's «Записать в учёт», «Сравнить с …»)."""
         from advisor.vk.render import chat_messages
 
         results = await self.check(links, progress=progress)
         # Drawing charts takes a moment of CPU: keep the event loop serving other users.
-        return await asyncio.to_thread(chat_messages, results)
+        return results, await asyncio.to_thread(chat_messages, results)
 
     # -- collection ---------------------------------------------------------------------------
 
