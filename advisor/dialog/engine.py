@@ -39,7 +39,7 @@ from advisor.answers import (
 from advisor.dialog import payloads
 from advisor.dialog.answer_view import answer_messages
 from advisor.dialog.fields import GENERIC_PARSERS, FieldParser, FieldRefused, Refused
-from advisor.dialog.payloads import Answer, Control, Goto, Open, Payload, Start
+from advisor.dialog.payloads import Answer, Control, Goto, Open, Payload, Start, Tool
 from advisor.dialog.render import profile_titles, render_topic
 from advisor.dialog.routing import KeywordRouter
 from advisor.dialog.scenario_models import (
@@ -129,6 +129,11 @@ class ActionContext:
         command gets ``answer``)."""
         return _answer_button(self.conversation, self.state, label, value, step=step)
 
+    def tool_button(self, label: str, tool: str, value: str) -> Button:
+        """A button that runs ``tool`` (a command the engine was given as a tool) with ``value``
+        at whatever step the person is then."""
+        return Button(label=label, payload=payloads.encode(Tool(tool, value)))
+
     def goto_button(self, label: str, step_id: str) -> Button:
         return Button(
             label=label,
@@ -192,6 +197,7 @@ class DialogEngine:
         find_links: LinkFinder,
         parsers: Mapping[str, FieldParser] | None = None,
         link_action: str = "public_check",
+        tools: frozenset[str] = frozenset(),
         max_chars: int = 4000,
     ) -> None:
         self.knowledge = knowledge
@@ -200,6 +206,7 @@ class DialogEngine:
         self.parsers: dict[str, FieldParser] = {**GENERIC_PARSERS, **(parsers or {})}
         self.find_links = find_links
         self.link_action = link_action
+        self.tools = tools
         self.max_chars = max_chars
         self.router = KeywordRouter(knowledge.scenarios)
         self.link_router = KeywordRouter(knowledge.scenarios, links=True)
@@ -207,7 +214,7 @@ class DialogEngine:
         self._check_scenarios()
 
     def _check_scenarios(self) -> None:
-        needed = {self.link_action}
+        needed = {self.link_action, *self.tools}
         parsers: set[str] = set()
         for scenario in self.knowledge.scenarios:
             for step in scenario.steps:
@@ -302,6 +309,8 @@ class Turn:
         self.state = DialogState.load(conversation.data)
         self.progress = progress
         self.out: list[Outgoing] = []
+        # The profile's advice was shown in this turn: the next step's cards do not tailor again.
+        self.profile_advised = False
 
     # --- entry points --------------------------------------------------------------------------
 
@@ -347,6 +356,8 @@ class Turn:
                 self.at_step(scenario, step) and index == self.state.index
             ):
                 await self.answer(value, typed=False)
+            case Tool(name, value) if name in self.engine.tools:
+                await self.run_tool(name, value)
             case _:
                 log.info("stale or unknown payload %r from %s", raw[:64], self.conv.user_pk)
                 self.say(t("dialog.stale_button"))
@@ -584,7 +595,7 @@ class Turn:
         returns = self.state.returns if keep_returns else []
         self.conv.scenario = None
         self.conv.step = None
-        self.state = DialogState(returns=returns)
+        self.state = DialogState(returns=returns, kept=self.state.kept)
 
     def go_back(self) -> None:
         """The previous position, shown again (its command is not run a second time)."""
@@ -700,6 +711,7 @@ class Turn:
             self.forget_fields()
         pending = self.state.pending if step.then_resume else None
         if pending and self.engine.scenario(pending):
+            self.profile_advised = bool(produced)
             texts = self.static_texts(step)
             if texts:
                 self.say("\n\n".join(texts))
@@ -805,9 +817,18 @@ class Turn:
         return _answer_button(self.conv, self.state, label, value)
 
     def topic_texts(self, topic_ids: list[str]) -> list[str]:
+        """The step's topic cards as one screen: what one card said is not said by the next;
+        right after the profile's advice, no «Для вашего сообщества» repeats it."""
         keys = [k for k in (self.conv.community_type, self.conv.goal) if k]
+        said: list[str] = []
         return [
-            render_topic(self.knowledge.topic(topic_id), keys, t("dialog.tailored_title"))
+            render_topic(
+                self.knowledge.topic(topic_id),
+                [] if self.profile_advised else keys,
+                t("dialog.tailored_title"),
+                profile_set=len(keys) == 2,
+                said=said,
+            )
             for topic_id in topic_ids
         ]
 
@@ -1143,6 +1164,23 @@ class Turn:
             await self.move_on(step, ctx.outcome, target)
         elif buttons:
             self.add_step_buttons()
+
+    async def run_tool(self, name: str, value: str) -> None:
+        """A tool's button: its answer, then the person stays where they were (a waiting
+        question is asked again)."""
+        produced = await self.engine.actions[name](self.context(answer=value))
+        waiting = self.waiting_question() is not None
+        if produced and not waiting:
+            step, last = self.current_step(), produced[-1]
+            rows = (
+                self.step_buttons(step, last.buttons)
+                if step is not None
+                else [*last.buttons, *self.nav_buttons()]
+            )
+            produced[-1] = last.model_copy(update={"buttons": rows})
+        self.out.extend(produced)
+        if waiting:
+            self.continue_here()
 
     def add_step_buttons(self) -> None:
         """The current step's buttons under the last message, unless it has its own."""

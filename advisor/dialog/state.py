@@ -92,6 +92,12 @@ class DialogState(BaseModel):
     draft: dict[str, Any] = Field(default_factory=dict, alias="d")
     shown: dict[str, list[ShownMessage]] = Field(default_factory=dict, alias="o")
     features: dict[str, dict[str, Any]] = Field(default_factory=dict, alias="x")
+    kept: dict[str, tuple[str, str]] = Field(
+        default_factory=dict,
+        alias="c",
+        description="(title, text) a tool shows again on request (the reports behind a check's "
+        "summary, by public); kept when the person leaves the scenario",
+    )
 
     @field_validator("index", mode="before")
     @classmethod
