@@ -309,3 +309,55 @@ async def test_details_in_the_console_by_number(tmp_path: Path, fake_vk: FakeVK)
     assert "  [1] Подробнее: " in output
     assert output.count("Почему:") == 2, output[-3000:]
     assert "Паблик «Handmade ярмарка» — vk.com/public_430053" in output
+
+
+# --- point 4: the guide's examples in the owner's words -----------------------------------------
+
+
+async def free_card(user: ChatUser, button: str) -> str:
+    await user.press("☰ Меню")
+    await user.press("Бесплатное продвижение")
+    await user.press("Все способы")
+    await user.press(button)
+    return user.text
+
+
+async def test_examples_take_the_owners_city_phrases_and_address(
+    advisor: Advisor, fake_vk: FakeVK
+) -> None:
+    fake_vk.add_public(
+        make_public(
+            "healthy",
+            id=430_061,
+            screen_name="igrushki_kzn",
+            name="Вязаные игрушки ручной работы",
+            city=None,
+        )
+    )
+    user = ChatUser(advisor)
+    await open_with_profile(
+        user, "Бесплатное продвижение", "Творческое", "Подписчики из своего города"
+    )
+    # Nothing told yet: the guide's own examples.
+    search = await free_card(user, "Поиск и название")
+    assert "«Салон красоты Тверь»" in search
+    assert "#рубрика@адрес_группы" in await free_card(user, "Хештеги")
+
+    # The audit learns the address, the search phrases and the city…
+    await user.press("☰ Меню")
+    await user.press("Проверить мою группу")
+    await user.say("vk.com/igrushki_kzn")
+    await user.press(t("audit.dialog.button_names"))
+    await user.say("вязаные игрушки, амигуруми")
+    await user.say("казань")
+    # …and the examples elsewhere in the dialog use them.
+    search = await free_card(user, "Поиск и название")
+    assert "«Вязаные игрушки Казань» или «Амигуруми Казань»" in search, search
+    assert "Тверь" not in search and "Ростов-на-Дону" not in search
+    assert "#рубрика@igrushki_kzn" in await free_card(user, "Хештеги")
+    await user.press("☰ Меню")
+    await user.press("Бесплатное продвижение")
+    await user.press("Составить мой план")
+    await user.say("300")
+    assert "(например, «Вязаные игрушки Казань»)" in user.text, user.text
+    assert "(около 300 подписчиков)" in user.text

@@ -62,7 +62,8 @@ async def profile_summary(ctx: ActionContext) -> list[Outgoing]:
         t("actions.profile_done", community_type=_lower(kind.title), goal=_lower(goal.title)),
         t("actions.profile_advice_title"),
     ]
-    lines.extend(f"• {line}" for line in distinct_advice([*kind.advice, *goal.advice]))
+    advice = distinct_advice([*kind.advice, *goal.advice])
+    lines.extend(f"• {ctx.in_owner_words(line)}" for line in advice)
     return _reply("\n".join(lines))
 
 
@@ -264,7 +265,8 @@ async def free_plan(ctx: ActionContext) -> list[Outgoing]:
     steps.append(t("plan.mailing"))
     steps.append(t("plan.comments"))
     if subscribers >= norms.free_board_start_subscribers.value:
-        steps.append(t("plan.mutual_pr", subscribers=format_number(subscribers)))
+        around = counted(subscribers, t("actions.words.subscriber"), "gent")
+        steps.append(t("plan.mutual_pr", subscribers=around))
         steps.append(t("plan.joint_contest"))
     steps.append(t("plan.stories_clips"))
     if conv.community_type in ("brand", "creative"):
@@ -274,7 +276,8 @@ async def free_plan(ctx: ActionContext) -> list[Outgoing]:
     shown = counted(subscribers, t("actions.words.subscriber"))
     lines = [t("actions.free_plan_title", subscribers=shown)]
     lines.extend(
-        t("actions.free_plan_item", number=n, text=text) for n, text in enumerate(steps, start=1)
+        t("actions.free_plan_item", number=n, text=ctx.in_owner_words(text))
+        for n, text in enumerate(steps, start=1)
     )
     lines.append("")
     lines.append(t("actions.free_plan_combine"))

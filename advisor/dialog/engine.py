@@ -38,6 +38,7 @@ from advisor.answers import (
 )
 from advisor.dialog import payloads
 from advisor.dialog.answer_view import answer_messages
+from advisor.dialog.examples import adapt, owner_from
 from advisor.dialog.fields import GENERIC_PARSERS, FieldParser, FieldRefused, Refused
 from advisor.dialog.payloads import Answer, Control, Goto, Open, Payload, Start, Tool
 from advisor.dialog.render import profile_titles, render_topic
@@ -119,6 +120,10 @@ class ActionContext:
 
     def profile_keys(self) -> list[str]:
         return [k for k in (self.conversation.community_type, self.conversation.goal) if k]
+
+    def in_owner_words(self, text: str) -> str:
+        """The guide's example names, city and address in ``text`` made the owner's own."""
+        return adapt(text, owner_from(self.conversation, self.state.owner))
 
     def refuse(self, message: str) -> NoReturn:
         """Stay on the step: the answer does not fit, ``message`` says why."""
@@ -595,7 +600,7 @@ class Turn:
         returns = self.state.returns if keep_returns else []
         self.conv.scenario = None
         self.conv.step = None
-        self.state = DialogState(returns=returns, kept=self.state.kept)
+        self.state = DialogState(returns=returns, kept=self.state.kept, owner=self.state.owner)
 
     def go_back(self) -> None:
         """The previous position, shown again (its command is not run a second time)."""
@@ -821,13 +826,17 @@ class Turn:
         right after the profile's advice, no «Для вашего сообщества» repeats it."""
         keys = [k for k in (self.conv.community_type, self.conv.goal) if k]
         said: list[str] = []
+        owner = owner_from(self.conv, self.state.owner)
         return [
-            render_topic(
-                self.knowledge.topic(topic_id),
-                [] if self.profile_advised else keys,
-                t("dialog.tailored_title"),
-                profile_set=len(keys) == 2,
-                said=said,
+            adapt(
+                render_topic(
+                    self.knowledge.topic(topic_id),
+                    [] if self.profile_advised else keys,
+                    t("dialog.tailored_title"),
+                    profile_set=len(keys) == 2,
+                    said=said,
+                ),
+                owner,
             )
             for topic_id in topic_ids
         ]

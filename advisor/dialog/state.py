@@ -92,6 +92,12 @@ class DialogState(BaseModel):
     draft: dict[str, Any] = Field(default_factory=dict, alias="d")
     shown: dict[str, list[ShownMessage]] = Field(default_factory=dict, alias="o")
     features: dict[str, dict[str, Any]] = Field(default_factory=dict, alias="x")
+    owner: dict[str, Any] = Field(
+        default_factory=dict,
+        alias="w",
+        description="what the owner told about the community (city, search phrases) for "
+        "examples in their words; kept when the person leaves the scenario",
+    )
     kept: dict[str, tuple[str, str]] = Field(
         default_factory=dict,
         alias="c",
