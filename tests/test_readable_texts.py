@@ -263,6 +263,8 @@ async def test_several_publics_get_a_summary_and_each_report_on_request(
     report = user.text
     assert report.startswith("Паблик «Тверь: кафе и события» — vk.com/public_430052"), report
     assert "Почему:" in report and "Неактивных подписчиков" in report
+    chart = user.last[0].image
+    assert chart is not None and chart.png.startswith(b"\x89PNG")  # drawn from the check's cache
     # Elsewhere in the dialog the summary's buttons still show what was kept; VK is not asked.
     await user.press("☰ Меню")
     await user.press("Подготовить сообщество")
@@ -361,3 +363,21 @@ async def test_examples_take_the_owners_city_phrases_and_address(
     await user.say("300")
     assert "(например, «Вязаные игрушки Казань»)" in user.text, user.text
     assert "(около 300 подписчиков)" in user.text
+
+
+async def test_details_without_the_cache_still_show_the_kept_report(
+    tmp_path: Path, fake_vk: FakeVK
+) -> None:
+    settings = settings_for(tmp_path, fake_vk).model_copy(update={"check_cache_seconds": 0})
+    advisor = await Advisor.open(settings)
+    try:
+        specs = three_publics(fake_vk)
+        user = ChatUser(advisor)
+        await user.say(" ".join(f"vk.com/{s.screen_name}" for s in specs))
+        requests = len(fake_vk.requests)
+        await user.press("Подробнее: Кофейня «Зерно»")
+        assert user.text.startswith("Паблик «Кофейня «Зерно»»") and "Почему:" in user.text
+        assert user.last[0].image is None  # the cache keeps nothing: the text alone
+        assert len(fake_vk.requests) == requests
+    finally:
+        await advisor.close()

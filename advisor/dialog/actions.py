@@ -10,7 +10,7 @@ from advisor import formulas
 from advisor.contest import check_contest, render_contest_report
 from advisor.dialog.engine import Action, ActionContext
 from advisor.dialog.render import render_verdict
-from advisor.dialog.types import Button, DetailButton, Outgoing
+from advisor.dialog.types import Button, DetailButton, Image, Outgoing
 from advisor.knowledge.models import ChecklistItem, distinct_advice
 from advisor.morph import counted
 from advisor.numbers import format_number
@@ -46,6 +46,9 @@ class PublicCheckPort(Protocol):
         progress: Callable[[str], Awaitable[None]] | None,
         detail: DetailButton | None = None,
     ) -> list[Outgoing]: ...
+
+    async def kept_chart(self, group_id: str) -> Image | None:
+        """A public's chart from the check's cache (no VK request), if it still has it."""
 
 
 def _reply(text: str) -> list[Outgoing]:
@@ -336,20 +339,25 @@ def _report_button(ctx: ActionContext, key: str, name: str) -> Button:
     return ctx.tool_button(t("actions.check_more", name=_short(name)), REPORT_TOOL, key)
 
 
-async def public_report(ctx: ActionContext) -> list[Outgoing]:
-    """«Подробнее» under a check's summary: the public's full report as the check kept it (no
-    VK request), with the buttons of the other publics kept (front-ends that show only the
-    latest buttons, like the console, can go on to the next report)."""
-    key = ctx.answer or ""
-    if key not in ctx.state.kept:
-        return _reply(t("actions.check_report_gone"))
-    _, report = ctx.state.kept[key]
-    others = [
-        [_report_button(ctx, other, name)]
-        for other, (name, _) in ctx.state.kept.items()
-        if other != key
-    ][-(MAX_LINKS_PER_MESSAGE - 1) :]
-    return [Outgoing(text=report, buttons=others)]
+def make_public_report(checker: PublicCheckPort | None) -> Action:
+    async def public_report(ctx: ActionContext) -> list[Outgoing]:
+        """«Подробнее» under a check's summary: the public's full report as the dialog kept it,
+        with its chart while the check's cache still has the public (no VK request either
+        way), and the buttons of the other publics kept (front-ends that show only the latest
+        buttons, like the console, can go on to the next report)."""
+        key = ctx.answer or ""
+        if key not in ctx.state.kept:
+            return _reply(t("actions.check_report_gone"))
+        _, report = ctx.state.kept[key]
+        others = [
+            [_report_button(ctx, other, name)]
+            for other, (name, _) in ctx.state.kept.items()
+            if other != key
+        ][-(MAX_LINKS_PER_MESSAGE - 1) :]
+        image = await checker.kept_chart(key) if checker is not None else None
+        return [Outgoing(text=report, buttons=others, image=image)]
+
+    return public_report
 
 
 def _short(name: str, limit: int = 40) -> str:
@@ -370,5 +378,5 @@ def build_actions(
         "free_plan": free_plan,
         "contest_check": contest_check,
         "public_check": make_public_check(checker, find_links, budget),
-        REPORT_TOOL: public_report,
+        REPORT_TOOL: make_public_report(checker),
     }

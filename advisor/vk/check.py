@@ -20,7 +20,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from advisor.config import Settings
-from advisor.dialog.types import DetailButton, Outgoing
+from advisor.dialog.types import DetailButton, Image, Outgoing
 from advisor.formulas import engagement_norm_is_estimate, engagement_norm_percent
 from advisor.knowledge.models import Norms
 from advisor.morph import counted
@@ -363,6 +363,20 @@ class PublicChecker:
             else:
                 out[ref.key] = await asyncio.shield(pending)
         return out
+
+    async def kept_chart(self, group_id: str) -> Image | None:
+        """The chart of a public checked a moment ago, drawn from the check cache (no VK
+        request); None once the cache has forgotten it."""
+        if not group_id.isdigit():
+            return None
+        result = await self._cached(PublicRef(group_id=int(group_id)), self.settings.check_posts)
+        if result is None or result.chart is None or not result.chart.posts:
+            return None
+        from advisor.vk.chart import posts_chart
+        from advisor.vk.render import verdict_line
+
+        png = await asyncio.to_thread(posts_chart, result)
+        return Image(png=png, caption=verdict_line(result))
 
     async def _cached(self, ref: PublicRef, limit: int) -> PublicResult | None:
         try:
