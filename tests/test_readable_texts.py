@@ -381,3 +381,18 @@ async def test_details_without_the_cache_still_show_the_kept_report(
         assert len(fake_vk.requests) == requests
     finally:
         await advisor.close()
+
+
+async def test_counts_agree_in_dialog_replies(tmp_path: Path) -> None:
+    advisor = await Advisor.open(settings_for(tmp_path, None))
+    try:
+        user = ChatUser(advisor)
+        await user.say("я" * 4_001)
+        assert "Сообщение слишком длинное: 4 001 символ. Пришлите не больше 4 000 символов." in (
+            user.text
+        )
+        await user.say("какая норма вовлеченности для группы на 5 001 участник?")
+        assert "для 5 001 участника около" in user.text, user.text
+        assert "участников:" not in user.text
+    finally:
+        await advisor.close()

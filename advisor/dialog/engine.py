@@ -59,7 +59,7 @@ from advisor.dialog.scenario_models import (
 from advisor.dialog.state import DialogState, Position, Return, ShownMessage
 from advisor.dialog.types import Button, Incoming, Outgoing, ProgressCallback
 from advisor.knowledge.models import ChecklistItem, Knowledge
-from advisor.morph import analyzer
+from advisor.morph import analyzer, counted
 from advisor.morph import words as morph_words
 from advisor.numbers import NumberFormatError, parse_number
 from advisor.storage.store import ConcurrentUpdateError, Conversation, ConversationStore, dumps
@@ -326,7 +326,11 @@ class Turn:
             text = clean_text(incoming.text or "")
             if len(text) > self.engine.max_chars:
                 self.say(
-                    t("dialog.too_long", length=len(text), limit=self.engine.max_chars),
+                    t(
+                        "dialog.too_long",
+                        length=counted(len(text), t("dialog.char_word")),
+                        limit=counted(self.engine.max_chars, t("dialog.char_word"), "gent"),
+                    ),
                     self.nav_buttons(),
                 )
             elif not text:
@@ -1028,7 +1032,9 @@ class Turn:
     async def answer_question(self, step: QuestionnaireStep, text: str | None) -> None:
         questionnaire = self.knowledge.questionnaire(step.questionnaire)
         if text is not None and len(text) > ANSWER_LIMIT:
-            self.say(t("dialog.answer_too_long", length=len(text), limit=ANSWER_LIMIT))
+            length = counted(len(text), t("dialog.char_word"))
+            limit = counted(ANSWER_LIMIT, t("dialog.char_word"), "accs")
+            self.say(t("dialog.answer_too_long", length=length, limit=limit))
             return
         index = min(self.index, len(questionnaire.questions) - 1)
         question = questionnaire.questions[index]
