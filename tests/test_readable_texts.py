@@ -396,3 +396,17 @@ async def test_counts_agree_in_dialog_replies(tmp_path: Path) -> None:
         assert "участников:" not in user.text
     finally:
         await advisor.close()
+
+
+async def test_a_list_keeps_its_items_though_another_card_said_them(tmp_path: Path) -> None:
+    advisor = await Advisor.open(settings_for(tmp_path, None))
+    try:
+        user = ChatUser(advisor)
+        await user.say("/start")
+        await user.press("Оценить результаты")  # asks no profile
+        await user.press("Где смотреть статистику")
+        report = user.text[user.text.index("СТАТИСТИКА ОТ АДМИНИСТРАТОРА") :]
+        for item in ("сколько человек перешло и вступило в группу;", "охват;"):
+            assert item in report, report
+    finally:
+        await advisor.close()

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 MAX_LINKS_PER_MESSAGE = 5
 REPORT_TOOL = "public_report"
 TOOLS = frozenset({REPORT_TOOL})  # commands a button may run at any step
-REPORTS_KEPT = 10  # checked publics whose full report «Подробнее» can still show
+REPORTS_KEPT = MAX_LINKS_PER_MESSAGE  # publics whose full report «Подробнее» can still show
 
 
 class PublicCheckPort(Protocol):

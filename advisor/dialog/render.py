@@ -51,6 +51,7 @@ _SENTENCE = re.compile(r"(?<=[.!?…])\s+")
 SUMMARY_BY_ITEM = 0.4
 SUMMARY_BY_ALL = 0.75
 ITEM_REPEATED = 0.75  # a body item this much of which an earlier card said is left out
+_STANDALONE = ("warning", "tips", "text")
 
 
 def _content(text: str) -> frozenset[str]:
@@ -93,7 +94,14 @@ def render_topic(
     for block in topic.blocks:
         if block.until_profile and profile_set:
             continue
-        items = [item for item in block.items if not _covered(item, earlier, ITEM_REPEATED)]
+        # An item of a list or under a title means something there («Что будет в отчёте:
+        # охват»), so only standalone statements (warnings, tips, text) are dropped as said.
+        standalone = block.kind in _STANDALONE and not block.title
+        items = [
+            item
+            for item in block.items
+            if not (standalone and _covered(item, earlier, ITEM_REPEATED))
+        ]
         if items:
             blocks.append(block.model_copy(update={"items": items}))
     body = [item for block in blocks for item in block.items]
