@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from advisor.audit.actions import audit_actions
 from advisor.check_budget import CheckBudget
 from advisor.config import Settings, get_settings
-from advisor.dialog.actions import PublicCheckPort, build_actions
+from advisor.dialog.actions import TOOLS, PublicCheckPort, build_actions
 from advisor.dialog.engine import DialogEngine, menu_row
 from advisor.dialog.types import Incoming, Outgoing, ProgressCallback
 from advisor.knowledge.loader import load_knowledge
@@ -126,6 +126,7 @@ class Advisor:
             },
             find_links=extract_links,
             parsers=tracker_parsers(),
+            tools=TOOLS,
             max_chars=settings.max_message_chars,
             welcome_back_after=settings.welcome_back_hours * 3600,
         )

@@ -25,7 +25,7 @@ from advisor.knowledge.contest_models import (
     Slot,
     normalize_word,
 )
-from advisor.morph import analyzer
+from advisor.morph import analyzer, counted
 from advisor.texts import t
 
 # Negation and quotes never reach further than this many words from the matched words: keeps the
@@ -670,6 +670,7 @@ def render_contest_report(report: ContestReport) -> str:
         lines += [t("contest.recommendation", text=r) for r in report.recommendations]
         parts.append("\n".join(lines))
     if report.truncated:
-        parts.append(t("contest.truncated", chars=report.checked_chars))
+        chars = counted(report.checked_chars, t("dialog.char_word"), "accs")
+        parts.append(t("contest.truncated", chars=chars))
     parts.append(t("contest.source", section=report.section))
     return "\n\n".join(parts)

@@ -35,9 +35,11 @@ def lemmas(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=2_000)
-def agree(count: int, phrase: str) -> str:
+def agree(count: int, phrase: str, case: str = "nomn") -> str:
     """``phrase`` in the form that goes after the number ``count``: (8 041) «просмотр»,
-    (3) «паблика», (2) «целевых действия», (5) «участников в паблике».
+    (3) «паблика», (2) «целевых действия», (5) «участников в паблике»; with a ``case`` the
+    number itself stands in (after a preposition): «из (3) пабликов», «в (21) посте», «по (5)
+    постам».
 
     The words up to the first noun agree with the number (adjectives before it follow the
     noun's number and case); the rest (a prepositional tail) stays as written.
@@ -51,28 +53,37 @@ def agree(count: int, phrase: str) -> str:
         if noun is None:
             pending.append(word)
             continue
-        agreed = noun.make_agree_with_number(abs(int(count)))
+        number = abs(int(count))
+        in_case = noun.inflect({case}) if case != "nomn" else noun
+        agreed = in_case.make_agree_with_number(number) if in_case is not None else None
         form = agreed.word if agreed is not None else word
-        out.extend(_agree_adjective(adjective, agreed) for adjective in pending)
+        out.extend(_agree_adjective(adjective, agreed, case, number) for adjective in pending)
         out.append(form)
         out.extend(words_in[index + 1 :])
         return " ".join(out)
     return phrase
 
 
-def _agree_adjective(word: str, noun: pymorphy3.analyzer.Parse | None) -> str:
+def _agree_adjective(
+    word: str, noun: pymorphy3.analyzer.Parse | None, case: str, number: int
+) -> str:
     parses = analyzer().parse(word)
     adjective = next((p for p in parses if "ADJF" in p.tag and "nomn" in p.tag), None)
     if adjective is None or noun is None:
         return word
-    if noun.tag.number == "sing" and noun.tag.case == "nomn":
-        wanted = {"sing", "nomn", noun.tag.gender} if noun.tag.gender else {"sing", "nomn"}
-    else:
+    few = number % 10 in (2, 3, 4) and number % 100 not in (12, 13, 14)
+    if case in ("nomn", "accs") and few:
+        # «2 целевых действия»: after 2–4 the noun is singular, its adjectives plural genitive.
         wanted = {"plur", "gent"}
+    elif noun.tag.number == "sing":
+        wanted = {"sing", noun.tag.case, *([noun.tag.gender] if noun.tag.gender else [])}
+    else:
+        wanted = {"plur", noun.tag.case}
     inflected = adjective.inflect(wanted)
     return inflected.word if inflected is not None else word
 
 
-def counted(count: float, phrase: str) -> str:
-    """«8 041 просмотр», «3 паблика»: the number with thousands spaced, then the agreed phrase."""
-    return f"{format_number(count, 0)} {agree(round(count), phrase)}"
+def counted(count: float, phrase: str, case: str = "nomn") -> str:
+    """«8 041 просмотр», «3 паблика», (gent) «3 пабликов»: the number with thousands spaced,
+    then the agreed phrase."""
+    return f"{format_number(count, 0)} {agree(round(count), phrase, case)}"

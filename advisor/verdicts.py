@@ -37,6 +37,7 @@ from advisor.formulas import (
     validated,
 )
 from advisor.knowledge.models import Norms
+from advisor.morph import counted
 from advisor.numbers import format_number as fmt_number
 from advisor.texts import t
 
@@ -221,7 +222,7 @@ def _engagement_reasons(
     params = {
         "er": _shown(er, norm),
         "norm": fmt_number(norm),
-        "members": fmt_number(members, 0),
+        "members": counted(members, t("verdicts.member_word"), "accs"),
         "low_members": fmt_number(low.members, 0),
         "low_norm": fmt_number(low.min_percent),
         "high_members": fmt_number(high.members, 0),
@@ -252,7 +253,7 @@ def _engagement_reasons(
                     "members_to": padding.members_to,
                 },
                 er=_shown(er, padding.er_max_percent),
-                members=fmt_number(members, 0),
+                members=counted(members, t("verdicts.member_word"), "loct"),
                 er_max=fmt_number(padding.er_max_percent),
             )
         )
@@ -301,7 +302,7 @@ def _inactive_reasons(
 
     is_sample = sampled is not None and (members is None or sampled < members)
     sample = (
-        t("verdicts.sample_suffix", sampled=fmt_number(sampled, 0))
+        t("verdicts.sample_suffix", sampled=counted(sampled, t("verdicts.member_word"), "gent"))
         if is_sample and sampled is not None
         else ""
     )

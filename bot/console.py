@@ -26,6 +26,16 @@ from advisor.texts import t
 # «выход» is not here: inside a form it means «leave the form» (the engine's cancel).
 QUIT_WORDS = {"/quit", "/exit"}
 PASTE_GAP_SECONDS = 0.05  # lines arriving closer than this were pasted together
+LOG_FILE_NAME = "promo-advisor.log"
+
+
+def log_file(settings: Settings) -> Path:
+    """Where the console chat writes its log: beside its SQLite database (the folder the person
+    was told about), else in the temporary folder. Never the terminal: a log line there would
+    land in the middle of the conversation."""
+    database = sqlite_file(settings.database_url)
+    folder = database.parent if database is not None else Path(tempfile.gettempdir())
+    return folder / LOG_FILE_NAME
 
 
 class ConsoleChat:
@@ -127,6 +137,7 @@ async def run_console(settings: Settings, user_id: str | None = None) -> int:
         if first_start:
             # A newcomer should know where the conversations and the tracker table are kept.
             chat.out.write(t("console.database_created", path=database) + "\n")
+            chat.out.write(t("console.log_file", path=log_file(settings)) + "\n")
         if interactive:
             chat.out.write(t("console.hint") + "\n\n")
         opening = await chat.turn(

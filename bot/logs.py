@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from pathlib import Path
 
 from advisor.config import get_settings
 
@@ -55,13 +56,23 @@ def configured_secrets() -> list[str]:
     return [v.get_secret_value() for v in values if v is not None]
 
 
-def setup_logging(level: str = "INFO", *, quiet: bool = False) -> None:
-    """Log to stderr; ``quiet`` (the console chat) shows only warnings so the dialog stays clean."""
-    handler = logging.StreamHandler(sys.stderr)
+def setup_logging(level: str = "INFO", *, quiet: bool = False, file: Path | None = None) -> None:
+    """Log to stderr; ``quiet`` (one-shot commands) shows only warnings. With ``file`` (the console
+    chat) every record goes to that file instead and nothing to the terminal, where a log line
+    would land in the middle of the conversation."""
+    handler: logging.Handler
+    if file is not None:
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            handler = logging.FileHandler(file, encoding="utf-8")
+        except OSError:
+            handler = logging.NullHandler()  # an unwritable folder must not stop the chat
+    else:
+        handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(SecretFilter(configured_secrets()))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel("WARNING" if quiet else level.upper())
+    root.setLevel("WARNING" if quiet and file is None else level.upper())
     for noisy in ("aiosqlite", "sqlalchemy.engine", "matplotlib", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -264,3 +264,35 @@ def test_pasted_lines_are_one_message_in_a_terminal(tmp_path: Path) -> None:
         os.close(leader)
     assert "друз" in reply.lower()  # the second line's condition was checked with the first
     assert reply.count("> ") == 1  # one reply: the three lines were one message
+
+
+def test_log_lines_never_print_into_the_chat(tmp_path: Path) -> None:
+    """A check that fails logs warnings (VK unreachable): they go to the log file beside the
+    database, while the chat (stdout and stderr alike, one screen in a terminal) shows only the
+    Russian answer."""
+    env = console_env(tmp_path)
+    env.update(
+        VK_SERVICE_TOKEN="service-token-for-test",
+        VK_API_URL="http://127.0.0.1:9/method",  # nothing listens there
+        VK_MAX_RETRIES="0",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "chat"],
+        input="vk.com/club1\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "ВКонтакте сейчас не отвечает" in result.stdout
+    for stream in (result.stdout, result.stderr):
+        assert "WARNING" not in stream and "advisor.vk" not in stream, stream[-2000:]
+    assert result.stderr == ""
+    log = (tmp_path / "promo-advisor.log").read_text(encoding="utf-8")
+    assert "WARNING advisor.vk.check: public check: VK unavailable" in log
+    assert "service-token-for-test" not in log
+    assert f"Журнал работы (для поддержки, в чат он не пишется): {tmp_path.resolve()}" in (
+        result.stdout
+    )

@@ -15,7 +15,7 @@ from advisor.app import Advisor
 from advisor.config import Settings
 from advisor.dialog import payloads
 from advisor.dialog.engine import Action, ActionContext
-from advisor.dialog.payloads import Answer, Goto, Start
+from advisor.dialog.payloads import Answer, Goto, Start, Tool
 from advisor.dialog.scenario_models import InputStep
 from advisor.dialog.types import Outgoing
 from advisor.knowledge.loader import load_knowledge
@@ -179,14 +179,15 @@ def test_payloads_round_trip_and_reject_forgeries() -> None:
         Start("check"),
         Goto("tracker", "a_link"),
         Answer("prepare", "checklist", 3, "y"),
+        Tool("public_report", "430051"),
     ):
         assert payloads.decode(payloads.encode(payload)) == payload
-    for forged in ("", "x", "s:", "g:a", "a:p:c:x:y", "a:p:c:1", "g::b", "m" * 200):
+    for forged in ("", "x", "s:", "g:a", "a:p:c:x:y", "a:p:c:1", "g::b", "t:x", "m" * 200):
         assert payloads.decode(forged) is None, forged
 
 
 # A payload string written by hand: a short code alone, or one followed by ":".
-_LITERAL = re.compile(r"""payload\s*=\s*f?["'][mrbhp]["']|f?["'][sga]:[{"'a-z]""")
+_LITERAL = re.compile(r"""payload\s*=\s*f?["'][mrbhp]["']|f?["'][sgat]:[{"'a-z]""")
 
 
 def test_no_payload_literal_outside_the_payloads_module() -> None:

@@ -136,12 +136,12 @@ async def test_public_check_from_a_pasted_link(
 async def test_comparing_publics_updates_the_progress_message(
     bot: BotProcess, tg: FakeTelegram, vk: FakeVK
 ) -> None:
-    vk.add_public(make_public("healthy", id=5550102, screen_name="tea_spb"))
-    vk.add_public(make_public("padded", id=5550103, screen_name="cakes_spb"))
+    vk.add_public(make_public("healthy", id=5550102, screen_name="tea_spb", name="Чай СПб"))
+    vk.add_public(make_public("padded", id=5550103, screen_name="cakes_spb", name="Торты СПб"))
     user = tg.user()
     await user.say(
         "Какой лучше: vk.com/tea_spb или https://vk.com/cakes_spb",
-        until=lambda new: len(photo_outputs(new)) == 2,
+        until=lambda new: any("Подробнее: Торты СПб" in o.message.labels for o in new if o.message),
         seconds=40,
     )
     progress = [o for o in user.last if o.text.startswith("⏳")]
@@ -149,7 +149,16 @@ async def test_comparing_publics_updates_the_progress_message(
     edits = [o for o in progress if o.kind == "edit"]
     assert edits and all(o.message is progress[0].message for o in edits)
     assert "2 из 2" in progress[-1].text
+    # Two publics: a compact summary, no report and no chart yet…
     assert any("tea_spb" in (o.message.shown_text or "") for o in sent(user.last))
+    assert not photo_outputs(user.last) and "Почему:" not in user.text
+    # …each report (with its chart, from the check's cache) behind its «Подробнее».
+    requests = len(vk.requests)
+    await user.press("Подробнее: Торты СПб", until=lambda new: bool(photo_outputs(new)))
+    photo = photo_outputs(user.last)[0].message
+    assert photo is not None and photo.photo is not None and photo.photo.startswith(b"\x89PNG")
+    assert "Почему:" in user.text and "vk.com/cakes_spb" in user.text
+    assert len(vk.requests) == requests
 
 
 async def test_contest_check(bot: BotProcess, tg: FakeTelegram) -> None:

@@ -163,6 +163,29 @@ async def test_public_check_from_a_pasted_link_with_the_chart(vk: FakeVK, bot: B
     assert verdict.attachment is None and public.spec.name in verdict.message
 
 
+async def test_several_publics_a_summary_then_each_report_on_request(
+    vk: FakeVK, bot: BotProcess
+) -> None:
+    vk.add_public(make_public("healthy", screen_name="tea_vlg", name="Чай Волгоград"))
+    vk.add_public(make_public("padded", screen_name="cakes_vlg", name="Торты Волгоград"))
+    user = VkUser(vk, 1041, bot=bot)
+    vk.user_message(user.peer_id, "что лучше: vk.com/tea_vlg или vk.com/cakes_vlg?")
+    await _until(
+        lambda: any("Подробнее: Торты Волгоград" in m.button_labels() for m in user.messages())
+    )
+    await user.reply()
+    summary = next(m for m in user.messages() if "Подробнее: Торты Волгоград" in m.button_labels())
+    assert "Сравнение пабликов" in summary.message and "Почему:" not in summary.message
+    assert not any(m.attachment for m in user.messages())  # no chart before it is asked for
+    requests = len(vk.requests)
+    await user.press("Подробнее: Торты Волгоград")
+    await _until(lambda: any(m.attachment for m in user.messages()))
+    report = next(m for m in user.messages() if m.attachment)
+    assert "Почему:" in report.message and "vk.com/cakes_vlg" in report.message
+    reads = {"groups.getById", "wall.get", "groups.getMembers", "execute"}
+    assert not [r for r in vk.requests[requests:] if r.method in reads]
+
+
 async def test_the_tracker_export_arrives_as_a_document(vk: FakeVK, bot: BotProcess) -> None:
     user = VkUser(vk, 1031, bot=bot)
     await user.say("меню")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from advisor.answers.numbers import NumberMention
 from advisor.formulas import engagement_norm_percent, hide_rate_percent
 from advisor.knowledge.models import FigureKind, Norms
+from advisor.morph import counted
 from advisor.numbers import format_number
 from advisor.texts import DEFAULT_LANG, t
 from advisor.verdicts import judge_engagement
@@ -50,8 +51,10 @@ def _engagement(mentions: list[NumberMention], norms: Norms, lang: str) -> Compu
     low, high = norm_data.anchors[0], norm_data.anchors[-1]
     norm = engagement_norm_percent(members, norm_data)
     section = norm_data.section
+    word = t("answers.member_word", lang)
     params = {
-        "members": _fmt(members, 0),
+        "members_on": counted(members, word, "accs"),
+        "members_for": counted(members, word, "gent"),
         "norm": _fmt(norm),
         "low_members": _fmt(low.members, 0),
         "high_members": _fmt(high.members, 0),
@@ -79,7 +82,7 @@ def _engagement(mentions: list[NumberMention], norms: Norms, lang: str) -> Compu
                     er=_fmt(er),
                     relation=t(f"answers.engagement.{relation}", lang),
                     norm=_fmt(norm),
-                    members=_fmt(members, 0),
+                    members_on=params["members_on"],
                 )
             )
             reasons = [r for r in reasons if not r.rule.startswith("engagement_")]
@@ -104,7 +107,7 @@ def _reach(mentions: list[NumberMention], norms: Norms, lang: str) -> Computed |
     text = t(
         "answers.reach.expected",
         lang,
-        members=_fmt(members, 0),
+        members_on=counted(members, t("answers.subscriber_word", lang), "accs"),
         low=_fmt(members * norm.min_percent / 100, 0),
         high=_fmt(members * norm.max_percent / 100, 0),
         **bounds,

@@ -175,6 +175,8 @@ class AuditActions:
             "phrases": list(previous.get("phrases") or []),
             "city": previous.get("city"),
         }
+        if group.city and "city" not in ctx.state.owner:
+            ctx.state.owner["city"] = group.city
 
     # --- the questions -------------------------------------------------------------------------
 
@@ -305,6 +307,12 @@ class AuditActions:
 
     def names(self, ctx: ActionContext, state: Mapping[str, Any]) -> list[Outgoing]:
         from advisor.audit.readiness import name_evidence
+
+        # Remembered for the dialog's examples in the owner's words (names with the city).
+        city = state.get("city") or state.get("vk_city")
+        ctx.state.owner.update(phrases=list(state.get("phrases") or []))
+        if city:
+            ctx.state.owner["city"] = city
 
         rules = load_rules().search
         found = analyse_search(

@@ -146,8 +146,9 @@ def content_text(result: AuditResult) -> str:
             else:
                 lines.append(_r("content_format", **params))
         if c.days_since_last_post is not None:
-            days = format_number(c.days_since_last_post, 0)
-            when = _r("today") if days == "0" else _r("days_ago", days=days)
+            days = round(c.days_since_last_post)
+            word = t("audit.report.day_word")
+            when = _r("today") if days == 0 else _r("days_ago", days=counted(days, word))
             if c.posts_per_week is not None:
                 per_week = format_number(c.posts_per_week, 1)
                 lines.append(_r("content_rhythm", per_week=per_week, when=when))

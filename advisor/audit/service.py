@@ -37,6 +37,7 @@ from advisor.audit.search import analyse_search, hashtags_for
 from advisor.config import Settings
 from advisor.knowledge.loader import load_knowledge
 from advisor.knowledge.models import Knowledge
+from advisor.morph import counted
 from advisor.texts import t
 from advisor.vk.links import LinkError, PublicRef, parse_link
 
@@ -101,7 +102,7 @@ def content_suggestions(
     cr = rules.content
     out: list[SuggestionOut] = []
     if content.stale and content.days_since_last_post is not None:
-        days = round(content.days_since_last_post)
+        days = counted(content.days_since_last_post, t("audit.report.day_word"))
         text = t("audit.content.stale", days=days)
         out.append(SuggestionOut(id="stale", text=text, section=cr.stale_section))
     if content.best_format is not None:

@@ -12,8 +12,9 @@ from advisor.dialog import payloads
 from advisor.dialog.engine import Action, ActionContext
 from advisor.dialog.payloads import Open
 from advisor.dialog.render import render_verdict
-from advisor.dialog.types import Button, Outgoing
-from advisor.knowledge.models import ChecklistItem
+from advisor.dialog.types import Button, DetailButton, Image, Outgoing
+from advisor.knowledge.models import ChecklistItem, distinct_advice
+from advisor.morph import counted
 from advisor.numbers import format_number
 from advisor.texts import t
 from advisor.verdicts import (
@@ -35,18 +36,33 @@ MAX_LINKS_PER_MESSAGE = 5
 HANDOFF_NAME_CHARS = 100
 HANDOFF_LINK_CHARS = 200
 NOTHING_TO_COMPARE = "nothing"
+REPORT_TOOL = "public_report"
+TOOLS = frozenset({REPORT_TOOL})  # commands a button may run at any step
+REPORTS_KEPT = MAX_LINKS_PER_MESSAGE  # publics whose full report «Подробнее» can still show
 
 
 class PublicCheckPort(Protocol):
-    """The public check as the dialog needs it (advisor.vk.check.PublicChecker implements it)."""
+    """The public check as the dialog needs it (advisor.vk.check.PublicChecker implements it).
+
+    With ``detail``, several publics are answered by a compact summary with a «Подробнее» button
+    per public (``detail`` hears each one's full report) instead of every report at once."""
 
     async def chat_answer(
-        self, links: list[str], progress: Callable[[str], Awaitable[None]] | None
+        self,
+        links: list[str],
+        progress: Callable[[str], Awaitable[None]] | None,
+        detail: DetailButton | None = None,
     ) -> list[Outgoing]: ...
 
     async def chat_check(
-        self, links: list[str], progress: Callable[[str], Awaitable[None]] | None
+        self,
+        links: list[str],
+        progress: Callable[[str], Awaitable[None]] | None,
+        detail: DetailButton | None = None,
     ) -> tuple[list[PublicResult], list[Outgoing]]: ...
+
+    async def kept_chart(self, group_id: str) -> Image | None:
+        """A public's chart from the check's cache (no VK request), if it still has it."""
 
 
 def _reply(text: str) -> list[Outgoing]:
@@ -60,11 +76,17 @@ async def profile_summary(ctx: ActionContext) -> list[Outgoing]:
     kind = ctx.knowledge.community_type(conv.community_type)
     goal = ctx.knowledge.goal(conv.goal)
     lines = [
-        t("actions.profile_done", community_type=kind.title.lower(), goal=goal.title.lower()),
+        t("actions.profile_done", community_type=_lower(kind.title), goal=_lower(goal.title)),
         t("actions.profile_advice_title"),
     ]
-    lines.extend(f"• {line}" for line in [*kind.advice, *goal.advice])
+    advice = distinct_advice([*kind.advice, *goal.advice])
+    lines.extend(f"• {ctx.in_owner_words(line)}" for line in advice)
     return _reply("\n".join(lines))
+
+
+def _lower(title: str) -> str:
+    """A title inside a sentence: its first letter small, abbreviations kept («по любому ГЕО»)."""
+    return title[:1].lower() + title[1:]
 
 
 def _todo_order(item: ChecklistItem, community_type: str | None) -> tuple[int, int]:
@@ -96,7 +118,8 @@ async def readiness_todo(ctx: ActionContext) -> list[Outgoing]:
     )
     unsure = [item for item in items if answers.get(item.id) in (None, "unsure")]
     done = sum(1 for item in items if answers.get(item.id) == "yes")
-    lines = [t("actions.todo_score", done=done, total=len(items))]
+    total = counted(len(items), t("actions.words.item"), "gent")
+    lines = [t("actions.todo_score", done=done, total=total)]
     if not missing and not unsure:
         lines.append(t("actions.todo_all_done"))
         return _reply("\n\n".join(lines))
@@ -274,16 +297,19 @@ async def free_plan(ctx: ActionContext) -> list[Outgoing]:
     steps.append(t("plan.mailing"))
     steps.append(t("plan.comments"))
     if subscribers >= norms.free_board_start_subscribers.value:
-        steps.append(t("plan.mutual_pr", subscribers=format_number(subscribers)))
+        around = counted(subscribers, t("actions.words.subscriber"), "gent")
+        steps.append(t("plan.mutual_pr", subscribers=around))
         steps.append(t("plan.joint_contest"))
     steps.append(t("plan.stories_clips"))
     if conv.community_type in ("brand", "creative"):
         steps.append(t("plan.hashtags"))
     if conv.community_type == "creative" or conv.goal == "small_active":
         steps.append(t("plan.creative_contest"))
-    lines = [t("actions.free_plan_title", subscribers=format_number(subscribers))]
+    shown = counted(subscribers, t("actions.words.subscriber"))
+    lines = [t("actions.free_plan_title", subscribers=shown)]
     lines.extend(
-        t("actions.free_plan_item", number=n, text=text) for n, text in enumerate(steps, start=1)
+        t("actions.free_plan_item", number=n, text=ctx.in_owner_words(text))
+        for n, text in enumerate(steps, start=1)
     )
     lines.append("")
     lines.append(t("actions.free_plan_combine"))
@@ -344,18 +370,30 @@ def make_public_check(
             return _reply(t("actions.check_not_configured"))
         notes: list[Outgoing] = []
         if len(links) > MAX_LINKS_PER_MESSAGE:
-            notes = _reply(t("actions.check_too_many", limit=MAX_LINKS_PER_MESSAGE))
+            limit = counted(MAX_LINKS_PER_MESSAGE, t("actions.words.public"), "gent")
+            notes = _reply(t("actions.check_too_many", limit=limit, first=MAX_LINKS_PER_MESSAGE))
             links = links[:MAX_LINKS_PER_MESSAGE]
         if budget is not None:
             conv = ctx.conversation
             allowed = await budget.allow(conv.channel, conv.external_id, len(links))
             if allowed < len(links):
                 key = "actions.check_budget_spent" if allowed == 0 else "actions.check_budget_part"
-                notes += _reply(t(key, limit=budget.per_hour, allowed=allowed))
+                case = "accs" if allowed == 0 else "gent"  # «проверили 30», «до 30»
+                limit = counted(budget.per_hour, t("actions.words.public"), case)
+                notes += _reply(t(key, limit=limit, allowed=allowed))
                 links = links[:allowed]
                 if not links:
                     return notes
-        results, messages = await checker.chat_check(links, ctx.progress)
+        reports: dict[str, tuple[str, str]] = {}
+
+        def detail(key: str, name: str, report: str) -> Button:
+            reports[key] = (name, report)
+            return _report_button(ctx, key, name)
+
+        results, messages = await checker.chat_check(links, ctx.progress, detail)
+        if reports:
+            kept = {k: v for k, v in ctx.state.kept.items() if k not in reports} | reports
+            ctx.state.kept = dict(list(kept.items())[-REPORTS_KEPT:])
         rows = hand_off_check(ctx, results)
         if rows and messages:
             last = messages[-1]
@@ -395,6 +433,35 @@ def make_public_check(
     }
 
 
+def _report_button(ctx: ActionContext, key: str, name: str) -> Button:
+    return ctx.tool_button(t("actions.check_more", name=_short(name)), REPORT_TOOL, key)
+
+
+def make_public_report(checker: PublicCheckPort | None) -> Action:
+    async def public_report(ctx: ActionContext) -> list[Outgoing]:
+        """«Подробнее» under a check's summary: the public's full report as the dialog kept it,
+        with its chart while the check's cache still has the public (no VK request either
+        way), and the buttons of the other publics kept (front-ends that show only the latest
+        buttons, like the console, can go on to the next report)."""
+        key = ctx.answer or ""
+        if key not in ctx.state.kept:
+            return _reply(t("actions.check_report_gone"))
+        _, report = ctx.state.kept[key]
+        others = [
+            [_report_button(ctx, other, name)]
+            for other, (name, _) in ctx.state.kept.items()
+            if other != key
+        ][-(MAX_LINKS_PER_MESSAGE - 1) :]
+        image = await checker.kept_chart(key) if checker is not None else None
+        return [Outgoing(text=report, buttons=others, image=image)]
+
+    return public_report
+
+
+def _short(name: str, limit: int = 40) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
 def build_actions(
     checker: PublicCheckPort | None,
     find_links: Callable[[str], list[str]],
@@ -409,4 +476,5 @@ def build_actions(
         "free_plan": free_plan,
         "contest_check": contest_check,
         **make_public_check(checker, find_links, budget),
+        REPORT_TOOL: make_public_report(checker),
     }

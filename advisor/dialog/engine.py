@@ -39,8 +39,9 @@ from advisor.answers import (
 )
 from advisor.dialog import payloads
 from advisor.dialog.answer_view import answer_messages
+from advisor.dialog.examples import adapt, owner_from
 from advisor.dialog.fields import GENERIC_PARSERS, FieldParser, FieldRefused, Refused
-from advisor.dialog.payloads import Answer, Control, Goto, Open, Payload, Start
+from advisor.dialog.payloads import Answer, Control, Goto, Open, Payload, Start, Tool
 from advisor.dialog.render import profile_titles, render_topic
 from advisor.dialog.routing import KeywordRouter
 from advisor.dialog.scenario_models import (
@@ -59,7 +60,7 @@ from advisor.dialog.scenario_models import (
 from advisor.dialog.state import DialogState, Position, Return, ShownMessage
 from advisor.dialog.types import Button, Incoming, Outgoing, ProgressCallback
 from advisor.knowledge.models import ChecklistItem, Knowledge
-from advisor.morph import analyzer
+from advisor.morph import analyzer, counted
 from advisor.morph import words as morph_words
 from advisor.numbers import NumberFormatError, parse_number
 from advisor.storage.store import ConcurrentUpdateError, Conversation, ConversationStore, dumps
@@ -127,6 +128,10 @@ class ActionContext:
     def profile_keys(self) -> list[str]:
         return [k for k in (self.conversation.community_type, self.conversation.goal) if k]
 
+    def in_owner_words(self, text: str) -> str:
+        """The guide's example names, city and address in ``text`` made the owner's own."""
+        return adapt(text, owner_from(self.conversation, self.state.owner))
+
     def refuse(self, message: str) -> NoReturn:
         """Stay on the step: the answer does not fit, ``message`` says why."""
         raise Refused(message)
@@ -135,6 +140,11 @@ class ActionContext:
         """A button that answers the current step, or ``step`` of this scenario (its input
         command gets ``answer``)."""
         return _answer_button(self.conversation, self.state, label, value, step=step)
+
+    def tool_button(self, label: str, tool: str, value: str) -> Button:
+        """A button that runs ``tool`` (a command the engine was given as a tool) with ``value``
+        at whatever step the person is then."""
+        return Button(label=label, payload=payloads.encode(Tool(tool, value)))
 
     def goto_button(self, label: str, step_id: str) -> Button:
         return Button(
@@ -199,6 +209,7 @@ class DialogEngine:
         find_links: LinkFinder,
         parsers: Mapping[str, FieldParser] | None = None,
         link_action: str = "public_check",
+        tools: frozenset[str] = frozenset(),
         max_chars: int = 4000,
         welcome_back_after: float = 6 * 3600,
         clock: Callable[[], float] = time.time,
@@ -209,6 +220,7 @@ class DialogEngine:
         self.parsers: dict[str, FieldParser] = {**GENERIC_PARSERS, **(parsers or {})}
         self.find_links = find_links
         self.link_action = link_action
+        self.tools = tools
         self.max_chars = max_chars
         self.welcome_back_after = welcome_back_after
         self.clock = clock
@@ -218,7 +230,7 @@ class DialogEngine:
         self._check_scenarios()
 
     def _check_scenarios(self) -> None:
-        needed = {self.link_action}
+        needed = {self.link_action, *self.tools}
         parsers: set[str] = set()
         for scenario in self.knowledge.scenarios:
             for step in scenario.steps:
@@ -324,6 +336,8 @@ class Turn:
         self.away = seen is not None and now - seen >= engine.welcome_back_after
         self.welcomed = False
         self.state.seen_at = now
+        # The profile's advice was shown in this turn: the next step's cards do not tailor again.
+        self.profile_advised = False
 
     # --- entry points --------------------------------------------------------------------------
 
@@ -334,7 +348,11 @@ class Turn:
             text = clean_text(incoming.text or "")
             if len(text) > self.engine.max_chars:
                 self.say(
-                    t("dialog.too_long", length=len(text), limit=self.engine.max_chars),
+                    t(
+                        "dialog.too_long",
+                        length=counted(len(text), t("dialog.char_word")),
+                        limit=counted(self.engine.max_chars, t("dialog.char_word"), "gent"),
+                    ),
                     self.nav_buttons(),
                 )
             elif not text:
@@ -369,6 +387,8 @@ class Turn:
                 self.at_step(scenario, step) and index == self.state.index
             ):
                 await self.answer(value, typed=False)
+            case Tool(name, value) if name in self.engine.tools:
+                await self.run_tool(name, value)
             case _:
                 log.info("stale or unknown payload %r from %s", raw[:64], self.conv.user_pk)
                 self.say(t("dialog.stale_button"))
@@ -614,7 +634,12 @@ class Turn:
         returns = self.state.returns if keep_returns else []
         self.conv.scenario = None
         self.conv.step = None
-        self.state = DialogState(returns=returns, handoff=self.state.handoff)
+        self.state = DialogState(
+            returns=returns,
+            handoff=self.state.handoff,
+            kept=self.state.kept,
+            owner=self.state.owner,
+        )
 
     def go_back(self) -> None:
         """The previous position, shown again (its command is not run a second time)."""
@@ -741,6 +766,7 @@ class Turn:
             self.forget_fields()
         pending = self.state.pending if step.then_resume else None
         if pending and self.engine.scenario(pending):
+            self.profile_advised = bool(produced)
             texts = self.static_texts(step)
             if texts:
                 self.say("\n\n".join(texts))
@@ -851,9 +877,22 @@ class Turn:
         return _answer_button(self.conv, self.state, label, value)
 
     def topic_texts(self, topic_ids: list[str]) -> list[str]:
+        """The step's topic cards as one screen: what one card said is not said by the next;
+        right after the profile's advice, no «Для вашего сообщества» repeats it."""
         keys = [k for k in (self.conv.community_type, self.conv.goal) if k]
+        said: list[str] = []
+        owner = owner_from(self.conv, self.state.owner)
         return [
-            render_topic(self.knowledge.topic(topic_id), keys, t("dialog.tailored_title"))
+            adapt(
+                render_topic(
+                    self.knowledge.topic(topic_id),
+                    [] if self.profile_advised else keys,
+                    t("dialog.tailored_title"),
+                    profile_set=len(keys) == 2,
+                    said=said,
+                ),
+                owner,
+            )
             for topic_id in topic_ids
         ]
 
@@ -1047,7 +1086,9 @@ class Turn:
     async def answer_question(self, step: QuestionnaireStep, text: str | None) -> None:
         questionnaire = self.knowledge.questionnaire(step.questionnaire)
         if text is not None and len(text) > ANSWER_LIMIT:
-            self.say(t("dialog.answer_too_long", length=len(text), limit=ANSWER_LIMIT))
+            length = counted(len(text), t("dialog.char_word"))
+            limit = counted(ANSWER_LIMIT, t("dialog.char_word"), "accs")
+            self.say(t("dialog.answer_too_long", length=length, limit=limit))
             return
         index = min(self.index, len(questionnaire.questions) - 1)
         question = questionnaire.questions[index]
@@ -1192,6 +1233,23 @@ class Turn:
             await self.move_on(step, ctx.outcome, target)
         elif buttons:
             self.add_step_buttons()
+
+    async def run_tool(self, name: str, value: str) -> None:
+        """A tool's button: its answer, then the person stays where they were (a waiting
+        question is asked again)."""
+        produced = await self.engine.actions[name](self.context(answer=value))
+        waiting = self.waiting_question() is not None
+        if produced and not waiting:
+            step, last = self.current_step(), produced[-1]
+            rows = (
+                self.step_buttons(step, last.buttons)
+                if step is not None
+                else [*last.buttons, *self.nav_buttons()]
+            )
+            produced[-1] = last.model_copy(update={"buttons": rows})
+        self.out.extend(produced)
+        if waiting:
+            self.continue_here()
 
     def add_step_buttons(self) -> None:
         """The current step's buttons under the last message, after the command's own (the

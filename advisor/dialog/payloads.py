@@ -9,7 +9,8 @@ stored message outlives a release), so the wire format is short and stable:
 ``p`` continue where a side trip began, ``s:<scenario>`` start a scenario,
 ``o:<scenario>:<step>`` open a scenario at a step (an answer's «Подробнее»),
 ``g:<scenario>:<step>`` go to a step, ``a:<scenario>:<step>:<index>:<value>`` answer the step at
-that position (the position makes an old message's «да» unable to answer a later question).
+that position (the position makes an old message's «да» unable to answer a later question),
+``t:<tool>:<value>`` show what a tool kept, wherever the person is (a checked public's report).
 
 No other module writes a payload string: they build one of the types below and call ``encode``.
 """
@@ -62,7 +63,16 @@ class Answer:
     value: str
 
 
-Payload = Control | Start | Open | Goto | Answer
+@dataclass(frozen=True)
+class Tool:
+    """A button of a command's answer that works at any step: the engine runs the tool (one of
+    the commands it was given as tools) with ``value`` and leaves the position as it is."""
+
+    name: str
+    value: str
+
+
+Payload = Control | Start | Open | Goto | Answer | Tool
 
 _CONTROLS: Final[dict[str, Control]] = {
     c.code: c for c in (MENU, RESUME, WELCOME_BACK, BACK, HELP, CONTINUE)
@@ -82,6 +92,8 @@ def encode(payload: Payload) -> str:
             return f"g:{scenario}:{step}"
         case Answer(scenario, step, index, value):
             return f"a:{scenario}:{step}:{index}:{value}"
+        case Tool(name, value):
+            return f"t:{name}:{value}"
     raise TypeError(f"not a payload: {payload!r}")
 
 
@@ -103,6 +115,8 @@ def decode(raw: str) -> Payload | None:
         return Open(parts[0], parts[1])
     if kind == "g" and len(parts) == 2:
         return Goto(parts[0], parts[1])
+    if kind == "t" and len(parts) == 2:
+        return Tool(parts[0], parts[1])
     if kind == "a" and len(parts) == 4 and parts[2].isdigit():
         return Answer(parts[0], parts[1], int(parts[2]), parts[3])
     return None

@@ -101,6 +101,18 @@ class DialogState(BaseModel):
         description="what one tool hands to the next one it opens (the public check's publics or "
         "the results calculator's figures for «Записать в учёт»); kept when a scenario is left",
     )
+    owner: dict[str, Any] = Field(
+        default_factory=dict,
+        alias="w",
+        description="what the owner told about the community (city, search phrases) for "
+        "examples in their words; kept when the person leaves the scenario",
+    )
+    kept: dict[str, tuple[str, str]] = Field(
+        default_factory=dict,
+        alias="r",
+        description="(title, text) a tool shows again on request (the reports behind a check's "
+        "summary, by public); kept when the person leaves the scenario",
+    )
 
     @field_validator("index", mode="before")
     @classmethod

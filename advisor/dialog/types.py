@@ -67,3 +67,8 @@ class Incoming(BaseModel):
 
 ProgressCallback = Callable[[str], Awaitable[None]]
 """Called with a short Russian status line while a long step (a public check) runs."""
+
+DetailButton = Callable[[str, str, str], Button]
+"""(key, a checked public's name, its full report) → the «Подробнее» button that shows that
+report later: the dialog keeps the report, the public check builds the summary around the
+buttons."""

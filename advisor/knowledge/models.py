@@ -45,9 +45,40 @@ class Identified(Cited):
 # --- Community: the four types and the goal question ------------------------------------------
 
 
+class Advice(Strict):
+    """One piece of profile advice. ``about`` names what it is about: the type's and the goal's
+    advice are shown together, and a piece whose subjects an earlier one already covered is
+    left out («Раздел «Товары» обязателен» and «Заполните раздел «Товары»…» say one thing)."""
+
+    text: str = Field(min_length=5)
+    about: list[Slug] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain(cls, value: object) -> object:
+        return {"text": value} if isinstance(value, str) else value
+
+    @field_validator("about")
+    @classmethod
+    def _slugs(cls, value: list[str]) -> list[str]:
+        return [_check_slug(item) for item in value]
+
+
+def distinct_advice(advice: list[Advice]) -> list[str]:
+    """The texts in order, without those whose subjects were all covered before them."""
+    covered: set[str] = set()
+    texts: list[str] = []
+    for item in advice:
+        if item.about and covered.issuperset(item.about):
+            continue
+        covered.update(item.about)
+        texts.append(item.text)
+    return texts
+
+
 class CommunityType(Identified):
     description: str
-    advice: list[str] = Field(min_length=1, description="how this type changes the advice")
+    advice: list[Advice] = Field(min_length=1, description="how this type changes the advice")
     synonyms: list[str] = Field(
         default=[], description="words and phrases owners type for this type (free-form answers)"
     )
@@ -55,7 +86,7 @@ class CommunityType(Identified):
 
 class Goal(Identified):
     description: str
-    advice: list[str] = Field(min_length=1, description="how this goal changes the advice")
+    advice: list[Advice] = Field(min_length=1, description="how this goal changes the advice")
     synonyms: list[str] = Field(
         default=[], description="words and phrases owners type for this goal (free-form answers)"
     )
@@ -112,6 +143,10 @@ class Block(Strict):
     title: str | None = None
     items: list[str] = Field(min_length=1)
     section: str | None = Field(default=None, description="overrides the topic's section")
+    until_profile: bool = Field(
+        default=False,
+        description="shown only while the community type and goal are not set (how to set them)",
+    )
 
 
 MAX_FACT_SENTENCES = 3

@@ -23,6 +23,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Literal, overload
 
+from advisor.morph import counted
 from advisor.numbers import NumberFormatError, parse_number
 from advisor.texts import t
 from advisor.tracker.models import (
@@ -170,7 +171,14 @@ def parse_text(text: str, name: str) -> str:
         raise InputProblem(Problem(name, "required"))
     if len(value) > MAX_TEXT:
         raise InputProblem(
-            Problem(name, "too_long", {"max": str(MAX_TEXT), "length": str(len(value))})
+            Problem(
+                name,
+                "too_long",
+                {
+                    "max": counted(MAX_TEXT, t("dialog.char_word"), "gent"),
+                    "length": counted(len(value), t("dialog.char_word")),
+                },
+            )
         )
     return value
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from advisor.numbers import format_number as fmt_number
 from advisor.texts import t
-from advisor.vk.check import PublicResult
+from advisor.vk.check import ChartData, PublicResult
 
 REACH_COLOR = "#2a7ae2"
 AD_COLOR = "#e2892a"
@@ -85,7 +85,7 @@ def posts_chart(result: PublicResult, *, dpi: int = 100) -> bytes:
         color=NORM_COLOR,
         linewidth=1.2,
         linestyle="--",
-        label=t("check.chart.er_norm", value=fmt_number(chart.er_norm_percent)),
+        label=er_norm_label(chart),
     )
     er_axes.set_ylabel(t("check.chart.er_axis"))
     er_axes.set_ylim(bottom=0)
@@ -98,6 +98,13 @@ def posts_chart(result: PublicResult, *, dpi: int = 100) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def er_norm_label(chart: ChartData) -> str:
+    """The ER line's legend says whose number it is: the guide's norm (≤1 000 members → 15%,
+    >100 000 → 3%) or, between them, the bot's interpolation."""
+    key = "check.chart.er_norm_estimate" if chart.er_norm_estimate else "check.chart.er_norm"
+    return t(key, value=fmt_number(chart.er_norm_percent))
 
 
 def _short(name: str, limit: int = 50) -> str:

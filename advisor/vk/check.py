@@ -20,9 +20,10 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from advisor.config import Settings
-from advisor.dialog.types import Outgoing
-from advisor.formulas import engagement_norm_percent
+from advisor.dialog.types import DetailButton, Image, Outgoing
+from advisor.formulas import engagement_norm_is_estimate, engagement_norm_percent
 from advisor.knowledge.models import Norms
+from advisor.morph import counted
 from advisor.numbers import format_number as fmt_number
 from advisor.texts import t
 from advisor.verdicts import PublicMetrics, Reason, judge_public
@@ -38,7 +39,7 @@ ProgressCallback = Callable[[str], Awaitable[None]]
 ResultCallback = Callable[["PublicResult"], Awaitable[None]]
 """Hears each fetched public's result as soon as it is ready (cached ones are not repeated)."""
 VerdictLabel = Literal["buy", "caution", "avoid"]
-CACHE_FORMAT = 2  # bump when PublicResult changes shape: old cache entries are then ignored
+CACHE_FORMAT = 3  # bump when PublicResult changes shape: old cache entries are then ignored
 
 
 # --- the result ------------------------------------------------------------------------------
@@ -88,6 +89,8 @@ class PostPoint(_Model):
 class ChartData(_Model):
     posts: list[PostPoint]
     er_norm_percent: float
+    # True between the guide's anchors (≤1 000 → 15%, >100 000 → 3%): the bot's interpolation.
+    er_norm_estimate: bool = False
     reach_min_percent: float
     reach_max_percent: float
 
@@ -276,7 +279,8 @@ class PublicChecker:
         say = _SafeProgress(progress)
         many = len(inputs) > 1
         if many:
-            await say(t("check.progress.start_many", count=len(inputs)))
+            publics = counted(len(inputs), t("check.words.public"))
+            await say(t("check.progress.start_many", publics=publics))
         answers: list[PublicResult | None] = [None] * len(inputs)
         wanted: dict[int, PublicRef] = {}
         for index, text in enumerate(inputs):
@@ -306,20 +310,29 @@ class PublicChecker:
         return [answer for answer in answers if answer is not None]
 
     async def chat_answer(
-        self, links: list[str], progress: ProgressCallback | None = None
+        self,
+        links: list[str],
+        progress: ProgressCallback | None = None,
+        detail: DetailButton | None = None,
     ) -> list[Outgoing]:
-        """The check as chat messages (reports, comparison, charts): the dialog's port."""
-        _, messages = await self.chat_check(links, progress)
+        """The check as chat messages (reports, comparison, charts): the dialog's port; with
+        ``detail``, several publics get a summary with a «Подробнее» button each."""
+        _, messages = await self.chat_check(links, progress, detail)
         return messages
 
     async def chat_check(
-        self, links: list[str], progress: ProgressCallback | None = None
+        self,
+        links: list[str],
+        progress: ProgressCallback | None = None,
+        detail: DetailButton | None = None,
     ) -> tuple[list[PublicResult], list[Outgoing]]:
         """The results and their chat messages: the dialog hands the results on (the
         tracker's «Записать в учёт», «Сравнить с …»)."""
         from advisor.vk.render import chat_messages
 
         results = await self.check(links, progress=progress)
+        if len(results) > 1 and detail is not None:
+            return results, chat_messages(results, charts=False, detail=detail)  # no charts
         # Drawing charts takes a moment of CPU: keep the event loop serving other users.
         return results, await asyncio.to_thread(chat_messages, results)
 
@@ -361,6 +374,20 @@ class PublicChecker:
             else:
                 out[ref.key] = await asyncio.shield(pending)
         return out
+
+    async def kept_chart(self, group_id: str) -> Image | None:
+        """The chart of a public checked a moment ago, drawn from the check cache (no VK
+        request); None once the cache has forgotten it."""
+        if not group_id.isdigit():
+            return None
+        result = await self._cached(PublicRef(group_id=int(group_id)), self.settings.check_posts)
+        if result is None or result.chart is None or not result.chart.posts:
+            return None
+        from advisor.vk.chart import posts_chart
+        from advisor.vk.render import verdict_line
+
+        png = await asyncio.to_thread(posts_chart, result)
+        return Image(png=png, caption=verdict_line(result))
 
     async def _cached(self, ref: PublicRef, limit: int) -> PublicResult | None:
         try:
@@ -520,6 +547,7 @@ class PublicChecker:
                 for p in wall.posts
             ],
             er_norm_percent=engagement_norm_percent(members, self.norms.engagement),
+            er_norm_estimate=engagement_norm_is_estimate(members, self.norms.engagement),
             reach_min_percent=self.norms.reach.min_percent,
             reach_max_percent=self.norms.reach.max_percent,
         )

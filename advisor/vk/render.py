@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 
-from advisor.dialog.types import Image, Outgoing
+from advisor.dialog.types import DetailButton, Image, Outgoing
+from advisor.morph import counted
 from advisor.numbers import format_number as fmt_number
 from advisor.texts import t
 from advisor.vk.check import PublicResult, admin_message, rank_results
@@ -33,7 +34,8 @@ def _metric_lines(result: PublicResult) -> list[str]:
     assert m is not None and result.group is not None
     lines = [t("check.report.numbers_title")]
     if m.er_percent is not None:
-        lines.append(t("check.report.er", value=_percent(m.er_percent), posts=m.posts_analyzed))
+        posts = counted(m.posts_analyzed, t("check.words.post"), "datv")
+        lines.append(t("check.report.er", value=_percent(m.er_percent), posts=posts))
     else:
         lines.append(t("check.report.er_none"))
     if m.reach_percent is not None:
@@ -45,13 +47,16 @@ def _metric_lines(result: PublicResult) -> list[str]:
             t(
                 "check.report.ad_reach",
                 value=_percent(m.ad_reach_percent),
-                posts=m.ad_posts_analyzed,
+                posts=counted(m.ad_posts_analyzed, t("check.words.ad_post"), "datv"),
             )
         )
     elif any(r.rule == "ad_reach_unknown" for r in result.reasons):
         lines.append(t("check.report.ad_reach_none"))
+    elif m.ad_posts_analyzed == 0:
+        lines.append(t("check.report.ad_reach_zero"))
     else:
-        lines.append(t("check.report.ad_reach_few", posts=m.ad_posts_analyzed))
+        posts = counted(m.ad_posts_analyzed, t("check.words.own_ad_post"))
+        lines.append(t("check.report.ad_reach_few", posts=posts))
     if m.inactive_percent is None:
         key = "inactive_hidden" if result.members_hidden else "inactive_none"
         lines.append(t(f"check.report.{key}"))
@@ -62,7 +67,7 @@ def _metric_lines(result: PublicResult) -> list[str]:
                 "check.report.inactive_sample",
                 value=_percent(m.inactive_percent),
                 sampled=fmt_number(m.members_sampled, 0),
-                members=fmt_number(result.group.members_count, 0),
+                members=counted(result.group.members_count, t("check.words.member"), "gent"),
                 low=_percent(low),
                 high=_percent(high),
             )
@@ -72,7 +77,7 @@ def _metric_lines(result: PublicResult) -> list[str]:
             t(
                 "check.report.inactive_whole",
                 value=_percent(m.inactive_percent),
-                sampled=fmt_number(m.members_sampled or 0, 0),
+                sampled=counted(m.members_sampled or 0, t("check.words.participant"), "gent"),
             )
         )
     lines.append(t("check.report.posts_note"))
@@ -113,10 +118,22 @@ def report_text(result: PublicResult) -> str:
     return "\n\n".join(parts)
 
 
-def comparison_text(results: Sequence[PublicResult]) -> str:
-    """Several publics side by side, best first; the ones that failed are listed after."""
+def _inactive_shown(result: PublicResult) -> str:
+    m, group = result.metrics, result.group
+    assert m is not None and group is not None
+    if m.inactive_percent is None:
+        return t("check.compare.none")
+    sampled = m.members_sampled is not None and m.members_sampled < group.members_count
+    key = "check.compare.percent_sampled" if sampled else "check.compare.percent"
+    return t(key, value=_percent(m.inactive_percent))
+
+
+def comparison_text(results: Sequence[PublicResult], *, buttons: bool = False) -> str:
+    """Several publics side by side, one line each, best first; the ones that failed are listed
+    after. ``buttons``: each public's full report is behind its «Подробнее» button (else the
+    reports follow this message)."""
     ranked = rank_results(results)
-    lines = [t("check.compare.title")]
+    lines = [t("check.compare.title"), t("check.compare.whose")]
     place = 0
     for result in ranked:
         if result.error is not None:
@@ -130,19 +147,19 @@ def comparison_text(results: Sequence[PublicResult]) -> str:
                 return t("check.compare.none")
             return t("check.compare.percent", value=_percent(value))
 
+        ad = m.ad_reach_percent is not None
         lines.append(
             t(
                 "check.compare.row",
                 place=place,
                 mark=t(f"check.mark.{result.verdict}"),
+                verdict=t(f"check.compare.verdict.{result.verdict}"),
                 name=group.name,
                 screen_name=group.screen_name,
-                members=fmt_number(group.members_count, 0),
                 er=shown(m.er_percent),
-                reach=shown(
-                    m.ad_reach_percent if m.ad_reach_percent is not None else m.reach_percent
-                ),
-                inactive=shown(m.inactive_percent),
+                reach_label=t("check.compare.ad_reach" if ad else "check.compare.reach"),
+                reach=shown(m.ad_reach_percent if ad else m.reach_percent),
+                inactive=_inactive_shown(result),
             )
         )
     failed = [r for r in ranked if r.error is not None]
@@ -153,30 +170,46 @@ def comparison_text(results: Sequence[PublicResult]) -> str:
     lines.append("")
     if best is not None and best.group is not None:
         lines.append(t(f"check.compare.best_{best.verdict}", name=best.group.name))
+        lines.append(t("check.compare.more_buttons" if buttons else "check.compare.more_below"))
     else:
         lines.append(t("check.compare.none_ok"))
     return "\n".join(lines).rstrip()
 
 
-def chat_messages(results: Sequence[PublicResult], *, charts: bool = True) -> list[Outgoing]:
-    """What the chat shows: for several publics the comparison first, then each report (with
-    its chart), then one message for the admin (the same for every public but the name)."""
+def chat_messages(
+    results: Sequence[PublicResult],
+    *,
+    charts: bool = True,
+    detail: DetailButton | None = None,
+) -> list[Outgoing]:
+    """What the chat shows. One public: its report (with its chart). Several: with ``detail``, a
+    compact ranked summary with a «Подробнее» button per public (``detail`` gets each one's full
+    report to keep); without it, the comparison and then every report. Then one message for the
+    admin (the same for every public but the name)."""
     if charts:
         # matplotlib is heavy to import; the terminal's text answer never needs it.
         from advisor.vk.chart import posts_chart
     messages: list[Outgoing] = []
     ok = [r for r in results if r.error is None]
-    if len(results) > 1:
-        messages.append(Outgoing(text=comparison_text(results)))
-    for result in rank_results(results) if len(results) > 1 else results:
-        if result.error is not None:
-            if len(results) == 1:
-                messages.append(Outgoing(text=result.error.message))
-            continue
-        image = None
-        if charts and result.chart is not None and result.chart.posts:
-            image = Image(png=posts_chart(result), caption=verdict_line(result))
-        messages.append(Outgoing(text=report_text(result), image=image))
+    if len(results) > 1 and detail is not None:
+        rows = []
+        for result in rank_results(ok):
+            assert result.group is not None
+            group = result.group
+            rows.append([detail(str(group.id), group.name, report_text(result))])
+        messages.append(Outgoing(text=comparison_text(results, buttons=True), buttons=rows))
+    else:
+        if len(results) > 1:
+            messages.append(Outgoing(text=comparison_text(results)))
+        for result in rank_results(results) if len(results) > 1 else results:
+            if result.error is not None:
+                if len(results) == 1:
+                    messages.append(Outgoing(text=result.error.message))
+                continue
+            image = None
+            if charts and result.chart is not None and result.chart.posts:
+                image = Image(png=posts_chart(result), caption=verdict_line(result))
+            messages.append(Outgoing(text=report_text(result), image=image))
     if ok:
         messages.append(Outgoing(text=admin_message(ok[0] if len(ok) == 1 else None)))
     return messages

@@ -19,10 +19,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.console import run_console
+    from bot.console import log_file, run_console
 
     settings = get_settings()
-    setup_logging(settings.log_level, quiet=True)
+    setup_logging(settings.log_level, file=log_file(settings))
     try:
         return asyncio.run(run_console(settings, args.user))
     except SchemaOutdatedError as exc:
