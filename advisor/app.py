@@ -180,9 +180,7 @@ class Advisor:
         except Exception:
             self.metrics.errors.labels(channel).inc()
             log.exception("dialog turn failed: channel=%s user=%s", channel, incoming.user_id)
-            return [
-                Outgoing(text=t("dialog.error"), buttons=menu_row())
-            ]
+            return [Outgoing(text=t("dialog.error"), buttons=menu_row())]
 
     async def health(self) -> dict[str, bool]:
         """Whether the database (and Redis, when configured) answer right now."""

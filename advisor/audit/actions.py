@@ -247,9 +247,7 @@ class AuditActions:
         score = compute_score(
             items, statuses, rules, community_type=community_type, all_types=all_types
         )
-        todo = todo_list(
-            items, statuses, rules, community_type=community_type, all_types=all_types
-        )
+        todo = todo_list(items, statuses, rules, community_type=community_type, all_types=all_types)
         lines = [
             _d("summary_title", name=state.get("name", "")),
             t("audit.report.score", score=score.value),

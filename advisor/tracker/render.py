@@ -118,9 +118,7 @@ def vk_line(placement: StoredPlacement) -> str | None:
 
 def figures_from_vk(figures: PostFigures) -> str:
     """«просмотров 12 000, лайков 40, ...» for what VK reported."""
-    parts = [
-        figure(name, value) for name, value in figures.counts().items() if value is not None
-    ]
+    parts = [figure(name, value) for name, value in figures.counts().items() if value is not None]
     return ", ".join(parts)
 
 

@@ -143,9 +143,7 @@ class PlacementRepository:
             row = await self._row(connection, user_pk, number)
         return stored_from_row(row) if row is not None else None
 
-    async def _row(
-        self, connection: AsyncConnection, user_pk: int, number: int
-    ) -> Row[Any] | None:
+    async def _row(self, connection: AsyncConnection, user_pk: int, number: int) -> Row[Any] | None:
         query = select(placements).where(
             and_(placements.c.user_id == user_pk, placements.c.number == number)
         )
