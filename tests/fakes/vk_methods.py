@@ -247,8 +247,8 @@ async def groups_is_member(vk: FakeVK, call: Call) -> Any:
     if ref is None:
         raise VKError(100, "group_id is undefined")
     community = find_community(vk, ref)
-    if community is None:
-        raise VKError(125)
+    if community is None:  # the schema lists no method error for it: VK answers 100
+        raise VKError(100, "group_id is invalid")
     if call.flag("extended"):
         raise VKError(100, "extended is not supported by the fake")
     refs = call.items("user_ids")
