@@ -788,7 +788,7 @@ async def fit_requests(vk: FakeVK) -> bool:
         "     no target, no pairwise overlap. The other columns ask for last_seen,sex,bdate,city\n"
         "     in the same calls. Pairwise: one more execute with a user token, one request a\n"
         "     pair with a service one. With --my-group and a user token, one public's questions\n"
-        "     ride in its executes; several publics' follow the samples in one more execute.)"
+        "     ride in its executes; several publics' share the pairwise overlap's execute.)"
     )
     return passed
 

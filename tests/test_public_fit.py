@@ -398,6 +398,19 @@ async def test_overlap_with_a_user_token_rides_in_the_same_round_trip(fake_vk: F
     assert result.overlap is not None
 
 
+async def test_several_publics_ask_about_the_owners_community_and_each_other_in_one_more_round_trip(
+    fake_vk: FakeVK,
+) -> None:
+    my_group(fake_vk)
+    links = [public(fake_vk, 395_101 + i, members_count=1_500).screen_name for i in range(3)]
+    results = await check(fake_vk, links, "user", OwnerTarget(my_group="salon_tver"))
+    asked = [r for r in fake_vk.requests if r.method == "groups.isMember"]
+    assert len(asked) == 3 * 3 + 6  # 1 500 members: 3 calls each; 6 ordered pairs
+    assert round_trips(fake_vk) == 2 and all(r.inner for r in asked)
+    assert all(r.overlap is not None and len(r.pairwise_overlap) == 2 for r in results)
+    assert [r.vk_requests for r in results] == [2, 2, 2]
+
+
 async def test_a_missing_own_community_gives_a_null_overlap_and_says_so(fake_vk: FakeVK) -> None:
     spec = public(fake_vk, 395_011)
     [result] = await check(
@@ -457,6 +470,8 @@ async def test_pairwise_overlap_and_ranking_by_target_cost(fake_vk: FakeVK, kind
     )
     asked = [r for r in fake_vk.requests[before:] if r.method == "groups.isMember"]
     assert len(asked) == 2  # one question per ordered pair
+    if kind == "user":  # the samples' round trip, then one execute for the questions
+        assert round_trips(fake_vk) == 2 and all(r.inner for r in asked)
     first, second = results
     [pair] = first.pairwise_overlap
     assert pair.group == b.screen_name

@@ -44,11 +44,12 @@ from advisor.vk.collect import (
     PublicData,
     ask_membership,
     collect_publics,
+    pair_subsample,
 )
 from advisor.vk.fit import AdLoadOut, AudienceOut, OverlapOut, OwnerTarget, PriceOut
 from advisor.vk.links import LinkError, PublicRef, parse_link
 from advisor.vk.metrics import WallPost, post_er_percent, post_reach_percent, wall_metrics
-from advisor.vk.overlap import PAIR_SUBSAMPLE, overlap_share, spread_subsample
+from advisor.vk.overlap import ordered_pairs, overlap_share
 from advisor.vk.sampling import InactiveEstimate
 
 log = logging.getLogger(__name__)
@@ -558,6 +559,7 @@ class PublicChecker:
         mine = _my_group(target)
         options = CollectOptions(
             my_group=mine.api_id if mine is not None else None,
+            pair_asks=PAIR_MAX_ASKS,
             member_budget=self.settings.check_member_sample,
             inactive_after_days=inactive.inactive_after_days,
             rng=self._rng,
@@ -607,22 +609,27 @@ class PublicChecker:
         ``PAIR_MAX_ASKS`` calls): ``pairwise_overlap`` and an ``overlap_pair`` reason."""
         assert self._client is not None
         keys = [key for key in collected if collected[key].member_blocks]
-        pairs = [(a, b) for a in keys for b in keys if a != b][:PAIR_MAX_ASKS]
+        pairs = ordered_pairs(keys, PAIR_MAX_ASKS)
         if not pairs:
             return
+        # With a user token they were asked already, with the owner's community's questions.
+        missing = [
+            (a, b) for a, b in pairs if collected[b].group.id not in collected[a].pair_answers
+        ]
         asks: list[MembershipAsk] = [
-            (
-                collected[b].group.id,
-                spread_subsample(collected[a].weighted_members(), PAIR_SUBSAMPLE),
-            )
-            for a, b in pairs
+            (collected[b].group.id, pair_subsample(collected[a])) for a, b in missing
         ]
         tally = RequestTally()
         try:
-            answers = await ask_membership(self._client, asks, tally)
+            fresh = await ask_membership(self._client, asks, tally)
         except Exception:
             log.warning("public check: the pairwise overlap failed", exc_info=True)
-            return
+            fresh = [None] * len(asks)
+        asked = dict(zip(missing, fresh, strict=True))
+        answers = [
+            asked[(a, b)] if (a, b) in asked else collected[a].pair_answers[collected[b].group.id]
+            for a, b in pairs
+        ]
         high = self.norms.fit.pair_overlap_high_percent
         found: dict[str, list[PairOverlapOut]] = {}
         extra_reasons: dict[str, list[Reason]] = {}
@@ -655,15 +662,16 @@ class PublicChecker:
                 )
         per_pair = self._client.kind != "user"
         for a in keys:
-            asked = sum(1 for pair in pairs if pair[0] == a)
-            if not asked:
+            if not any(pair[0] == a for pair in pairs):
                 continue
+            mine = sum(1 for pair in missing if pair[0] == a)
             result = results[a]
             results[a] = result.model_copy(
                 update={
                     "pairwise_overlap": found.get(a, []),
                     "reasons": [*result.reasons, *extra_reasons.get(a, [])],
-                    "vk_requests": result.vk_requests + (asked if per_pair else tally.count),
+                    "vk_requests": result.vk_requests
+                    + (mine if per_pair else tally.count if mine else 0),
                 }
             )
 

@@ -38,7 +38,14 @@ from advisor.vk.api import (
 )
 from advisor.vk.links import PublicRef
 from advisor.vk.metrics import WallPost
-from advisor.vk.overlap import OVERLAP_SUBSAMPLE, chunks, read_is_member, spread_subsample
+from advisor.vk.overlap import (
+    OVERLAP_SUBSAMPLE,
+    PAIR_SUBSAMPLE,
+    chunks,
+    ordered_pairs,
+    read_is_member,
+    spread_subsample,
+)
 from advisor.vk.sampling import (
     ADAPTIVE_BLOCK,
     PAGE_SIZE,
@@ -141,6 +148,9 @@ class PublicData:
     member_of: dict[int, bool] | None = None
     """The owner's community (``CollectOptions.my_group``): asked member id → already in it.
     None: not asked, or VK refused the question."""
+    pair_answers: dict[int, dict[int, bool] | None] = field(default_factory=dict)
+    """Several publics with a user token: another checked public's id → the answers about
+    ``pair_subsample``'s members (None: refused), asked in the round after the samples."""
 
     @property
     def sample_blocks(self) -> int:
@@ -166,6 +176,9 @@ class CollectOptions:
     my_group: str | int | None = None
     """The owner's community (screen name or id): the sampled members are asked about it with
     ``groups.isMember`` (the audience overlap)."""
+    pair_asks: int = 0
+    """Several publics with a user token: at most this many pairwise overlap questions, asked
+    in the same round trip as ``my_group``'s (with a service token, ``check`` asks them)."""
 
     @property
     def block_size(self) -> int:
@@ -348,6 +361,11 @@ def merge_answers(answers: Sequence[dict[int, bool] | None]) -> dict[int, bool] 
     return merged
 
 
+def pair_subsample(data: PublicData) -> list[int]:
+    """The members asked about another checked public (one ``groups.isMember`` call)."""
+    return spread_subsample(data.weighted_members(), PAIR_SUBSAMPLE)
+
+
 def overlap_asks(data: PublicData, group: str | int) -> list[MembershipAsk]:
     """The questions about ``group`` for a spread subsample of ``data``'s sampled members."""
     ids = spread_subsample(data.weighted_members(), OVERLAP_SUBSAMPLE)
@@ -509,36 +527,49 @@ async def collect_with_execute(
             for i in range(0, len(pending), EXECUTE_CALL_LIMIT)
         )
     outcomes = [_finish(job, fetched_at) for job in jobs]
-    if options.my_group is not None:
-        await _overlap_round(client, jobs, outcomes, options.my_group)
+    await _overlap_round(client, outcomes, options)
     return outcomes
 
 
 async def _overlap_round(
-    client: VkClient,
-    jobs: Sequence[_Job],
-    outcomes: Sequence[PublicData | Exception],
-    group: str | int,
+    client: VkClient, outcomes: Sequence[PublicData | Exception], options: CollectOptions
 ) -> None:
-    """Several publics: the questions about the owner's community in one more round trip
-    (their member ids are known only once the samples are in)."""
+    """Several publics: the questions about the owner's community and the pairwise overlap in
+    one more round trip (the member ids are known only once the samples are in)."""
+    datas = {
+        index: outcome
+        for index, outcome in enumerate(outcomes)
+        if isinstance(outcome, PublicData) and outcome.member_blocks
+    }
     asks: list[MembershipAsk] = []
-    owners: list[int] = []
-    for index, outcome in enumerate(outcomes):
-        if isinstance(outcome, PublicData) and outcome.member_blocks:
-            mine = overlap_asks(outcome, group)
+    owners: list[tuple[int, int | None]] = []  # (public index, other public's index or None)
+    if options.my_group is not None:
+        for index, data in datas.items():
+            mine = overlap_asks(data, options.my_group)
             asks += mine
-            owners += [index] * len(mine)
+            owners += [(index, None)] * len(mine)
+    for a, b in ordered_pairs(list(datas), options.pair_asks):
+        asks.append((datas[b].group.id, pair_subsample(datas[a])))
+        owners.append((a, b))
     if not asks:
         return
     tally = RequestTally()
     answers = await _ask_with_execute(client, asks, tally)
-    for index in sorted(set(owners)):
-        data = outcomes[index]
-        assert isinstance(data, PublicData)
-        data.member_of = merge_answers(
-            [a for a, o in zip(answers, owners, strict=True) if o == index]
-        )
+    askers = {asker for asker, _ in owners}
+    for index, data in datas.items():
+        if index not in askers:
+            continue
+        if options.my_group is not None:
+            data.member_of = merge_answers(
+                [
+                    answer
+                    for answer, owner in zip(answers, owners, strict=True)
+                    if owner == (index, None)
+                ]
+            )
+        for answer, (asker, other) in zip(answers, owners, strict=True):
+            if asker == index and other is not None:
+                data.pair_answers[datas[other].group.id] = answer
         data.requests += tally.count
 
 
@@ -861,4 +892,5 @@ __all__ = [
     "collect_publics",
     "collect_with_calls",
     "collect_with_execute",
+    "pair_subsample",
 ]

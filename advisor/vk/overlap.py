@@ -10,13 +10,15 @@ is for the share among ALL the public's members; read whole and asked whole, it 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from advisor.vk.audience import BlockTally, ShareEstimate, WeightedMembers, ratio_share
 from advisor.vk.scripts import IS_MEMBER_IDS
 
 OVERLAP_SUBSAMPLE = 2_500  # members asked about the owner's community: at most 5 calls
 PAIR_SUBSAMPLE = 500  # members asked about another checked public: 1 call a pair
+
+_T = TypeVar("_T")
 
 
 def member_id(member: Mapping[str, Any]) -> int | None:
@@ -32,6 +34,11 @@ def spread_subsample(blocks: Sequence[WeightedMembers], limit: int) -> list[int]
     if len(ids) <= limit:
         return ids
     return [ids[int((index + 0.5) * len(ids) / limit)] for index in range(limit)]
+
+
+def ordered_pairs(items: Sequence[_T], limit: int) -> list[tuple[_T, _T]]:
+    """Every ordered pair of distinct items, in order, at most ``limit`` of them."""
+    return [(a, b) for a in items for b in items if a != b][: max(limit, 0)]
 
 
 def chunks(ids: Sequence[int], size: int = IS_MEMBER_IDS) -> list[list[int]]:
