@@ -604,7 +604,17 @@ def fit_reasons(
         if fit.overlap_percent is None:
             reasons.append(
                 _reason(
-                    "overlap", "info", section, numbers, "overlap_unknown", group=fit.overlap_group
+                    "overlap",
+                    "info",
+                    section,
+                    numbers,
+                    "overlap_unknown",
+                    group=fit.overlap_group,
+                    why=t(
+                        "verdicts.fit.why_members_hidden"
+                        if not fit.members_known
+                        else "verdicts.fit.why_not_answered"
+                    ),
                 )
             )
         else:

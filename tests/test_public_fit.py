@@ -418,7 +418,9 @@ async def test_a_missing_own_community_gives_a_null_overlap_and_says_so(fake_vk:
     )
     assert result.overlap is None and result.to_json_dict()["overlap"] is None
     assert rules(result)["overlap"].text == t(
-        "verdicts.rules.overlap_unknown", group="no_such_group"
+        "verdicts.rules.overlap_unknown",
+        group="no_such_group",
+        why=t("verdicts.fit.why_not_answered"),
     )
 
 

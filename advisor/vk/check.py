@@ -155,7 +155,14 @@ class PublicResult(_Model):
         return self.error is None
 
     def to_json_dict(self) -> dict[str, Any]:
-        """Exactly the issue's JSON object for this input."""
+        """Exactly the issue's JSON object for this input.
+
+        Issue 15 adds ``audience``, ``ad_load``, ``er_views_percent``, ``overlap`` and ``price``
+        (the contract of ``advisor.vk.fit``; a figure that cannot be computed is null), and
+        ``pairwise_overlap``: when several publics are checked together, for each other one
+        ``{"group": its screen_name, "percent": share of this public's sampled members also
+        in it, "ci95": [lo, hi]}`` (empty for a public checked alone or served from the cache).
+        """
         if self.error is not None:
             return {"input": self.input, "error": self.error.model_dump()}
         assert self.group is not None and self.metrics is not None and self.fetched_at
