@@ -557,3 +557,12 @@ async def test_cli_rejects_bad_target_values(
     code, out, err = await run_cli("club1", "--json", *flags, env=env)
     assert code == 2 and out == "" and message in err
     assert round_trips(fake_vk) == 0
+
+
+async def test_a_price_that_is_not_a_positive_number_counts_as_unknown(fake_vk: FakeVK) -> None:
+    spec = public(fake_vk, 399_201)
+    results = await check(fake_vk, [spec.screen_name] * 3, prices=[-500.0, float("nan"), 1_200.0])
+    assert [r.price is None for r in results] == [True, True, False]
+    assert "price" not in rules(results[0]) and "price" in rules(results[2])
+    with pytest.raises(ValueError):
+        await check(fake_vk, [spec.screen_name], prices=[1.0, 2.0])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -325,6 +326,16 @@ def _group_name(ref: PublicRef) -> str:
     return ref.screen_name if ref.screen_name is not None else f"club{ref.group_id}"
 
 
+def _valid_price(price: float | None) -> float | None:
+    """A price the figures can use: positive and finite; anything else counts as not known."""
+    if price is None:
+        return None
+    if not (isinstance(price, int | float) and math.isfinite(price) and price > 0):
+        log.warning("public check: price %r ignored (not a positive number)", price)
+        return None
+    return float(price)
+
+
 def with_price(result: PublicResult, rub: float | None, norms: Norms) -> PublicResult:
     """``result`` with the price's figures and reason (and the verdict they may change)."""
     if rub is None or result.error is not None or result.verdict is None:
@@ -419,8 +430,8 @@ class PublicChecker:
             raise ValueError("posts must be between 1 and 100")
         if prices is not None and len(prices) != len(inputs):
             raise ValueError("prices must be parallel to inputs")
-        if prices is not None and any(p is not None and not p > 0 for p in prices):
-            raise ValueError("a price must be positive")
+        if prices is not None:
+            prices = [_valid_price(price) for price in prices]
         fit = _fit_key(target)
         say = _SafeProgress(progress)
         many = len(inputs) > 1
