@@ -676,6 +676,8 @@ def price_reasons(fit: FitFigures, norms: Norms) -> list[Reason]:
     target = ""
     if fit.target_cpm_rub is not None:
         target = t("verdicts.fit.target_cpm", value=fmt_number(fit.target_cpm_rub, 2))
+    elif fit.target_percent == 0:
+        target = t("verdicts.fit.target_cpm_none")
     elif fit.other_criteria or fit.local_goal:
         target = t("verdicts.fit.target_cpm_unknown")
     return [

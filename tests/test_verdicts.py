@@ -796,5 +796,9 @@ def test_target_overlap_ad_load_and_price_reasons(norms: Norms) -> None:
     assert found["ad_load"].severity == "warning" and "50%" in found["ad_load"].text
     assert found["price"].severity == "info" and "33 333,33" in found["price"].text
     assert result.verdict == "caution"
+    none = v.FitFigures(
+        other_criteria=True, target_percent=0.0, price_rub=100.0, expected_views=10, cpm_rub=1.0
+    )
+    assert "не нашлось" in v.price_reasons(none, norms)[0].text
     no_views = v.price_reasons(v.FitFigures(price_rub=100.0), norms)
     assert [r.severity for r in no_views] == ["warning"]

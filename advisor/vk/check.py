@@ -344,6 +344,7 @@ def with_price(result: PublicResult, rub: float | None, norms: Norms) -> PublicR
     price = money.price(rub, result.expected_views, target_percent)
     fit = FitFigures(
         other_criteria=_target_asked(result),
+        target_percent=target_percent,
         price_rub=rub,
         expected_views=result.expected_views,
         cpm_rub=price.cpm_rub if price else None,
