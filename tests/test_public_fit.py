@@ -405,7 +405,7 @@ async def test_several_publics_ask_about_the_owners_community_and_each_other_in_
     links = [public(fake_vk, 395_101 + i, members_count=1_500).screen_name for i in range(3)]
     results = await check(fake_vk, links, "user", OwnerTarget(my_group="salon_tver"))
     asked = [r for r in fake_vk.requests if r.method == "groups.isMember"]
-    assert len(asked) == 3 * 3 + 6  # 1 500 members: 3 calls each; 6 ordered pairs
+    assert len(asked) == 3 * 3 + 3  # 1 500 members: 3 calls each; one call a pair
     assert round_trips(fake_vk) == 2 and all(r.inner for r in asked)
     assert all(r.overlap is not None and len(r.pairwise_overlap) == 2 for r in results)
     assert [r.vk_requests for r in results] == [2, 2, 2]
@@ -463,24 +463,28 @@ async def test_a_hidden_member_list_keeps_the_shape_with_nulls(fake_vk: FakeVK) 
 
 @pytest.mark.parametrize("kind", ["user", "service"])
 async def test_pairwise_overlap_and_ranking_by_target_cost(fake_vk: FakeVK, kind: str) -> None:
-    a = public(fake_vk, 397_001, city_mix=TVER_MIX, also_in={397_002: 0.5})
-    b = public(fake_vk, 397_002, city_mix=TVER_MIX, members_count=3_000)
+    a = public(fake_vk, 397_001, city_mix=TVER_MIX)
+    # 70% of b's members are in a too: 2 100 people, 35% of a's 6 000.
+    b = public(fake_vk, 397_002, city_mix=TVER_MIX, members_count=3_000, also_in={397_001: 0.7})
     target = OwnerTarget(city="Тверь", local_goal=True)
     before = len(fake_vk.requests)
     results = await check(
         fake_vk, [a.screen_name, b.screen_name], kind, target, prices=[900.0, 5_000.0]
     )
     asked = [r for r in fake_vk.requests[before:] if r.method == "groups.isMember"]
-    assert len(asked) == 2  # one question per ordered pair
+    # One question a pair: the smaller public's members asked about the bigger one.
+    assert [r.params["group_id"] for r in asked] == [str(a.id)]
     if kind == "user":  # the samples' round trip, then one execute for the questions
         assert round_trips(fake_vk) == 2 and all(r.inner for r in asked)
     first, second = results
-    [pair] = first.pairwise_overlap
-    assert pair.group == b.screen_name
-    assert inside(expected_overlap(fake_vk, a, b.id), pair.ci95)
-    assert "overlap_pair" in rules(first)  # 50% shared: said
-    assert [p.group for p in second.pairwise_overlap] == [a.screen_name]
-    assert second.pairwise_overlap[0].percent < 1  # b's members are not in a
+    truth = expected_overlap(fake_vk, b, a.id)
+    [b_in_a] = second.pairwise_overlap
+    assert b_in_a.group == a.screen_name and inside(truth, b_in_a.ci95)
+    [a_in_b] = first.pairwise_overlap  # from the member counts: the same people
+    assert a_in_b.group == b.screen_name
+    assert inside(truth * b.members_count / a.members_count, a_in_b.ci95)
+    assert a_in_b.percent == pytest.approx(b_in_a.percent * 3_000 / 6_000)
+    assert "overlap_pair" in rules(first) and "overlap_pair" in rules(second)
     assert first.to_json_dict()["pairwise_overlap"][0]["group"] == b.screen_name
     # Both «брать»; the cheaper 1 000 of the target audience comes first.
     assert first.price and second.price

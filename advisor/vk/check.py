@@ -37,7 +37,7 @@ from advisor.verdicts import (
 )
 from advisor.vk import money
 from advisor.vk.api import CheckErrorCode, RequestTally, VkClient, VkUnavailable
-from advisor.vk.audience import portrait
+from advisor.vk.audience import ShareEstimate, portrait
 from advisor.vk.collect import (
     CollectError,
     CollectOptions,
@@ -50,7 +50,12 @@ from advisor.vk.collect import (
 from advisor.vk.fit import AdLoadOut, AudienceOut, OverlapOut, OwnerTarget, PriceOut
 from advisor.vk.links import LinkError, PublicRef, parse_link
 from advisor.vk.metrics import WallPost, post_er_percent, post_reach_percent, wall_metrics
-from advisor.vk.overlap import ordered_pairs, overlap_share
+from advisor.vk.overlap import (
+    PAIR_MAX_ASKS,
+    overlap_share,
+    pair_questions,
+    reverse_share,
+)
 from advisor.vk.sampling import InactiveEstimate
 
 log = logging.getLogger(__name__)
@@ -60,9 +65,6 @@ ResultCallback = Callable[["PublicResult"], Awaitable[None]]
 """Hears each fetched public's result as soon as it is ready (cached ones are not repeated)."""
 VerdictLabel = Literal["buy", "caution", "avoid"]
 CACHE_FORMAT = 3  # bump when PublicResult changes shape: old cache entries are then ignored
-PAIR_MAX_ASKS = 20
-"""Several publics: at most this many ``groups.isMember`` questions for the pairwise overlap
-(one per ordered pair: five publics in full), one execute with a user token."""
 
 
 # --- the result ------------------------------------------------------------------------------
@@ -117,7 +119,8 @@ class ChartData(_Model):
 
 
 class PairOverlapOut(_Model):
-    """The share of this public's sampled members who are also in another checked public."""
+    """The share of this public's members who are also in another checked public (asked of
+    its sampled members, or from the other's answer and the member counts)."""
 
     group: str
     """The other public's screen_name."""
@@ -161,8 +164,10 @@ class PublicResult(_Model):
         Issue 15 adds ``audience``, ``ad_load``, ``er_views_percent``, ``overlap`` and ``price``
         (the contract of ``advisor.vk.fit``; a figure that cannot be computed is null), and
         ``pairwise_overlap``: when several publics are checked together, for each other one
-        ``{"group": its screen_name, "percent": share of this public's sampled members also
-        in it, "ci95": [lo, hi]}`` (empty for a public checked alone or served from the cache).
+        ``{"group": its screen_name, "percent": share of this public's members also in it,
+        "ci95": [lo, hi]}`` (empty for a public checked alone or served from the cache). Of a
+        pair, the smaller public's sampled members are asked about the bigger one; the bigger
+        one's share is the same common members over its member count.
         """
         if self.error is not None:
             return {"input": self.input, "error": self.error.model_dump()}
@@ -623,12 +628,17 @@ class PublicChecker:
     async def _pairwise(
         self, results: dict[str, PublicResult], collected: dict[str, PublicData]
     ) -> None:
-        """Each fetched public's sampled members asked about each other one (a spread
-        subsample of ``PAIR_SUBSAMPLE``, one ``groups.isMember`` call a pair, at most
-        ``PAIR_MAX_ASKS`` calls): ``pairwise_overlap`` and an ``overlap_pair`` reason."""
+        """The fetched publics' pairwise overlap: for each pair, a spread subsample
+        (``PAIR_SUBSAMPLE``) of the smaller one's sampled members asked about the other (one
+        ``groups.isMember`` call a pair, at most ``PAIR_MAX_ASKS``); the other direction from
+        the member counts. Sets ``pairwise_overlap`` and an ``overlap_pair`` reason."""
         assert self._client is not None
         keys = [key for key in collected if collected[key].member_blocks]
-        pairs = ordered_pairs(keys, PAIR_MAX_ASKS)
+
+        def size(key: str) -> int:
+            return collected[key].group.members_count
+
+        pairs = pair_questions(keys, size, PAIR_MAX_ASKS)
         if not pairs:
             return
         # With a user token they were asked already, with the owner's community's questions.
@@ -645,50 +655,60 @@ class PublicChecker:
             log.warning("public check: the pairwise overlap failed", exc_info=True)
             fresh = [None] * len(asks)
         asked = dict(zip(missing, fresh, strict=True))
-        answers = [
-            asked[(a, b)] if (a, b) in asked else collected[a].pair_answers[collected[b].group.id]
-            for a, b in pairs
-        ]
-        high = self.norms.fit.pair_overlap_high_percent
         found: dict[str, list[PairOverlapOut]] = {}
         extra_reasons: dict[str, list[Reason]] = {}
-        for (a, b), answer in zip(pairs, answers, strict=True):
-            data = collected[a]
-            share = None
-            if answer is not None:
-                population = max(data.group.members_count, data.members_total)
-                share = overlap_share(data.weighted_members(), answer, population, whole=False)
-            if share is None:
-                continue
-            other = collected[b].group
-            found.setdefault(a, []).append(
-                PairOverlapOut(group=other.screen_name, percent=share.percent, ci95=share.ci95)
+
+        def add(key: str, other: str, share: ShareEstimate) -> None:
+            group = collected[other].group
+            found.setdefault(key, []).append(
+                PairOverlapOut(group=group.screen_name, percent=share.percent, ci95=share.ci95)
             )
+            high = self.norms.fit.pair_overlap_high_percent
             if share.percent >= high:
-                extra_reasons.setdefault(a, []).append(
+                extra_reasons.setdefault(key, []).append(
                     Reason(
                         rule="overlap_pair",
                         severity="info",
                         text=t(
                             "verdicts.rules.overlap_pair",
                             percent=fmt_number(share.percent, 0),
-                            other=other.name,
+                            other=group.name,
                             high=fmt_number(high),
                         ),
                         numbers={"overlap_percent": share.percent, "high_percent": high},
                         section=self.norms.fit.section,
                     )
                 )
-        per_pair = self._client.kind != "user"
-        for a in keys:
-            if not any(pair[0] == a for pair in pairs):
+
+        for a, b in pairs:
+            answer = (
+                asked[(a, b)]
+                if (a, b) in asked
+                else collected[a].pair_answers.get(collected[b].group.id)
+            )
+            if answer is None:
                 continue
-            mine = sum(1 for pair in missing if pair[0] == a)
-            result = results[a]
-            results[a] = result.model_copy(
+            data = collected[a]
+            members_a = max(data.group.members_count, data.members_total)
+            share = overlap_share(data.weighted_members(), answer, members_a, whole=False)
+            if share is None:
+                continue
+            members_b = max(collected[b].group.members_count, collected[b].members_total)
+            add(a, b, share)
+            add(b, a, reverse_share(share, members_a, members_b))
+        per_pair = self._client.kind != "user"
+        for key in keys:
+            if not any(key in pair for pair in pairs):
+                continue
+            mine = sum(1 for pair in missing if pair[0] == key)
+            result = results[key]
+            # In input order of the other publics.
+            names = [collected[k].group.screen_name for k in keys]
+            pairwise = sorted(found.get(key, []), key=lambda pair: names.index(pair.group))
+            results[key] = result.model_copy(
                 update={
-                    "pairwise_overlap": found.get(a, []),
-                    "reasons": [*result.reasons, *extra_reasons.get(a, [])],
+                    "pairwise_overlap": pairwise,
+                    "reasons": [*result.reasons, *extra_reasons.get(key, [])],
                     "vk_requests": result.vk_requests
                     + (mine if per_pair else tally.count if mine else 0),
                 }

@@ -42,7 +42,7 @@ from advisor.vk.overlap import (
     OVERLAP_SUBSAMPLE,
     PAIR_SUBSAMPLE,
     chunks,
-    ordered_pairs,
+    pair_questions,
     read_is_member,
     spread_subsample,
 )
@@ -150,7 +150,8 @@ class PublicData:
     None: not asked, or VK refused the question."""
     pair_answers: dict[int, dict[int, bool] | None] = field(default_factory=dict)
     """Several publics with a user token: another checked public's id → the answers about
-    ``pair_subsample``'s members (None: refused), asked in the round after the samples."""
+    ``pair_subsample``'s members (None: refused), asked in the round after the samples (for
+    the pairs where this public asks: ``overlap.pair_questions``)."""
 
     @property
     def sample_blocks(self) -> int:
@@ -548,16 +549,18 @@ async def _overlap_round(
             mine = overlap_asks(data, options.my_group)
             asks += mine
             owners += [(index, None)] * len(mine)
-    for a, b in ordered_pairs(list(datas), options.pair_asks):
+    sizes = {index: data.group.members_count for index, data in datas.items()}
+    for a, b in pair_questions(list(datas), sizes.__getitem__, options.pair_asks):
         asks.append((datas[b].group.id, pair_subsample(datas[a])))
         owners.append((a, b))
     if not asks:
         return
     tally = RequestTally()
     answers = await _ask_with_execute(client, asks, tally)
-    askers = {asker for asker, _ in owners}
+    # The round trip carried calls for the askers and about the others: it counts for both.
+    involved = {asker for asker, _ in owners} | {other for _, other in owners if other is not None}
     for index, data in datas.items():
-        if index not in askers:
+        if index not in involved:
             continue
         if options.my_group is not None:
             data.member_of = merge_answers(

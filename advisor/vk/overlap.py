@@ -9,7 +9,7 @@ is for the share among ALL the public's members; read whole and asked whole, it 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from advisor.vk.audience import BlockTally, ShareEstimate, WeightedMembers, ratio_share
@@ -17,6 +17,8 @@ from advisor.vk.scripts import IS_MEMBER_IDS
 
 OVERLAP_SUBSAMPLE = 2_500  # members asked about the owner's community: at most 5 calls
 PAIR_SUBSAMPLE = 500  # members asked about another checked public: 1 call a pair
+PAIR_MAX_ASKS = 10
+"""Several publics: at most this many pairwise overlap questions (five publics in full)."""
 
 _T = TypeVar("_T")
 
@@ -36,9 +38,29 @@ def spread_subsample(blocks: Sequence[WeightedMembers], limit: int) -> list[int]
     return [ids[int((index + 0.5) * len(ids) / limit)] for index in range(limit)]
 
 
-def ordered_pairs(items: Sequence[_T], limit: int) -> list[tuple[_T, _T]]:
-    """Every ordered pair of distinct items, in order, at most ``limit`` of them."""
-    return [(a, b) for a in items for b in items if a != b][: max(limit, 0)]
+def pair_questions(
+    items: Sequence[_T], size: Callable[[_T], int], limit: int
+) -> list[tuple[_T, _T]]:
+    """One question per pair of items, at most ``limit``: (asker, other), the asker the one
+    with fewer members (the earlier on a tie). The other direction follows from the member
+    counts (``reverse_share``), so a pair costs one ``groups.isMember`` call, not two."""
+    pairs = []
+    for index, first in enumerate(items):
+        for second in items[index + 1 :]:
+            pairs.append((second, first) if size(second) < size(first) else (first, second))
+    return pairs[: max(limit, 0)]
+
+
+def reverse_share(share: ShareEstimate, asker_members: int, other_members: int) -> ShareEstimate:
+    """The other public's members also in the asker, from the asker's share also in it: the
+    common members are share × asker's members, a share of the other's members."""
+    scale = asker_members / max(other_members, 1)
+    low, high = share.ci95
+    return ShareEstimate(
+        min(100.0, share.percent * scale),
+        (min(100.0, low * scale), min(100.0, high * scale)),
+        share.eligible,
+    )
 
 
 def chunks(ids: Sequence[int], size: int = IS_MEMBER_IDS) -> list[list[int]]:
