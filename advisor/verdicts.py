@@ -186,6 +186,11 @@ def _worst(reasons: list[Reason]) -> Severity:
     return max((r.severity for r in reasons), key=_RANK.__getitem__, default="ok")
 
 
+def public_verdict(reasons: list[Reason]) -> Verdict:
+    """A public's verdict from its reasons (after more were added, e.g. a price's)."""
+    return _verdict("public", reasons)
+
+
 def _verdict(subject: Subject, reasons: list[Reason]) -> Verdict:
     worst = _worst(reasons)
     if subject == "public":
@@ -428,7 +433,277 @@ def judge_reach(
 # --- a public to buy ads in --------------------------------------------------------------------
 
 
-def judge_public(metrics: PublicMetrics, norms: Norms) -> Verdict:
+class FitFigures(_Frozen):
+    """How the public fits the owner's customers and money (``advisor.vk.fit``'s figures plus
+    what the reasons need to say why a figure is missing). ``None``: not computed."""
+
+    local_goal: bool = False
+    city: str | None = None
+    city_percent: float | None = None
+    other_criteria: bool = False
+    """Sex or age given (or a city without a local goal): ``target_percent`` is judged."""
+    target_percent: float | None = None
+    target_ci95: tuple[float, float] | None = None
+    members_known: bool = True
+    """False: the member list was hidden or not read (no portrait at all)."""
+    active_sampled: int = 0
+    sex_hidden_percent: float | None = None
+    age_hidden_percent: float | None = None
+    city_hidden_percent: float | None = None
+    overlap_group: str | None = None
+    overlap_percent: float | None = None
+    ad_share_percent: float = 0.0
+    ad_posts_per_day: float = 0.0
+    posts_analyzed: int = 0
+    price_rub: float | None = None
+    expected_views: int | None = None
+    cpm_rub: float | None = None
+    target_cpm_rub: float | None = None
+
+
+def _fit_why(fit: FitFigures, fields: tuple[str, ...]) -> str:
+    """Why a share could not be counted: the member list, or the most hidden field."""
+    if not fit.members_known:
+        return t("verdicts.fit.why_members_hidden")
+    if fit.active_sampled == 0:
+        return t("verdicts.fit.why_no_active")
+    hidden = {
+        "sex": fit.sex_hidden_percent,
+        "age": fit.age_hidden_percent,
+        "city": fit.city_hidden_percent,
+    }
+    name, percent = max(
+        ((f, hidden[f]) for f in fields), key=lambda pair: pair[1] if pair[1] is not None else -1
+    )
+    return t(f"verdicts.fit.why_hidden.{name}", percent=fmt_number(percent or 100, 0))
+
+
+def _hidden_note(fit: FitFigures, fields: tuple[str, ...], norm_percent: float) -> str:
+    """«(возраст скрыт у 70% активных — доля посчитана по остальным)» when much is hidden."""
+    values = {
+        "sex": fit.sex_hidden_percent,
+        "age": fit.age_hidden_percent,
+        "city": fit.city_hidden_percent,
+    }
+    notes = [
+        t(f"verdicts.fit.why_hidden.{f}", percent=fmt_number(values[f] or 0, 0))
+        for f in fields
+        if (values[f] or 0) > norm_percent
+    ]
+    return t("verdicts.fit.hidden_note", notes=", ".join(notes)) if notes else ""
+
+
+def _target_fields(fit: FitFigures, target_sex: bool, target_age: bool) -> tuple[str, ...]:
+    fields = tuple(
+        name
+        for name, given in (("city", bool(fit.city)), ("sex", target_sex), ("age", target_age))
+        if given
+    )
+    return fields or ("city",)
+
+
+def fit_reasons(
+    fit: FitFigures, norms: Norms, *, target_sex: bool = False, target_age: bool = False
+) -> list[Reason]:
+    """The fit and money reasons (``city_fit``, ``target_fit``, ``overlap``, ``ad_load``,
+    ``price``). Thresholds are the bot's own (``norms.fit``; the guide gives none).
+
+    * local goal: city share below ``city_low`` → critical (never «брать»), below
+      ``city_weak`` → warning; unknown → warning, saying why;
+    * the target audience (sex, age, city) below ``target_low`` → warning; unknown → warning;
+    * the owner's community: overlap from ``overlap_high`` → warning, else info;
+    * ad load above ``ad_share_high`` or ``ad_posts_per_day_high`` → warning, else ok;
+    * a price: its CPM and the cost of 1,000 of the target audience (info, the bot's estimate).
+    """
+    norm = norms.fit
+    section = norm.section
+    reasons: list[Reason] = []
+    if fit.local_goal and fit.city:
+        city = fit.city
+        numbers: dict[str, Number] = {
+            "city_percent": fit.city_percent,
+            "city_low_percent": norm.city_low_percent,
+            "city_weak_percent": norm.city_weak_percent,
+        }
+        if fit.city_percent is None:
+            why = _fit_why(fit, ("city",))
+            reasons.append(
+                _reason(
+                    "city_fit", "warning", section, numbers, "city_fit_unknown", city=city, why=why
+                )
+            )
+        else:
+            band = (
+                "low"
+                if fit.city_percent < norm.city_low_percent
+                else "weak"
+                if fit.city_percent < norm.city_weak_percent
+                else "ok"
+            )
+            city_severity: dict[str, Severity] = {"low": "critical", "weak": "warning", "ok": "ok"}
+            severity = city_severity[band]
+            reasons.append(
+                _reason(
+                    "city_fit",
+                    severity,
+                    section,
+                    numbers,
+                    f"city_fit_{band}",
+                    city=city,
+                    percent=_shown(fit.city_percent, norm.city_low_percent, norm.city_weak_percent),
+                    low=fmt_number(norm.city_low_percent),
+                    weak=fmt_number(norm.city_weak_percent),
+                    note=_hidden_note(fit, ("city",), norm.hidden_high_percent),
+                )
+            )
+    if fit.other_criteria:
+        fields = _target_fields(fit, target_sex, target_age)
+        numbers = {
+            "target_percent": fit.target_percent,
+            "target_low_percent": norm.target_low_percent,
+            "ci95_low": fit.target_ci95[0] if fit.target_ci95 else None,
+            "ci95_high": fit.target_ci95[1] if fit.target_ci95 else None,
+        }
+        if fit.target_percent is None:
+            reasons.append(
+                _reason(
+                    "target_fit",
+                    "warning",
+                    section,
+                    numbers,
+                    "target_fit_unknown",
+                    why=_fit_why(fit, fields),
+                )
+            )
+        else:
+            low = fit.target_percent < norm.target_low_percent
+            interval = ""
+            if fit.target_ci95 is not None and fit.target_ci95[0] != fit.target_ci95[1]:
+                interval = t(
+                    "verdicts.fit.interval",
+                    low=fmt_number(fit.target_ci95[0]),
+                    high=fmt_number(fit.target_ci95[1]),
+                )
+            reasons.append(
+                _reason(
+                    "target_fit",
+                    "warning" if low else "ok",
+                    section,
+                    numbers,
+                    "target_fit_low" if low else "target_fit_ok",
+                    percent=_shown(fit.target_percent, norm.target_low_percent),
+                    interval=interval,
+                    low=fmt_number(norm.target_low_percent),
+                    note=_hidden_note(fit, fields, norm.hidden_high_percent),
+                )
+            )
+    if fit.overlap_group is not None:
+        numbers = {
+            "overlap_percent": fit.overlap_percent,
+            "overlap_high_percent": norm.overlap_high_percent,
+        }
+        if fit.overlap_percent is None:
+            reasons.append(
+                _reason(
+                    "overlap",
+                    "info",
+                    section,
+                    numbers,
+                    "overlap_unknown",
+                    group=fit.overlap_group,
+                    why=t(
+                        "verdicts.fit.why_members_hidden"
+                        if not fit.members_known
+                        else "verdicts.fit.why_not_answered"
+                    ),
+                )
+            )
+        else:
+            high = fit.overlap_percent >= norm.overlap_high_percent
+            reasons.append(
+                _reason(
+                    "overlap",
+                    "warning" if high else "info",
+                    section,
+                    numbers,
+                    "overlap_high" if high else "overlap_ok",
+                    group=fit.overlap_group,
+                    percent=_shown(fit.overlap_percent, norm.overlap_high_percent),
+                    high=fmt_number(norm.overlap_high_percent),
+                )
+            )
+    if fit.posts_analyzed > 0:
+        heavy = (
+            fit.ad_share_percent > norm.ad_share_high_percent
+            or fit.ad_posts_per_day > norm.ad_posts_per_day_high
+        )
+        reasons.append(
+            _reason(
+                "ad_load",
+                "warning" if heavy else "ok",
+                section,
+                {
+                    "ad_share_percent": fit.ad_share_percent,
+                    "ad_posts_per_day": fit.ad_posts_per_day,
+                    "ad_share_high_percent": norm.ad_share_high_percent,
+                    "ad_posts_per_day_high": norm.ad_posts_per_day_high,
+                },
+                "ad_load_high" if heavy else "ad_load_ok",
+                share=_shown(fit.ad_share_percent, norm.ad_share_high_percent),
+                per_day=fmt_number(fit.ad_posts_per_day, 1),
+                share_high=fmt_number(norm.ad_share_high_percent),
+                per_day_high=fmt_number(norm.ad_posts_per_day_high),
+            )
+        )
+    reasons += price_reasons(fit, norms)
+    return reasons
+
+
+def price_reasons(fit: FitFigures, norms: Norms) -> list[Reason]:
+    """A price's reason (``price``): its CPM and the cost of 1,000 of the owner's target
+    audience, the bot's estimate from past posts' views; warning when no post has views."""
+    if fit.price_rub is None:
+        return []
+    section = norms.fit.section
+    numbers: dict[str, Number] = {
+        "price_rub": fit.price_rub,
+        "expected_views": fit.expected_views,
+        "cpm_rub": fit.cpm_rub,
+        "target_cpm_rub": fit.target_cpm_rub,
+    }
+    rub = fmt_number(fit.price_rub, 0)
+    if fit.cpm_rub is None or fit.expected_views is None:
+        return [_reason("price", "warning", section, numbers, "price_unknown", rub=rub)]
+    target = ""
+    if fit.target_cpm_rub is not None:
+        target = t("verdicts.fit.target_cpm", value=fmt_number(fit.target_cpm_rub, 2))
+    elif fit.target_percent == 0:
+        target = t("verdicts.fit.target_cpm_none")
+    elif fit.other_criteria or fit.local_goal:
+        target = t("verdicts.fit.target_cpm_unknown")
+    return [
+        _reason(
+            "price",
+            "info",
+            section,
+            numbers,
+            "price_value",
+            rub=rub,
+            views=fmt_number(fit.expected_views, 0),
+            cpm=fmt_number(fit.cpm_rub, 2),
+            target=target,
+        )
+    ]
+
+
+def judge_public(
+    metrics: PublicMetrics,
+    norms: Norms,
+    fit: FitFigures | None = None,
+    *,
+    target_sex: bool = False,
+    target_age: bool = False,
+) -> Verdict:
     """Should the user buy an ad post in this public? ``buy`` / ``caution`` / ``avoid``.
 
     Checks, in the guide's order: members (``no_members``, critical), engagement and padding,
@@ -437,6 +712,8 @@ def judge_public(metrics: PublicMetrics, norms: Norms) -> Verdict:
     ``ad_posts_few`` or ``ad_reach_unknown`` (info) says so and regular posts are judged instead.
     Padding-level ER, inactive members above the normal band and reach under the norm together
     add ``padding_bots_low_reach`` (critical → avoid).
+    With ``fit``, the fit and money reasons follow (``fit_reasons``): a local goal meeting a
+    city share of a few percent is critical, however healthy the public.
     The verdict follows the module's combination rule (worst severity decides).
     """
     m = metrics
@@ -477,6 +754,8 @@ def judge_public(metrics: PublicMetrics, norms: Norms) -> Verdict:
             m.reach_percent, "regular", norms, m.posts_analyzed, m.members_count
         )
     reasons += _padding_with_bots(reasons, m, norms)
+    if fit is not None:
+        reasons += fit_reasons(fit, norms, target_sex=target_sex, target_age=target_age)
     return _verdict("public", reasons)
 
 

@@ -15,6 +15,12 @@ blocks of 100 members; with a user token a second round trip for it) in the same
   7. hidden members: one refused call;
   8. the sample design simulated over many samples per list: worst error, 95% interval
      coverage (≥ 95%), requests; and one table of the VK requests per check.
+Targets (issue 15), side by side with today's check in the same run (section 10):
+  10. the audience portrait (sex, age, cities, the owner's target share) costs 0 extra requests;
+      the overlap with the owner's community (--my-group) at most 5 extra requests with a
+      service token and no extra round trip for one public with a user token; the pairwise
+      overlap of publics checked together: one groups.isMember question per pair (the other
+      direction follows from the member counts).
 
 The naive client lives here and does the same work as the product: groups.getById, two pages of
 the wall, the same member pages (whole lists, or the same stratified sample), the same metrics.
@@ -27,6 +33,7 @@ its time and blocks its event loop; real VK does not do that. Figures are given 
 clock and "net" of that validation; the verdicts use the net figures.
 
     python bench/check_public.py [--latency 0.05] [--publics 10] [--seeds 200] [--skip-before]
+                                 [--only-fit]
 """
 
 from __future__ import annotations
@@ -37,8 +44,8 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +60,7 @@ from advisor.knowledge.loader import load_knowledge
 from advisor.vk.api import RequestTally, VkApiError, VkClient
 from advisor.vk.check import PublicChecker, PublicResult
 from advisor.vk.collect import CollectOptions, collect_with_execute, first_group
+from advisor.vk.fit import OwnerTarget
 from advisor.vk.gateway import VkGateway
 from advisor.vk.links import PublicRef, parse_link
 from advisor.vk.metrics import WallPost, wall_metrics
@@ -88,7 +96,7 @@ THREE_RATIO = 3.0
 SHARE = 0.2345
 NORMS = load_knowledge().norms
 BANDS = (NORMS.inactive.normal_max_percent, NORMS.inactive.pointless_from_percent)
-
+OVERLAP_EXTRA = 5  # issue 15: at most 5 extra requests for the overlap with a service token
 
 
 @asynccontextmanager
@@ -101,6 +109,7 @@ async def checker_for(
             yield PublicChecker(settings, NORMS, gateway.reader)
         else:
             yield PublicChecker(settings, NORMS, gateway.reader, rng=rng)
+
 
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
@@ -668,6 +677,123 @@ def print_table(table: dict[str, list[str]], skip_before: bool) -> None:
         print(f"   {name:45} {before:>8} {now:>8}")
 
 
+# --- issue 15: the fit figures' extra requests, beside today's check --------------------------
+
+
+@dataclass
+class Cost:
+    requests: int
+    """HTTP requests VK answered (refusals of its rate limit left out: they are retried)."""
+    rounds: int
+    is_member: int
+    """groups.isMember calls, direct or inside execute."""
+
+
+@contextmanager
+def variant(fields: str, pairwise: bool) -> Iterator[None]:
+    """The check asking groups.getMembers for ``fields``, with or without the pairwise overlap
+    of publics checked together (today's check: last_seen, no pairwise overlap)."""
+    import advisor.vk.check as check_module
+    import advisor.vk.collect as collect_module
+    import advisor.vk.scripts as scripts_module
+
+    saved = scripts_module.MEMBER_FIELDS, check_module.PAIR_MAX_ASKS
+    scripts_module.MEMBER_FIELDS = collect_module.MEMBER_FIELDS = fields
+    check_module.PAIR_MAX_ASKS = saved[1] if pairwise else 0
+    try:
+        yield
+    finally:
+        scripts_module.MEMBER_FIELDS = collect_module.MEMBER_FIELDS = saved[0]
+        check_module.PAIR_MAX_ASKS = saved[1]
+
+
+async def measured(
+    vk: FakeVK,
+    settings: Settings,
+    links: list[str],
+    target: OwnerTarget | None,
+    fields: str = MEMBER_FIELDS,
+    pairwise: bool = True,
+) -> Cost:
+    await asyncio.sleep(1.2)  # the token's rate budget refills between runs
+    since = len(vk.requests)
+    with variant(fields, pairwise):
+        async with checker_for(settings, rng=random.Random(15)) as checker:
+            results = await checker.check(links, target=target)
+    failed = [r.input for r in results if not r.ok]
+    if failed:
+        raise RuntimeError(f"the check failed for {failed}")
+    made = vk.requests[since:]
+    return Cost(
+        sum(1 for r in made if not r.inner and r.error != 6),
+        vk.rounds(since),
+        sum(1 for r in made if r.method == "groups.isMember" and r.error != 6),
+    )
+
+
+async def fit_requests(vk: FakeVK) -> bool:
+    print(
+        "\n10. issue 15: VK requests (answered/round trips) of today's check and with the fit "
+        "figures,\n    same run, same samples. portrait = --city --sex --age: 0 extra; pairwise "
+        "(several publics):\n    one groups.isMember question per pair; overlap = "
+        f"+ --my-group: ≤ {OVERLAP_EXTRA} extra a public with a\n    service token, no extra "
+        "round trip for one public with a user token"
+    )
+    vk.add_public(make_public("small", id=650_001, screen_name="owner_salon"))
+    cases = []
+    for number, size in enumerate((3_000, 150_000)):
+        spec = make_public("healthy", id=650_011 + number, members_count=size)
+        vk.add_public(spec)
+        cases.append((f"{size:,} members", [f"club{spec.id}"]))
+    three = []
+    for number in range(3):
+        spec = make_public("healthy", id=650_021 + number, members_count=2_000 + 1_000 * number)
+        vk.add_public(spec)
+        three.append(f"club{spec.id}")
+    cases.append(("three publics", three))
+    portrait = OwnerTarget(city="Москва", local_goal=True, sex="female", age_min=25, age_max=44)
+    overlap = portrait.model_copy(update={"my_group": "vk.com/owner_salon"})
+    columns = ("today*", "+portrait", "+pairwise", "+overlap")
+    print("    {:7} {:16}".format("token", "publics"), *(f"{c:>10}" for c in columns), end="")
+    print("   extra: portrait pairwise overlap")
+    passed = True
+    for kind, settings in (("user", settings_for(vk)), ("service", service_settings(vk))):
+        for label, links in cases:
+            today = await measured(vk, settings, links, None, "last_seen", pairwise=False)
+            fit = await measured(vk, settings, links, portrait, pairwise=False)
+            pairs = await measured(vk, settings, links, portrait)
+            mine = await measured(vk, settings, links, overlap)
+            extra = (
+                fit.requests - today.requests,
+                pairs.requests - fit.requests,
+                mine.requests - pairs.requests,
+            )
+            pair_count = len(links) * (len(links) - 1) // 2
+            ok = extra[0] == 0 and pairs.is_member == pair_count
+            if kind == "user":  # a service token's round trips vary with its limiter's timing
+                ok &= fit.rounds == today.rounds
+                ok &= extra[1] == (1 if pair_count else 0)
+                if len(links) == 1:
+                    ok &= extra[2] == 0 and mine.rounds == today.rounds
+            else:
+                ok &= extra[1] == pair_count and extra[2] <= OVERLAP_EXTRA * len(links)
+            passed &= ok
+            cells = [f"{c.requests}/{c.rounds}" for c in (today, fit, pairs, mine)]
+            print(
+                f"    {kind:7} {label:16}",
+                *(f"{c:>10}" for c in cells),
+                f"  {extra[0]:>14} {extra[1]:>8} {extra[2]:>7}  → {verdict(ok)}",
+            )
+    print(
+        "    (* today's check, as before issue 15: groups.getMembers asked for last_seen only,\n"
+        "     no target, no pairwise overlap. The other columns ask for last_seen,sex,bdate,city\n"
+        "     in the same calls. Pairwise: one more execute with a user token, one request a\n"
+        "     pair with a service one. With --my-group and a user token, one public's questions\n"
+        "     ride in its executes; several publics' share the pairwise overlap's execute.)"
+    )
+    return passed
+
+
 def timing(figures: Figures) -> str:
     return (
         f"{figures.seconds:.3f} s wall, {figures.validation:.3f} s of it the fake's schema "
@@ -675,7 +801,17 @@ def timing(figures: Figures) -> str:
     )
 
 
-async def main(latency: float, publics: int, seeds: int, skip_before: bool) -> int:
+async def main(
+    latency: float, publics: int, seeds: int, skip_before: bool, only_fit: bool = False
+) -> int:
+    if only_fit:
+        async with FakeVK(latency=latency) as vk:
+            passed = await fit_requests(vk)
+            if vk.problems:
+                print("\nfake VK API problems:", *vk.problems[:5], sep="\n  ")
+                passed = False
+        print(f"\nOVERALL: {verdict(passed)}")
+        return 0 if passed else 1
     passed = True
     async with FakeVK(latency=latency) as vk:
         clock = ValidationClock(vk)
@@ -705,6 +841,7 @@ async def main(latency: float, publics: int, seeds: int, skip_before: bool) -> i
         passed &= await user_one_trip(vk, skip_before, table)
         passed &= await three_publics(vk, skip_before, table)
         passed &= await hidden_members(vk, skip_before, table)
+        passed &= await fit_requests(vk)
         if vk.problems:
             print("\nfake VK API problems:", *vk.problems[:5], sep="\n  ")
             passed = False
@@ -814,5 +951,10 @@ if __name__ == "__main__":
     parser.add_argument(
         "--skip-before", action="store_true", help="leave out the plan before issue 16"
     )
+    parser.add_argument(
+        "--only-fit", action="store_true", help="only section 10 (issue 15's extra requests)"
+    )
     args = parser.parse_args()
-    sys.exit(asyncio.run(main(args.latency, args.publics, args.seeds, args.skip_before)))
+    sys.exit(
+        asyncio.run(main(args.latency, args.publics, args.seeds, args.skip_before, args.only_fit))
+    )

@@ -998,3 +998,67 @@ async def test_vkbottle_bot_runs_against_the_fake(
         with contextlib.suppress(asyncio.CancelledError):
             await polling
         await api.http_client.close()
+
+
+async def test_members_portrait_fields(client: Client, vk: FakeVK) -> None:
+    spec = make_public(
+        "small",
+        female_share=0.8,
+        city_mix=((72, "Тверь", 0.3), (2, "Санкт-Петербург", 0.5)),
+        birth_years=(1990, 1999),
+        bdate_no_year_share=0.3,
+        bdate_hidden_share=0.2,
+        closed_profile_fraction=0.0,
+        inactive_fraction=0.0,
+    )
+    vk.add_public(spec)
+    page = await client.ok(
+        "groups.getMembers", vk.service_token, group_id=spec.id, count=150, fields="sex,bdate,city"
+    )
+    users = page["items"]
+    assert {u["sex"] for u in users} == {1, 2}
+    assert 0.65 < sum(u["sex"] == 1 for u in users) / 150 < 0.95
+    titles = [u["city"]["title"] for u in users if "city" in u]
+    assert set(titles) == {"Тверь", "Санкт-Петербург"} and 0.65 < len(titles) / 150 < 0.95
+    with_year = [u["bdate"] for u in users if u.get("bdate", "").count(".") == 2]
+    without_year = [u["bdate"] for u in users if u.get("bdate", "").count(".") == 1]
+    absent = [u for u in users if "bdate" not in u]
+    assert with_year and without_year and absent
+    assert all(1990 <= int(b.rsplit(".", 1)[1]) <= 1999 for b in with_year)
+    # Without `fields` asking for them, they are not there.
+    bare = await client.ok(
+        "groups.getMembers", vk.service_token, group_id=spec.id, count=5, fields="last_seen"
+    )
+    assert all({"sex", "bdate", "city"}.isdisjoint(u) for u in bare["items"])
+    # The same fields inside execute.
+    code = f'return API.groups.getMembers({{"group_id": {spec.id}, "count": 150, '
+    code += '"fields": "sex,bdate,city"}).items;'
+    assert await client.ok("execute", vk.user_token, code=code) == users
+
+
+async def test_is_member_direct_and_in_execute(client: Client, vk: FakeVK) -> None:
+    mine = vk.add_public(make_public("small", id=7001, screen_name="my_salon"))
+    other = vk.add_public(make_public("healthy", also_in={7001: 0.4}))
+    ids = [other.member_id(i) for i in range(500)]
+    answer = await client.ok(
+        "groups.isMember", vk.service_token, group_id="my_salon", user_ids=",".join(map(str, ids))
+    )
+    assert [a["user_id"] for a in answer] == ids
+    expected = [int(other.in_also(i, 7001)) for i in range(500)]
+    assert [a["member"] for a in answer] == expected
+    assert 0.3 < sum(expected) / 500 < 0.5
+    own = await client.ok(
+        "groups.isMember", vk.service_token, group_id=7001, user_id=mine.member_id(3)
+    )
+    assert own == 1
+    too_many = ",".join(str(other.member_id(i)) for i in range(501))
+    assert (
+        await client.error("groups.isMember", vk.service_token, group_id=7001, user_ids=too_many)
+        == 100
+    )
+    code = f"""
+        var page = API.groups.getMembers({{"group_id": {other.id}, "count": 50}});
+        return API.groups.isMember({{"group_id": 7001, "user_ids": page.items.join(",")}});
+    """
+    inner = await client.ok("execute", vk.user_token, code=code)
+    assert [a["member"] for a in inner] == expected[:50]

@@ -44,7 +44,22 @@ REPO = Path(__file__).resolve().parents[1]
 NORMS: Norms = load_knowledge().norms
 TokenKind = str
 
-JSON_KEYS = {"input", "group", "metrics", "verdict", "reasons", "vk_requests", "fetched_at"}
+JSON_KEYS = {
+    "input",
+    "group",
+    "metrics",
+    "verdict",
+    "reasons",
+    "vk_requests",
+    "fetched_at",
+    # issue 15: the fit to the owner's customers and money
+    "audience",
+    "ad_load",
+    "er_views_percent",
+    "overlap",
+    "price",
+    "pairwise_overlap",
+}
 METRIC_KEYS = {
     "posts_analyzed",
     "er_percent",
@@ -498,7 +513,10 @@ async def test_service_token_respects_the_rate_limit_across_publics() -> None:
         # The fake refuses anything faster than 4 a second (test below), so no refusal and no
         # retry means the limiter waited instead of being refused.
         assert rate_errors(vk) == []
-        assert round_trips(vk) == 3 * (1 + 2 + 1)
+        # Each public: groups.getById, two wall pages, one member page; then the pairwise
+        # overlap: one groups.isMember call per pair.
+        assert round_trips(vk) == 3 * (1 + 2 + 1) + 3
+        assert vk.count("groups.isMember") == 3
 
 
 async def test_three_publics_interleave_and_the_first_verdict_comes_first() -> None:
@@ -822,9 +840,13 @@ async def test_several_publics_in_input_order_and_ranked(fake_vk: FakeVK) -> Non
         results = await checker.check(inputs, progress=record)
     assert [r.input for r in results] == inputs
     assert [r.verdict for r in results] == ["avoid", None, "caution", "buy"]
-    # Three publics share one execute: 4 + 4 + 3 calls, plus their three member pages.
-    assert round_trips(fake_vk) == 1
-    assert [r.vk_requests for r in results] == [1, 0, 1, 1]
+    # Three publics share one execute: 4 + 4 + 3 calls, plus their three member pages; the
+    # pairwise overlap (3 groups.isMember calls, one a pair) needs their members: one more
+    # execute.
+    assert round_trips(fake_vk) == 2
+    assert fake_vk.count("groups.isMember", inner=True) == 3
+    assert [r.vk_requests for r in results] == [2, 0, 2, 2]
+    assert {p.group for p in results[0].pairwise_overlap} == {weak.screen_name, good.screen_name}
     ranked = rank_results(results)
     assert [r.input for r in ranked] == [inputs[3], inputs[2], inputs[0], inputs[1]]
     text = comparison_text(results)

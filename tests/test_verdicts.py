@@ -731,3 +731,74 @@ def test_small_non_zero_shares_do_not_read_as_zero() -> None:
     assert v._shown(0.02) == "0,02"
     assert v._shown(0.0) == "0"
     assert v._shown(12.34) == "12,3"
+
+
+# --- fit and money (issue 15) ------------------------------------------------------------------
+
+
+def fit_rules(result: Verdict) -> dict[str, Reason]:
+    return {r.rule: r for r in result.reasons}
+
+
+@pytest.mark.parametrize(
+    ("city_percent", "severity", "label"),
+    [(4.0, "critical", "avoid"), (20.0, "warning", "caution"), (55.0, "ok", "buy")],
+)
+def test_city_fit_bands_for_a_local_goal(
+    norms: Norms, city_percent: float, severity: str, label: str
+) -> None:
+    fit = v.FitFigures(local_goal=True, city="Тверь", city_percent=city_percent, active_sampled=900)
+    result = v.judge_public(public(), norms, fit)
+    reason = fit_rules(result)["city_fit"]
+    assert reason.severity == severity and result.verdict == label
+    assert "Тверь" in reason.text and "бота" in reason.text
+    assert reason.numbers["city_percent"] == city_percent
+    assert reason.section == norms.fit.section
+
+
+def test_health_rules_are_unchanged_by_the_fit(norms: Norms) -> None:
+    plain = v.judge_public(public(), norms)
+    fitted = v.judge_public(public(), norms, v.FitFigures())
+    assert fitted.reasons == plain.reasons and fitted.verdict == plain.verdict == "buy"
+
+
+def test_unknown_shares_say_why(norms: Norms) -> None:
+    hidden = v.FitFigures(local_goal=True, city="Тверь", members_known=False)
+    assert (
+        "список участников скрыт"
+        in fit_rules(v.judge_public(public(), norms, hidden))["city_fit"].text
+    )
+    ages = v.FitFigures(other_criteria=True, active_sampled=500, age_hidden_percent=70.0)
+    reason = fit_rules(v.judge_public(public(), norms, ages, target_age=True))["target_fit"]
+    assert reason.severity == "warning" and "возраст скрыт у 70%" in reason.text
+
+
+def test_target_overlap_ad_load_and_price_reasons(norms: Norms) -> None:
+    fit = v.FitFigures(
+        other_criteria=True,
+        target_percent=6.0,
+        target_ci95=(4.0, 8.5),
+        active_sampled=3000,
+        overlap_group="salon",
+        overlap_percent=35.0,
+        ad_share_percent=50.0,
+        ad_posts_per_day=1.0,
+        posts_analyzed=30,
+        price_rub=3000.0,
+        expected_views=1500,
+        cpm_rub=2000.0,
+        target_cpm_rub=33333.33,
+    )
+    result = v.judge_public(public(), norms, fit, target_sex=True)
+    found = fit_rules(result)
+    assert found["target_fit"].severity == "warning" and "от 4% до 8,5%" in found["target_fit"].text
+    assert found["overlap"].severity == "warning" and "35%" in found["overlap"].text
+    assert found["ad_load"].severity == "warning" and "50%" in found["ad_load"].text
+    assert found["price"].severity == "info" and "33 333,33" in found["price"].text
+    assert result.verdict == "caution"
+    none = v.FitFigures(
+        other_criteria=True, target_percent=0.0, price_rub=100.0, expected_views=10, cpm_rub=1.0
+    )
+    assert "не нашлось" in v.price_reasons(none, norms)[0].text
+    no_views = v.price_reasons(v.FitFigures(price_rub=100.0), norms)
+    assert [r.severity for r in no_views] == ["warning"]

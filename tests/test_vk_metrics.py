@@ -135,3 +135,63 @@ def test_no_posts_no_numbers() -> None:
     )
     assert (result.posts_analyzed, result.er_percent, result.reach_percent) == (0, None, None)
     assert (result.ad_posts_analyzed, result.ad_reach_percent) == (0, None)
+
+
+# --- issue 15: the portrait and the money figures (pure) ---------------------------------------
+
+
+def test_age_in_whole_years_and_city_matching() -> None:
+    from datetime import date
+
+    from advisor.vk.audience import age_band, age_of, norm_city
+
+    today = date(2026, 12, 3)
+    assert age_of({"bdate": "3.12.2000"}, today) == 26  # the birthday itself
+    assert age_of({"bdate": "4.12.2000"}, today) == 25  # the day before it
+    assert age_of({"bdate": "4.12"}, today) is None  # no year
+    assert age_of({}, today) is None
+    assert [age_band(a) for a in (17, 18, 24, 25, 44, 45)] == [
+        "до 18",
+        "18–24",
+        "18–24",
+        "25–34",
+        "35–44",
+        "45+",
+    ]
+    assert norm_city("  Королёв ") == norm_city("королев")
+
+
+def test_weighted_shares_and_the_interval() -> None:
+    from advisor.vk.audience import BlockTally, ratio_share
+
+    # Two blocks standing for unequal parts of the list: the share weighs them.
+    blocks = [BlockTally(0.75, 100, 100, 10), BlockTally(0.25, 100, 100, 90)]
+    estimate = ratio_share(blocks, 100_000, whole=False)
+    assert estimate is not None and estimate.percent == pytest.approx(30.0)
+    assert estimate.ci95[0] < 30 < estimate.ci95[1]
+    exact = ratio_share(blocks, 200, whole=True)
+    assert exact is not None and exact.ci95 == (exact.percent, exact.percent)
+    assert ratio_share([BlockTally(1.0, 10, 0, 0)], 10, whole=True) is None
+
+
+def test_ad_load_er_by_views_and_price() -> None:
+    from advisor.vk.money import ad_load, er_views_percent, expected_views, price, round_half_up
+
+    posts = [
+        post(1, 2, views=1000, likes=50, reposts=0, comments=0, marked_as_ads=True),
+        post(2, 3, views=2000, likes=50, reposts=0, comments=0),
+        post(3, 6, views=None),
+    ]
+    load = ad_load(posts)
+    assert load.ad_share_percent == pytest.approx(100 / 3)
+    assert load.ad_posts_per_day == pytest.approx(1 / 4)
+    assert ad_load(posts[:1]).ad_posts_per_day == 0
+    assert er_views_percent(posts) == pytest.approx((5 + 2.5) / 2)
+    assert expected_views(posts, 7) == 1500  # fewer than 3 ad posts: all posts with views
+    ads = [post(i, i, views=v, marked_as_ads=True) for i, v in ((1, 100), (2, 301), (3, 200))]
+    assert expected_views([*ads, *posts[1:]], 7) == 200
+    assert round_half_up(2.5) == 3 and float(round_half_up(0.125, 2)) == 0.13
+    figures = price(3000.0, 1500, 20.0)
+    assert figures is not None
+    assert (figures.cpm_rub, figures.target_cpm_rub) == (2000.0, 10000.0)
+    assert price(3000.0, None, 20.0) is None and price(None, 1500, None) is None

@@ -268,6 +268,33 @@ class CountNorm(Cited):
     value: int = Field(gt=0)
 
 
+class FitNorm(Cited):
+    """How well a public fits the owner's customers and money. The guide says to advertise where
+    the owner's audience is (sex, age, geography) but gives no numbers: every threshold here is
+    the bot's own, and the texts say so."""
+
+    city_low_percent: float = Field(gt=0, le=100)
+    """Local goal: a smaller share of members from the owner's city → not «брать» (critical)."""
+    city_weak_percent: float = Field(gt=0, le=100)
+    """Local goal: below it → a doubt (warning)."""
+    target_low_percent: float = Field(gt=0, le=100)
+    """The owner's target audience (sex, age, city) below it → a doubt (warning)."""
+    hidden_high_percent: float = Field(gt=0, le=100)
+    """A field hidden by more of the active members: its share is named in the reason."""
+    overlap_high_percent: float = Field(gt=0, le=100)
+    """Members already in the owner's community from it → a doubt (warning)."""
+    pair_overlap_high_percent: float = Field(gt=0, le=100)
+    """Two checked publics sharing this much of their sampled members → said (info)."""
+    ad_share_high_percent: float = Field(gt=0, le=100)
+    ad_posts_per_day_high: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _city_order(self) -> FitNorm:
+        if self.city_low_percent > self.city_weak_percent:
+            raise ValueError("city_low_percent must not be above city_weak_percent")
+        return self
+
+
 class Norms(Strict):
     engagement: EngagementNorm
     padding: PaddingNorm
@@ -279,6 +306,7 @@ class Norms(Strict):
     readiness_posts: CountRangeNorm
     free_board_start_subscribers: CountNorm
     mailing_free_days: CountNorm
+    fit: FitNorm
 
 
 # --- The whole knowledge base ------------------------------------------------------------------

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
@@ -26,11 +28,35 @@ from advisor.knowledge.models import Norms
 from advisor.morph import counted
 from advisor.numbers import format_number as fmt_number
 from advisor.texts import t
-from advisor.verdicts import PublicMetrics, Reason, judge_public
-from advisor.vk.api import CheckErrorCode, VkClient, VkUnavailable
-from advisor.vk.collect import CollectError, CollectOptions, PublicData, collect_publics
+from advisor.verdicts import (
+    FitFigures,
+    PublicMetrics,
+    Reason,
+    judge_public,
+    price_reasons,
+    public_verdict,
+)
+from advisor.vk import money
+from advisor.vk.api import CheckErrorCode, RequestTally, VkClient, VkUnavailable
+from advisor.vk.audience import ShareEstimate, portrait
+from advisor.vk.collect import (
+    CollectError,
+    CollectOptions,
+    MembershipAsk,
+    PublicData,
+    ask_membership,
+    collect_publics,
+    pair_subsample,
+)
+from advisor.vk.fit import AdLoadOut, AudienceOut, OverlapOut, OwnerTarget, PriceOut
 from advisor.vk.links import LinkError, PublicRef, parse_link
-from advisor.vk.metrics import post_er_percent, post_reach_percent, wall_metrics
+from advisor.vk.metrics import WallPost, post_er_percent, post_reach_percent, wall_metrics
+from advisor.vk.overlap import (
+    PAIR_MAX_ASKS,
+    overlap_share,
+    pair_questions,
+    reverse_share,
+)
 from advisor.vk.sampling import InactiveEstimate
 
 log = logging.getLogger(__name__)
@@ -39,7 +65,7 @@ ProgressCallback = Callable[[str], Awaitable[None]]
 ResultCallback = Callable[["PublicResult"], Awaitable[None]]
 """Hears each fetched public's result as soon as it is ready (cached ones are not repeated)."""
 VerdictLabel = Literal["buy", "caution", "avoid"]
-CACHE_FORMAT = 3  # bump when PublicResult changes shape: old cache entries are then ignored
+CACHE_FORMAT = 4  # bump when PublicResult changes shape: old cache entries are then ignored
 
 
 # --- the result ------------------------------------------------------------------------------
@@ -95,6 +121,16 @@ class ChartData(_Model):
     reach_max_percent: float
 
 
+class PairOverlapOut(_Model):
+    """The share of this public's members who are also in another checked public (asked of
+    its sampled members, or from the other's answer and the member counts)."""
+
+    group: str
+    """The other public's screen_name."""
+    percent: float
+    ci95: tuple[float, float]
+
+
 class PublicResult(_Model):
     """The answer for one input. Either ``error`` is set, or the group, metrics and verdict are."""
 
@@ -110,13 +146,32 @@ class PublicResult(_Model):
     members_hidden: bool = False
     chart: ChartData | None = None
     error: ErrorOut | None = None
+    # The fit to the owner's customers and money (issue 15; advisor.vk.fit is the contract).
+    audience: AudienceOut | None = None
+    ad_load: AdLoadOut | None = None
+    er_views_percent: float | None = None
+    overlap: OverlapOut | None = None
+    price: PriceOut | None = None
+    pairwise_overlap: list[PairOverlapOut] = []
+    """Several publics checked together: this one's members also in each other one."""
+    expected_views: int | None = None
+    """What ``price`` divides by (kept so that a price can be applied to a cached result)."""
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
     def to_json_dict(self) -> dict[str, Any]:
-        """Exactly the issue's JSON object for this input."""
+        """Exactly the issue's JSON object for this input.
+
+        Issue 15 adds ``audience``, ``ad_load``, ``er_views_percent``, ``overlap`` and ``price``
+        (the contract of ``advisor.vk.fit``; a figure that cannot be computed is null), and
+        ``pairwise_overlap``: when several publics are checked together, for each other one
+        ``{"group": its screen_name, "percent": share of this public's members also in it,
+        "ci95": [lo, hi]}`` (empty for a public checked alone or served from the cache). Of a
+        pair, the smaller public's sampled members are asked about the bigger one; the bigger
+        one's share is the same common members over its member count.
+        """
         if self.error is not None:
             return {"input": self.input, "error": self.error.model_dump()}
         assert self.group is not None and self.metrics is not None and self.fetched_at
@@ -129,6 +184,12 @@ class PublicResult(_Model):
             "reasons": [{"rule": r.rule, "text": r.text} for r in self.reasons],
             "vk_requests": self.vk_requests,
             "fetched_at": self.fetched_at.isoformat(timespec="seconds"),
+            "audience": _rounded(self.audience.model_dump()) if self.audience else None,
+            "ad_load": _rounded(self.ad_load.model_dump()) if self.ad_load else None,
+            "er_views_percent": _round(self.er_views_percent),
+            "overlap": _rounded(self.overlap.model_dump()) if self.overlap else None,
+            "price": _rounded(self.price.model_dump()) if self.price else None,
+            "pairwise_overlap": [_rounded(pair.model_dump()) for pair in self.pairwise_overlap],
         }
 
 
@@ -160,15 +221,39 @@ def admin_message(result: PublicResult | None = None) -> str:
 _VERDICT_ORDER: dict[str, int] = {"buy": 0, "caution": 1, "avoid": 2}
 
 
+def target_reach(result: PublicResult) -> float:
+    """Target share × reach: the owner's target audience one post may reach (mean views ×
+    target share; the whole audience when no target was given)."""
+    if result.metrics is None or result.group is None:
+        return 0.0
+    reach = result.metrics.reach_percent or 0.0
+    views = reach / 100 * result.group.members_count
+    share = 100.0
+    if result.audience is not None and result.audience.target_percent is not None:
+        share = result.audience.target_percent
+    elif result.audience is not None and _target_asked(result):
+        share = 0.0  # asked for, unknown: nothing to count on
+    return views * share / 100
+
+
+def _target_asked(result: PublicResult) -> bool:
+    return any(r.rule in ("target_fit", "city_fit") for r in result.reasons)
+
+
 def _rank_key(result: PublicResult) -> tuple[float, ...]:
     if result.error is not None or result.verdict is None:
-        return (9.0, 0.0, 0.0, 0.0)
+        return (9.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     severities = [r.severity for r in result.reasons]
     er = result.metrics.er_percent if result.metrics else None
     norm = result.chart.er_norm_percent if result.chart else None
     er_ratio = er / norm if er is not None and norm else 0.0
+    cost = result.price.target_cpm_rub if result.price else None
+    if cost is None and result.price is not None and not _target_asked(result):
+        cost = result.price.cpm_rub  # no target given: the whole audience is the target
     return (
         float(_VERDICT_ORDER[result.verdict]),
+        0.0 if cost is not None else 1.0,
+        cost if cost is not None else -target_reach(result),
         float(severities.count("critical")),
         float(severities.count("warning")),
         -er_ratio,
@@ -176,7 +261,9 @@ def _rank_key(result: PublicResult) -> tuple[float, ...]:
 
 
 def rank_results(results: Sequence[PublicResult]) -> list[PublicResult]:
-    """Best first: verdict, then fewer critical and warning reasons, then ER against its norm.
+    """Best first: by verdict; within it, by the cost of reaching 1,000 of the owner's target
+    audience when a price is known (those first), else by target share × reach; then fewer
+    critical and warning reasons, then ER against its norm.
 
     Results with an error go last, in input order.
     """
@@ -219,8 +306,69 @@ class MemoryCache:
         self._items[key] = (now + ttl_seconds, value)
 
 
-def _cache_key(target: str, posts: int) -> str:
-    return f"public-check:v{CACHE_FORMAT}:{target}:posts={posts}"
+def _cache_key(target: str, posts: int, fit: str = "") -> str:
+    """``fit``: what the owner's target changes in the result (``_fit_key``); a price does not
+    enter: it is applied to the result after the cache (``with_price``)."""
+    return f"public-check:v{CACHE_FORMAT}:{target}:posts={posts}:fit={fit}"
+
+
+def _fit_key(target: OwnerTarget | None) -> str:
+    """The owner's target (city, goal, sex, ages, own community) as it enters the cache key."""
+    if target is None:
+        return ""
+    return target.model_dump_json(exclude_defaults=True)
+
+
+def _my_group(target: OwnerTarget | None) -> PublicRef | None:
+    """The owner's community as a link; None when not given or not a community link."""
+    if target is None or not target.my_group:
+        return None
+    try:
+        return parse_link(target.my_group)
+    except LinkError:
+        log.info("public check: my_group %r is not a community link", target.my_group[:100])
+        return None
+
+
+def _group_name(ref: PublicRef) -> str:
+    return ref.screen_name if ref.screen_name is not None else f"club{ref.group_id}"
+
+
+def _valid_price(price: float | None) -> float | None:
+    """A price the figures can use: positive and finite; anything else counts as not known."""
+    if price is None:
+        return None
+    if not (isinstance(price, int | float) and math.isfinite(price) and price > 0):
+        log.warning("public check: price %r ignored (not a positive number)", price)
+        return None
+    return float(price)
+
+
+def with_price(result: PublicResult, rub: float | None, norms: Norms) -> PublicResult:
+    """``result`` with the price's figures and reason (and the verdict they may change)."""
+    if rub is None or result.error is not None or result.verdict is None:
+        return result
+    target_percent = result.audience.target_percent if result.audience else None
+    price = money.price(rub, result.expected_views, target_percent)
+    fit = FitFigures(
+        other_criteria=_target_asked(result),
+        target_percent=target_percent,
+        price_rub=rub,
+        expected_views=result.expected_views,
+        cpm_rub=price.cpm_rub if price else None,
+        target_cpm_rub=price.target_cpm_rub if price else None,
+    )
+    reasons = [r for r in result.reasons if r.rule != "price"] + price_reasons(fit, norms)
+    verdict = public_verdict(reasons)
+    assert verdict.verdict in ("buy", "caution", "avoid")
+    return result.model_copy(
+        update={
+            "price": price,
+            "reasons": reasons,
+            "verdict": verdict.verdict,
+            "summary": verdict.summary,
+        }
+    )
 
 
 # --- the checker -----------------------------------------------------------------------------
@@ -232,7 +380,14 @@ def _round(value: Any, digits: int = 2) -> Any:
         return round(value, digits)
     if isinstance(value, tuple | list):
         return [_round(item, digits) for item in value]
+    if isinstance(value, dict):
+        return {key: _round(item, digits) for key, item in value.items()}
     return value
+
+
+def _rounded(value: dict[str, Any]) -> dict[str, Any]:
+    rounded: dict[str, Any] = _round(value)
+    return rounded
 
 
 class PublicChecker:
@@ -268,14 +423,25 @@ class PublicChecker:
         posts: int | None = None,
         progress: ProgressCallback | None = None,
         on_result: ResultCallback | None = None,
+        *,
+        target: OwnerTarget | None = None,
+        prices: Sequence[float | None] | None = None,
     ) -> list[PublicResult]:
         """One result per input, in input order. The publics are collected together.
 
         ``on_result`` hears each fetched public's result as soon as it is ready, so a chat can
-        show the first verdict while the others are still being checked."""
+        show the first verdict while the others are still being checked. ``target``: the
+        owner's customers (city and local goal, sex, ages, own community) for the fit figures;
+        ``prices``: what each input's admin asks (parallel to ``inputs``; None: not known).
+        Several publics fetched together also get their pairwise overlap."""
         limit = posts if posts is not None else self.settings.check_posts
         if not 1 <= limit <= 100:
             raise ValueError("posts must be between 1 and 100")
+        if prices is not None and len(prices) != len(inputs):
+            raise ValueError("prices must be parallel to inputs")
+        if prices is not None:
+            prices = [_valid_price(price) for price in prices]
+        fit = _fit_key(target)
         say = _SafeProgress(progress)
         many = len(inputs) > 1
         if many:
@@ -297,27 +463,38 @@ class PublicChecker:
                 )
             wanted = {}
         for index, ref in list(wanted.items()):
-            cached = await self._cached(ref, limit)
+            cached = await self._cached(ref, limit, fit)
             if cached is not None:
                 update = {"input": inputs[index], "vk_requests": 0, "from_cache": True}
                 answers[index] = cached.model_copy(update=update)
                 del wanted[index]
-        fetched = await self._fetch_shared(list(wanted.values()), limit, say, many, on_result)
+        fetched = await self._fetch_shared(
+            list(wanted.values()), limit, say, many, on_result, target
+        )
         for index, ref in wanted.items():
             answers[index] = fetched[ref.key].model_copy(update={"input": inputs[index]})
         if many:
             await say(t("check.progress.done", done=len(inputs), total=len(inputs)))
-        return [answer for answer in answers if answer is not None]
+        results = [answer for answer in answers if answer is not None]
+        if prices is not None:
+            results = [
+                with_price(result, price, self.norms)
+                for result, price in zip(results, prices, strict=True)
+            ]
+        return results
 
     async def chat_answer(
         self,
         links: list[str],
         progress: ProgressCallback | None = None,
         detail: DetailButton | None = None,
+        *,
+        target: OwnerTarget | None = None,
+        prices: Sequence[float | None] | None = None,
     ) -> list[Outgoing]:
         """The check as chat messages (reports, comparison, charts): the dialog's port; with
         ``detail``, several publics get a summary with a «Подробнее» button each."""
-        _, messages = await self.chat_check(links, progress, detail)
+        _, messages = await self.chat_check(links, progress, detail, target=target, prices=prices)
         return messages
 
     async def chat_check(
@@ -325,12 +502,15 @@ class PublicChecker:
         links: list[str],
         progress: ProgressCallback | None = None,
         detail: DetailButton | None = None,
+        *,
+        target: OwnerTarget | None = None,
+        prices: Sequence[float | None] | None = None,
     ) -> tuple[list[PublicResult], list[Outgoing]]:
         """The results and their chat messages: the dialog hands the results on (the
         tracker's «Записать в учёт», «Сравнить с …»)."""
         from advisor.vk.render import chat_messages
 
-        results = await self.check(links, progress=progress)
+        results = await self.check(links, progress=progress, target=target, prices=prices)
         if len(results) > 1 and detail is not None:
             return results, chat_messages(results, charts=False, detail=detail)  # no charts
         # Drawing charts takes a moment of CPU: keep the event loop serving other users.
@@ -345,16 +525,20 @@ class PublicChecker:
         say: _SafeProgress,
         many: bool,
         on_result: ResultCallback | None = None,
+        target: OwnerTarget | None = None,
     ) -> dict[str, PublicResult]:
         """Results by ``ref.key``; a public another check is already fetching is awaited."""
-        keys = {_cache_key(ref.key, limit): ref for ref in refs}
+        fit = _fit_key(target)
+        keys = {_cache_key(ref.key, limit, fit): ref for ref in refs}
         mine = {key: ref for key, ref in keys.items() if key not in self._inflight}
         loop = asyncio.get_running_loop()
         futures = {key: loop.create_future() for key in mine}
         self._inflight.update(futures)
         try:
             if mine:
-                results = await self._fetch(list(mine.values()), limit, say, many, on_result)
+                results = await self._fetch(
+                    list(mine.values()), limit, say, many, on_result, target
+                )
                 for key, ref in mine.items():
                     futures[key].set_result(results[ref.key])
         except BaseException as exc:
@@ -369,8 +553,10 @@ class PublicChecker:
         for key, ref in keys.items():
             pending: asyncio.Future[Any] | None = futures.get(key) or self._inflight.get(key)
             if pending is None:  # finished between our look and now: it is in the cache
-                cached = await self._cached(ref, limit)
-                out[ref.key] = cached or (await self._fetch([ref], limit, say, many))[ref.key]
+                cached = await self._cached(ref, limit, fit)
+                out[ref.key] = (
+                    cached or (await self._fetch([ref], limit, say, many, None, target))[ref.key]
+                )
             else:
                 out[ref.key] = await asyncio.shield(pending)
         return out
@@ -389,22 +575,22 @@ class PublicChecker:
         png = await asyncio.to_thread(posts_chart, result)
         return Image(png=png, caption=verdict_line(result))
 
-    async def _cached(self, ref: PublicRef, limit: int) -> PublicResult | None:
+    async def _cached(self, ref: PublicRef, limit: int, fit: str = "") -> PublicResult | None:
         try:
-            raw = await self.cache.get(_cache_key(ref.key, limit))
+            raw = await self.cache.get(_cache_key(ref.key, limit, fit))
             return PublicResult.model_validate_json(raw) if raw else None
         except Exception:  # a broken cache must not break the check
             log.warning("public check: cache read failed for %s", ref.key, exc_info=True)
             return None
 
-    async def _store(self, result: PublicResult, ref: PublicRef, limit: int) -> None:
+    async def _store(self, result: PublicResult, ref: PublicRef, limit: int, fit: str = "") -> None:
         assert result.group is not None
         value = result.model_dump_json()
         ttl = self.settings.check_cache_seconds
         keys = {ref.key, f"id{result.group.id}", f"@{result.group.screen_name}"}
         try:
             for target in keys:
-                await self.cache.set(_cache_key(target, limit), value, ttl)
+                await self.cache.set(_cache_key(target, limit, fit), value, ttl)
         except Exception:
             log.warning("public check: cache write failed for %s", ref.key, exc_info=True)
 
@@ -415,6 +601,7 @@ class PublicChecker:
         say: _SafeProgress,
         many: bool,
         on_result: ResultCallback | None = None,
+        target: OwnerTarget | None = None,
     ) -> dict[str, PublicResult]:
         assert self._client is not None
         first = refs[0].display if refs else ""
@@ -429,7 +616,10 @@ class PublicChecker:
             await say(preliminary_line(ref, estimate))
 
         inactive = self.norms.inactive
+        mine = _my_group(target)
         options = CollectOptions(
+            my_group=mine.api_id if mine is not None else None,
+            pair_asks=PAIR_MAX_ASKS,
             member_budget=self.settings.check_member_sample,
             inactive_after_days=inactive.inactive_after_days,
             rng=self._rng,
@@ -438,13 +628,16 @@ class PublicChecker:
         )
         started = time.perf_counter()
         results: dict[str, PublicResult] = {}
+        collected: dict[str, PublicData] = {}
 
         async def ready(index: int, outcome: PublicData | Exception) -> None:
             # Each public is judged as soon as it is in: the first verdict need not wait for
             # the others (they follow; the ranking comes last, from all of them).
             ref = refs[index]
             elapsed = time.perf_counter() - started
-            result = await self._result(ref, outcome, limit, elapsed)
+            result = await self._result(ref, outcome, limit, elapsed, target)
+            if isinstance(outcome, PublicData) and result.ok:
+                collected[ref.key] = outcome
             results[ref.key] = result
             if many:
                 await say(ready_line(ref, result, len(results), len(refs)))
@@ -464,10 +657,106 @@ class PublicChecker:
                 )
                 for ref in refs
             }
+        if len(collected) > 1:
+            await self._pairwise(results, collected)
         return results
 
+    async def _pairwise(
+        self, results: dict[str, PublicResult], collected: dict[str, PublicData]
+    ) -> None:
+        """The fetched publics' pairwise overlap: for each pair, a spread subsample
+        (``PAIR_SUBSAMPLE``) of the smaller one's sampled members asked about the other (one
+        ``groups.isMember`` call a pair, at most ``PAIR_MAX_ASKS``); the other direction from
+        the member counts. Sets ``pairwise_overlap`` and an ``overlap_pair`` reason."""
+        assert self._client is not None
+        keys = [key for key in collected if collected[key].member_blocks]
+
+        def size(key: str) -> int:
+            return collected[key].group.members_count
+
+        pairs = pair_questions(keys, size, PAIR_MAX_ASKS)
+        if not pairs:
+            return
+        # With a user token they were asked already, with the owner's community's questions.
+        missing = [
+            (a, b) for a, b in pairs if collected[b].group.id not in collected[a].pair_answers
+        ]
+        asks: list[MembershipAsk] = [
+            (collected[b].group.id, pair_subsample(collected[a])) for a, b in missing
+        ]
+        tally = RequestTally()
+        try:
+            fresh = await ask_membership(self._client, asks, tally)
+        except Exception:
+            log.warning("public check: the pairwise overlap failed", exc_info=True)
+            fresh = [None] * len(asks)
+        asked = dict(zip(missing, fresh, strict=True))
+        found: dict[str, list[PairOverlapOut]] = {}
+        extra_reasons: dict[str, list[Reason]] = {}
+
+        def add(key: str, other: str, share: ShareEstimate) -> None:
+            group = collected[other].group
+            found.setdefault(key, []).append(
+                PairOverlapOut(group=group.screen_name, percent=share.percent, ci95=share.ci95)
+            )
+            high = self.norms.fit.pair_overlap_high_percent
+            if share.percent >= high:
+                extra_reasons.setdefault(key, []).append(
+                    Reason(
+                        rule="overlap_pair",
+                        severity="info",
+                        text=t(
+                            "verdicts.rules.overlap_pair",
+                            percent=fmt_number(share.percent, 0),
+                            other=group.name,
+                            high=fmt_number(high),
+                        ),
+                        numbers={"overlap_percent": share.percent, "high_percent": high},
+                        section=self.norms.fit.section,
+                    )
+                )
+
+        for a, b in pairs:
+            answer = (
+                asked[(a, b)]
+                if (a, b) in asked
+                else collected[a].pair_answers.get(collected[b].group.id)
+            )
+            if answer is None:
+                continue
+            data = collected[a]
+            members_a = max(data.group.members_count, data.members_total)
+            share = overlap_share(data.weighted_members(), answer, members_a, whole=False)
+            if share is None:
+                continue
+            members_b = max(collected[b].group.members_count, collected[b].members_total)
+            add(a, b, share)
+            add(b, a, reverse_share(share, members_a, members_b))
+        per_pair = self._client.kind != "user"
+        for key in keys:
+            if not any(key in pair for pair in pairs):
+                continue
+            mine = sum(1 for pair in missing if pair[0] == key)
+            result = results[key]
+            # In input order of the other publics.
+            names = [collected[k].group.screen_name for k in keys]
+            pairwise = sorted(found.get(key, []), key=lambda pair: names.index(pair.group))
+            results[key] = result.model_copy(
+                update={
+                    "pairwise_overlap": pairwise,
+                    "reasons": [*result.reasons, *extra_reasons.get(key, [])],
+                    "vk_requests": result.vk_requests
+                    + (mine if per_pair else tally.count if mine else 0),
+                }
+            )
+
     async def _result(
-        self, ref: PublicRef, outcome: PublicData | Exception, limit: int, elapsed: float
+        self,
+        ref: PublicRef,
+        outcome: PublicData | Exception,
+        limit: int,
+        elapsed: float,
+        target: OwnerTarget | None = None,
     ) -> PublicResult:
         what = ref.display
         if isinstance(outcome, CollectError):
@@ -482,7 +771,7 @@ class PublicChecker:
             log.error("public check: unexpected %s for %s", type(outcome).__name__, ref.key)
             return error_result(ref.key, "vk_unavailable", t("check.errors.internal", what=what))
         try:
-            result = self._evaluate(ref, outcome, limit)
+            result = self._evaluate(ref, outcome, limit, target)
         except Exception:
             log.exception("public check: evaluating %s failed", ref.key)
             return error_result(ref.key, "vk_unavailable", t("check.errors.internal", what=what))
@@ -493,10 +782,12 @@ class PublicChecker:
             elapsed,
             outcome.requests,
         )
-        await self._store(result, ref, limit)
+        await self._store(result, ref, limit, _fit_key(target))
         return result
 
-    def _evaluate(self, ref: PublicRef, data: PublicData, limit: int) -> PublicResult:
+    def _evaluate(
+        self, ref: PublicRef, data: PublicData, limit: int, target: OwnerTarget | None = None
+    ) -> PublicResult:
         group = data.group
         members = group.members_count
         wall = wall_metrics(
@@ -520,6 +811,7 @@ class PublicChecker:
             sample_blocks=data.sample_blocks if estimate else None,
             ci_halfwidth=(estimate.ci95[1] - estimate.ci95[0]) / 2 if estimate else None,
         )
+        fit_figures = self._fit(data, wall.posts, target)
         verdict = judge_public(
             PublicMetrics(
                 members_count=members,
@@ -533,6 +825,9 @@ class PublicChecker:
                 members_sampled=estimate.sampled if estimate else None,
             ),
             self.norms,
+            fit_figures.figures,
+            target_sex=bool(target and target.sex),
+            target_age=bool(target and (target.age_min is not None or target.age_max is not None)),
         )
         ad_ids = {p.id for p in wall.ad_posts}
         chart = ChartData(
@@ -569,7 +864,74 @@ class PublicChecker:
             fetched_at=datetime.fromtimestamp(data.fetched_at, UTC),
             members_hidden=data.members_hidden,
             chart=chart,
+            audience=fit_figures.audience,
+            ad_load=fit_figures.ad_load,
+            er_views_percent=money.er_views_percent(wall.posts),
+            overlap=fit_figures.overlap,
+            expected_views=fit_figures.figures.expected_views,
         )
+
+    def _fit(self, data: PublicData, posts: Sequence[WallPost], target: OwnerTarget | None) -> _Fit:
+        """The fit figures of the contract (no price: ``with_price`` adds it) and what the
+        fit reasons need."""
+        members = data.group.members_count
+        shown = portrait(
+            data.weighted_members(),
+            fetched_at=data.fetched_at,
+            inactive_after_days=self.norms.inactive.inactive_after_days,
+            population=max(members, data.members_total),
+            whole=data.members_whole,
+            target=target,
+        )
+        audience = shown.audience
+        load = money.ad_load(posts)
+        overlap: OverlapOut | None = None
+        mine = _my_group(target)
+        if mine is not None and data.member_of is not None:
+            share = overlap_share(
+                data.weighted_members(),
+                data.member_of,
+                max(members, data.members_total),
+                data.members_whole,
+            )
+            if share is not None:
+                overlap = OverlapOut(
+                    group=_group_name(mine), percent=share.percent, ci95=share.ci95
+                )
+        target = target or OwnerTarget()
+        figures = FitFigures(
+            local_goal=target.local_goal,
+            city=target.city,
+            city_percent=audience.city_percent,
+            other_criteria=bool(
+                target.sex
+                or target.age_min is not None
+                or target.age_max is not None
+                or (target.city and not target.local_goal)
+            ),
+            target_percent=audience.target_percent,
+            target_ci95=audience.target_ci95,
+            members_known=bool(data.member_blocks),
+            active_sampled=audience.active_sampled,
+            sex_hidden_percent=shown.sex_hidden_percent,
+            age_hidden_percent=shown.age_hidden_percent,
+            city_hidden_percent=shown.city_hidden_percent,
+            overlap_group=_group_name(mine) if mine is not None else None,
+            overlap_percent=overlap.percent if overlap else None,
+            ad_share_percent=load.ad_share_percent,
+            ad_posts_per_day=load.ad_posts_per_day,
+            posts_analyzed=len(posts),
+            expected_views=money.expected_views(posts, self.norms.ad_posts.max_posts),
+        )
+        return _Fit(audience=audience, ad_load=load, overlap=overlap, figures=figures)
+
+
+@dataclass(frozen=True)
+class _Fit:
+    audience: AudienceOut
+    ad_load: AdLoadOut
+    overlap: OverlapOut | None
+    figures: FitFigures
 
 
 def ready_line(ref: PublicRef, result: PublicResult, done: int, total: int) -> str:

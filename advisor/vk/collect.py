@@ -38,6 +38,14 @@ from advisor.vk.api import (
 )
 from advisor.vk.links import PublicRef
 from advisor.vk.metrics import WallPost
+from advisor.vk.overlap import (
+    OVERLAP_SUBSAMPLE,
+    PAIR_SUBSAMPLE,
+    chunks,
+    pair_questions,
+    read_is_member,
+    spread_subsample,
+)
 from advisor.vk.sampling import (
     ADAPTIVE_BLOCK,
     PAGE_SIZE,
@@ -58,6 +66,7 @@ from advisor.vk.scripts import (
     WALL_PAGE,
     WALL_PAGES,
     members_script,
+    membership_script,
     one_public_plan,
     pack,
     publics_script,
@@ -136,11 +145,22 @@ class PublicData:
     members_total: int = 0
     """The member count ``groups.getMembers`` reported (it can differ from the group's)."""
     requests: int = 0
+    member_of: dict[int, bool] | None = None
+    """The owner's community (``CollectOptions.my_group``): asked member id → already in it.
+    None: not asked, or VK refused the question."""
+    pair_answers: dict[int, dict[int, bool] | None] = field(default_factory=dict)
+    """Several publics with a user token: another checked public's id → the answers about
+    ``pair_subsample``'s members (None: refused), asked in the round after the samples (for
+    the pairs where this public asks: ``overlap.pair_questions``)."""
 
     @property
     def sample_blocks(self) -> int:
         """``groups.getMembers`` calls that read members for the sample."""
         return len(self.member_blocks)
+
+    def weighted_members(self) -> list[tuple[float, Sequence[Mapping[str, Any]]]]:
+        """The sampled blocks as (weight, members), in list order."""
+        return [(block.weight, block.members) for block in self.member_blocks]
 
 
 @dataclass(frozen=True)
@@ -154,6 +174,12 @@ class CollectOptions:
     preliminary: Preliminary | None = None
     request_window: int = 2
     """Several publics on a service token: requests handed to the client's limiter at once."""
+    my_group: str | int | None = None
+    """The owner's community (screen name or id): the sampled members are asked about it with
+    ``groups.isMember`` (the audience overlap)."""
+    pair_asks: int = 0
+    """Several publics with a user token: at most this many pairwise overlap questions, asked
+    in the same round trip as ``my_group``'s (with a service token, ``check`` asks them)."""
 
     @property
     def block_size(self) -> int:
@@ -271,6 +297,80 @@ def explain_resolved(ref: PublicRef, resolved: Any) -> NoReturn:
 async def _say(progress: Progress | None, stage: Stage) -> None:
     if progress is not None:
         await progress(stage)
+
+
+# --- groups.isMember (the audience overlap) ----------------------------------------------
+
+MembershipAsk = tuple[str | int, Sequence[int]]
+"""A community and up to 500 member ids to ask ``groups.isMember`` about."""
+
+
+async def _ask_with_calls(
+    client: Caller, asks: Sequence[MembershipAsk], tally: RequestTally
+) -> list[dict[int, bool] | None]:
+    """One request per question, all at once under the limiter; None: VK refused it."""
+
+    async def one(group: str | int, ids: Sequence[int]) -> dict[int, bool] | None:
+        params = {"group_id": group, "user_ids": ",".join(map(str, ids))}
+        try:
+            return read_is_member(await client.call("groups.isMember", params, tally))
+        except VkApiError:
+            return None
+
+    return await _gather(one(group, ids) for group, ids in asks)
+
+
+async def _ask_with_execute(
+    client: VkClient, asks: Sequence[MembershipAsk], tally: RequestTally
+) -> list[dict[int, bool] | None]:
+    """Up to 25 questions per execute, the executes sent at once."""
+
+    async def batch(part: Sequence[MembershipAsk]) -> list[dict[int, bool] | None]:
+        try:
+            result = await client.execute(membership_script(part), tally)
+        except (VkApiError, VkUnavailable):
+            return [None] * len(part)
+        answers = result.response if isinstance(result.response, list) else []
+        return [
+            read_is_member(answers[i]) if i < len(answers) and answers[i] else None
+            for i in range(len(part))
+        ]
+
+    parts = [asks[i : i + EXECUTE_CALL_LIMIT] for i in range(0, len(asks), EXECUTE_CALL_LIMIT)]
+    return [answer for part in await _gather(batch(p) for p in parts) for answer in part]
+
+
+async def ask_membership(
+    client: VkClient, asks: Sequence[MembershipAsk], tally: RequestTally
+) -> list[dict[int, bool] | None]:
+    """``groups.isMember`` answers for ``asks`` in order (None: refused), as few requests as
+    the token allows: inside executes with a user token, one request each with a service one."""
+    if not asks:
+        return []
+    if client.kind == "user":
+        return await _ask_with_execute(client, asks, tally)
+    return await _ask_with_calls(client, asks, tally)
+
+
+def merge_answers(answers: Sequence[dict[int, bool] | None]) -> dict[int, bool] | None:
+    """One community's answers together; None when any question was refused or none asked."""
+    if not answers or any(answer is None for answer in answers):
+        return None
+    merged: dict[int, bool] = {}
+    for answer in answers:
+        merged.update(answer or {})
+    return merged
+
+
+def pair_subsample(data: PublicData) -> list[int]:
+    """The members asked about another checked public (one ``groups.isMember`` call)."""
+    return spread_subsample(data.weighted_members(), PAIR_SUBSAMPLE)
+
+
+def overlap_asks(data: PublicData, group: str | int) -> list[MembershipAsk]:
+    """The questions about ``group`` for a spread subsample of ``data``'s sampled members."""
+    ids = spread_subsample(data.weighted_members(), OVERLAP_SUBSAMPLE)
+    return [(group, part) for part in chunks(ids)]
 
 
 # --- user token: execute --------------------------------------------------------------------
@@ -427,7 +527,53 @@ async def collect_with_execute(
             _member_round(client, pending[i : i + EXECUTE_CALL_LIMIT])
             for i in range(0, len(pending), EXECUTE_CALL_LIMIT)
         )
-    return [_finish(job, fetched_at) for job in jobs]
+    outcomes = [_finish(job, fetched_at) for job in jobs]
+    await _overlap_round(client, outcomes, options)
+    return outcomes
+
+
+async def _overlap_round(
+    client: VkClient, outcomes: Sequence[PublicData | Exception], options: CollectOptions
+) -> None:
+    """Several publics: the questions about the owner's community and the pairwise overlap in
+    one more round trip (the member ids are known only once the samples are in)."""
+    datas = {
+        index: outcome
+        for index, outcome in enumerate(outcomes)
+        if isinstance(outcome, PublicData) and outcome.member_blocks
+    }
+    asks: list[MembershipAsk] = []
+    owners: list[tuple[int, int | None]] = []  # (public index, other public's index or None)
+    if options.my_group is not None:
+        for index, data in datas.items():
+            mine = overlap_asks(data, options.my_group)
+            asks += mine
+            owners += [(index, None)] * len(mine)
+    sizes = {index: data.group.members_count for index, data in datas.items()}
+    for a, b in pair_questions(list(datas), sizes.__getitem__, options.pair_asks):
+        asks.append((datas[b].group.id, pair_subsample(datas[a])))
+        owners.append((a, b))
+    if not asks:
+        return
+    tally = RequestTally()
+    answers = await _ask_with_execute(client, asks, tally)
+    # The round trip carried calls for the askers and about the others: it counts for both.
+    involved = {asker for asker, _ in owners} | {other for _, other in owners if other is not None}
+    for index, data in datas.items():
+        if index not in involved:
+            continue
+        if options.my_group is not None:
+            data.member_of = merge_answers(
+                [
+                    answer
+                    for answer, owner in zip(answers, owners, strict=True)
+                    if owner == (index, None)
+                ]
+            )
+        for answer, (asker, other) in zip(answers, owners, strict=True):
+            if asker == index and other is not None:
+                data.pair_answers[datas[other].group.id] = answer
+        data.requests += tally.count
 
 
 def _finish(job: _Job, fetched_at: int) -> PublicData | Exception:
@@ -450,13 +596,25 @@ def _members_denied(errors: Sequence[Mapping[str, Any]]) -> bool:
     )
 
 
+def _script_member_of(outcomes: Sequence[Any]) -> dict[int, bool] | None:
+    """The ``groups.isMember`` answers the one-public executes carried (``member_of``)."""
+    answers: list[dict[int, bool] | None] = []
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            return None
+        answer = outcome.response if isinstance(outcome.response, Mapping) else {}
+        for item in answer.get("member_of") or []:
+            answers.append(read_is_member(item) if isinstance(item, list) else None)
+    return merge_answers(answers)
+
+
 async def collect_one_with_execute(
     client: VkClient, ref: PublicRef, options: CollectOptions, progress: Progress | None = None
 ) -> PublicData:
     """One public in one round trip: the executes of ``one_public_plan`` sent at once."""
     tally = RequestTally()
     fetched_at = int(time.time())
-    plan = one_public_plan(ref, options.member_budget, options.rng)
+    plan = one_public_plan(ref, options.member_budget, options.rng, mine=options.my_group)
     await _say(progress, "group")
     outcomes = await asyncio.gather(
         *(client.execute(script, tally) for script in plan.scripts), return_exceptions=True
@@ -507,6 +665,8 @@ async def collect_one_with_execute(
                 members.hidden |= _members_denied(outcome.errors)
                 members.failed |= not _members_denied(outcome.errors)
     members.total = max(totals, default=0)
+    if options.my_group is not None:
+        data.member_of = _script_member_of(outcomes)
     whole = members.total <= plan.whole_limit
     population = max(group.members_count, members.total)
     estimate = estimate_inactive(members.ordered(), population, whole)
@@ -657,6 +817,9 @@ async def collect_with_calls(
     else:
         weights = {cell.block.offset: cell.width / group.members_count for cell in sample.cells}
         _finish_members(data, members, whole=False, estimate=sample.estimate(), weights=weights)
+    if options.my_group is not None and data.member_blocks:
+        asks = overlap_asks(data, options.my_group)
+        data.member_of = merge_answers(await _ask_with_calls(client, asks, tally))
     data.requests = tally.count
     return data
 
@@ -727,8 +890,10 @@ __all__ = [
     "PublicData",
     "SampledBlock",
     "VkUnavailable",
+    "ask_membership",
     "collect_one_with_execute",
     "collect_publics",
     "collect_with_calls",
     "collect_with_execute",
+    "pair_subsample",
 ]

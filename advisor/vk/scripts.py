@@ -21,7 +21,13 @@ EXECUTE_CALL_LIMIT = 25  # VK runs at most 25 API calls inside one execute
 WALL_PAGE = 100  # wall.get returns at most 100 posts per call
 WALL_PAGES = 2  # enough for N ≤ 100 analysed posts plus the 5–7 most recent ad posts
 # filter=owner asks VK for the community's own posts only; metrics.eligible_posts checks again.
-MEMBER_FIELDS = "last_seen"  # "deactivated" comes with every user object anyway
+# "deactivated" comes with every user object anyway; sex, bdate and city make the audience
+# portrait (audience.py) from the same answers, at no extra request.
+MEMBER_FIELDS = "last_seen,sex,bdate,city"
+IS_MEMBER_IDS = 500  # groups.isMember takes up to 500 user_ids
+# With the owner's community given, each execute asks groups.isMember about up to these many
+# of the members it read (spread over its blocks): 2 + 2 + 1 calls, 2 500 members at most.
+OVERLAP_QUOTAS = (1000, 1000, 500)
 GROUP_FIELDS = "members_count"
 
 USER_EXECUTES = 3  # VK's per-second limit for a user token: one public's executes sent at once
@@ -138,7 +144,44 @@ if (first) {{
     i = i + 1;
   }}
 }}
-return {{"resolved": resolved, "info": info, "wall": wall, "total": total, "blocks": blocks}};
+var mine = {mine};
+var member_of = [];
+if (mine && total) {{
+  var quota = {quota};
+  var ids = [];
+  var per = 0;
+  if (blocks.length > 0) {{
+    per = parseInt((quota + blocks.length - 1) / blocks.length);
+  }}
+  var j = 0;
+  while (j < blocks.length && ids.length < quota) {{
+    if (blocks[j][1]) {{
+      ids = ids + blocks[j][1].items@.id.slice(0, per);
+    }}
+    j = j + 1;
+  }}
+  ids = ids.slice(0, quota);
+  var c = 0;
+  while (c < ids.length) {{
+    member_of.push(API.groups.isMember({{"group_id": mine,
+                                        "user_ids": ids.slice(c, c + {chunk})}}));
+    c = c + {chunk};
+  }}
+}}
+return {{"resolved": resolved, "info": info, "wall": wall, "total": total, "blocks": blocks,
+        "member_of": member_of}};
+"""
+
+# groups.isMember questions for any publics, up to 25 a round trip: [group, "id,id,..."] pairs.
+MEMBERSHIP_SCRIPT = """
+var asks = {asks};
+var result = [];
+var i = 0;
+while (i < asks.length) {{
+  result.push(API.groups.isMember({{"group_id": asks[i][0], "user_ids": asks[i][1]}}));
+  i = i + 1;
+}}
+return result;
 """
 
 
@@ -154,12 +197,30 @@ class OnePublicPlan:
     """Lists up to this long are read whole."""
 
 
+def overlap_calls(quota: int) -> int:
+    return -(-quota // IS_MEMBER_IDS)
+
+
 def one_public_plan(
-    ref: PublicRef, member_budget: int, rng: random.Random, executes: int = USER_EXECUTES
+    ref: PublicRef,
+    member_budget: int,
+    rng: random.Random,
+    executes: int = USER_EXECUTES,
+    mine: str | int | None = None,
 ) -> OnePublicPlan:
-    """The ``executes`` scripts for ``ref``, built before its member count is known."""
+    """The ``executes`` scripts for ``ref``, built before its member count is known.
+
+    ``mine``: the owner's community; each execute then also asks ``groups.isMember`` about up
+    to ``OVERLAP_QUOTAS`` of the members it read, in the same round trip."""
     head = fixed_calls(ref) + 1  # + the member count
-    capacity = [EXECUTE_CALL_LIMIT - (head if n == 0 else 1) for n in range(executes)]
+    quotas = [
+        OVERLAP_QUOTAS[n] if mine is not None and n < len(OVERLAP_QUOTAS) else 0
+        for n in range(executes)
+    ]
+    capacity = [
+        EXECUTE_CALL_LIMIT - (head if n == 0 else 1) - overlap_calls(quotas[n])
+        for n in range(executes)
+    ]
     strata = sum(capacity)
     size = max(1, min(PAGE_SIZE, member_budget // strata))
     whole_limit = min(whole_read_limit(member_budget), capacity[0] * PAGE_SIZE)
@@ -188,6 +249,9 @@ def one_public_plan(
                 page_size=PAGE_SIZE,
                 whole_limit=whole_limit,
                 member_fields=MEMBER_FIELDS,
+                mine=json.dumps(mine if quotas[index] else None),
+                quota=quotas[index],
+                chunk=IS_MEMBER_IDS,
             )
         )
     return OnePublicPlan(tuple(scripts), strata, size, whole_limit)
@@ -227,6 +291,17 @@ def members_script(blocks: Sequence[tuple[int, Block]]) -> str:
     return MEMBERS_SCRIPT.format(
         blocks=json.dumps([[group_id, b.offset, b.count] for group_id, b in blocks]),
         member_fields=MEMBER_FIELDS,
+    )
+
+
+def membership_script(asks: Sequence[tuple[str | int, Sequence[int]]]) -> str:
+    """The script asking ``groups.isMember`` for (group, ids) pairs (up to 500 ids each)."""
+    if len(asks) > EXECUTE_CALL_LIMIT:
+        raise ValueError(f"at most {EXECUTE_CALL_LIMIT} questions per execute")
+    if any(len(ids) > IS_MEMBER_IDS for _, ids in asks):
+        raise ValueError(f"at most {IS_MEMBER_IDS} ids per question")
+    return MEMBERSHIP_SCRIPT.format(
+        asks=json.dumps([[group, ",".join(map(str, ids))] for group, ids in asks])
     )
 
 

@@ -124,6 +124,7 @@ class Member:
     city_id: int | None
     is_closed: bool
     bdate: str | None
+    city_title: str | None = None  # None: the title of `city_id` in CITIES
 
     @classmethod
     def from_user(cls, user: UserSpec) -> Member:
@@ -206,6 +207,17 @@ class PublicSpec:
     inactive_seen_days: tuple[float, float] = (180.0, 1500.0)
     closed_profile_fraction: float = 0.15
     managers: tuple[int, ...] = ()
+    # The audience portrait. None keeps the default mix (55% women, 80% with a city of CITIES,
+    # birth years 1960–2004, every open profile showing its full bdate).
+    female_share: float | None = None
+    # (city_id, title, share of members): the rest have no city.
+    city_mix: tuple[tuple[int, str, float], ...] | None = None
+    birth_years: tuple[int, int] | None = None  # inclusive range of birth years
+    bdate_no_year_share: float = 0.0  # of open profiles: bdate "D.M" without the year
+    bdate_hidden_share: float = 0.0  # of open profiles: no bdate at all
+    # Membership in other served communities: {community id: share of this one's members
+    # who are also its members} (groups.isMember answers by it).
+    also_in: Mapping[int, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.id <= 0:
@@ -219,6 +231,10 @@ class PublicSpec:
             raise ValueError("inactive_fraction is a share in [0, 1]")
         if self.burst_run < 1 or not 0 <= self.burst_share <= 1:
             raise ValueError("burst_run is >= 1 and burst_share a share in [0, 1]")
+        if self.city_mix is not None and sum(share for _, _, share in self.city_mix) > 1 + 1e-9:
+            raise ValueError("city_mix shares add up to more than 1")
+        if self.bdate_no_year_share + self.bdate_hidden_share > 1:
+            raise ValueError("bdate_no_year_share + bdate_hidden_share is more than 1")
 
 
 class Community:
@@ -283,7 +299,8 @@ class Community:
     def member(self, index: int) -> Member:
         spec = self.spec
         h1, h2 = self._hashes(index)
-        sex = 1 if _bits(h1, 16) < 0.55 else 2
+        female = 0.55 if spec.female_share is None else spec.female_share
+        sex = 1 if _bits(h1, 16) < female else 2
         first = _pick(_FIRST_NAMES[sex], _bits(h1, 32))
         last = _pick(_LAST_NAMES[sex], _bits(h1, 48))
         deactivated = None
@@ -301,6 +318,7 @@ class Community:
         age_days = low + (high - low) * _bits(h2, 16)
         city_u = _bits(h2, 32)
         detail = h2 >> 48  # 16 more bits: platform, profile privacy, birth year
+        city_id, city_title = self._city(index, city_u)
         return Member(
             id=self.member_base + index * _MEMBER_STEP + (h2 >> 56) % _MEMBER_STEP,
             first_name=first,
@@ -309,11 +327,44 @@ class Community:
             deactivated=deactivated,
             last_seen=None if deactivated else self.now - int(age_days * DAY),
             platform=1 + detail % 7,
-            city_id=None if city_u > 0.8 else _pick(CITIES, city_u / 0.8)[0],
+            city_id=city_id,
             is_closed=deactivated is None
             and (detail >> 3) % 100 < spec.closed_profile_fraction * 100,
-            bdate=f"{1 + index % 28}.{1 + index % 12}.{1960 + (detail >> 3) % 45}",
+            bdate=self._bdate(index, detail),
+            city_title=city_title,
         )
+
+    def _city(self, index: int, city_u: float) -> tuple[int | None, str | None]:
+        mix = self.spec.city_mix
+        if mix is None:
+            return (None, None) if city_u > 0.8 else (_pick(CITIES, city_u / 0.8)[0], None)
+        u = unit(self.key, index, 31)
+        acc = 0.0
+        for city_id, title, share in mix:
+            acc += share
+            if u < acc:
+                return city_id, title
+        return None, None
+
+    def _bdate(self, index: int, detail: int) -> str | None:
+        spec = self.spec
+        day, month = 1 + index % 28, 1 + index % 12
+        if spec.birth_years is None:
+            year = 1960 + (detail >> 3) % 45
+        else:
+            first, last = spec.birth_years
+            year = first + min(int(unit(self.key, index, 32) * (last - first + 1)), last - first)
+        shown = unit(self.key, index, 33)
+        if shown < spec.bdate_hidden_share:
+            return None
+        if shown < spec.bdate_hidden_share + spec.bdate_no_year_share:
+            return f"{day}.{month}"
+        return f"{day}.{month}.{year}"
+
+    def in_also(self, index: int, other_id: int) -> bool:
+        """Whether member `index` is also a member of community `other_id` (spec.also_in)."""
+        share = self.spec.also_in.get(other_id, 0.0)
+        return share > 0 and unit(self.key, index, 1_000 + other_id % 1_000_000) < share
 
     def members(self, offset: int, count: int, *, descending: bool = False) -> Iterator[Member]:
         total = self.spec.members_count

@@ -224,6 +224,51 @@ def _filtered_members(
     raise VKError(100, "filter is invalid")
 
 
+MAX_IS_MEMBER_IDS = 500
+
+
+def _is_member(vk: FakeVK, community: Community, user_id: int) -> bool:
+    """A member of `community`: one of its own generated members, or a member of another
+    served community that `also_in` says is in it too."""
+    if community.member_index(user_id) is not None:
+        return True
+    for other in vk.communities.values():
+        if other is community or community.id not in other.spec.also_in:
+            continue
+        index = other.member_index(user_id)
+        if index is not None:
+            return other.in_also(index, community.id)
+    return False
+
+
+@handler("groups.isMember")
+async def groups_is_member(vk: FakeVK, call: Call) -> Any:
+    ref = call.text("group_id")
+    if ref is None:
+        raise VKError(100, "group_id is undefined")
+    community = find_community(vk, ref)
+    if community is None:  # the schema lists no method error for it: VK answers 100
+        raise VKError(100, "group_id is invalid")
+    if call.flag("extended"):
+        raise VKError(100, "extended is not supported by the fake")
+    refs = call.items("user_ids")
+    if refs:
+        if len(refs) > MAX_IS_MEMBER_IDS:
+            raise VKError(100, f"user_ids: at most {MAX_IS_MEMBER_IDS} ids")
+        if not all(ref.isdigit() and int(ref) > 0 for ref in refs):
+            raise VKError(100, "user_ids must be positive integers")
+        return [
+            {"member": int(_is_member(vk, community, int(ref))), "user_id": int(ref)}
+            for ref in refs
+        ]
+    user_id = call.integer("user_id")
+    if user_id is None:
+        if call.token_type != "user":
+            raise VKError(100, "user_id is undefined")
+        user_id = vk.user_id
+    return int(_is_member(vk, community, user_id))
+
+
 @handler("users.get")
 async def users_get(vk: FakeVK, call: Call) -> Any:
     refs = call.items("user_ids")

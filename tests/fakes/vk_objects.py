@@ -165,7 +165,8 @@ def user_object(member: Member, fields: Collection[str], now: int) -> dict[str, 
         elif name == "sex":
             user["sex"] = member.sex
         elif name == "city" and alive and member.city_id is not None:
-            user["city"] = {"id": member.city_id, "title": _CITY_TITLES[member.city_id]}
+            title = member.city_title or _CITY_TITLES[member.city_id]
+            user["city"] = {"id": member.city_id, "title": title}
         elif name == "country" and alive:
             user["country"] = {"id": 1, "title": "Россия"}
         elif name in {"photo_50", "photo_100", "photo_200"}:

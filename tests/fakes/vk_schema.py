@@ -479,6 +479,8 @@ class VKSchema:
                 return "filterResponse"
             if params.get("fields"):
                 return _FIELDS_VARIANT
+        if method == "groups.isMember" and params.get("user_ids"):
+            return "userIdsResponse"
         if method == "messages.send":
             return "userIdsResponse" if params.get("peer_ids") else "deprecatedResponse"
         if _EXTENDED_VARIANT in refs and flag("extended"):
