@@ -14,6 +14,7 @@ from advisor.check_budget import CheckBudget
 from advisor.config import Settings, get_settings
 from advisor.dialog.actions import PublicCheckPort, build_actions
 from advisor.dialog.engine import DialogEngine, menu_row
+from advisor.dialog.fit_actions import fit_parsers
 from advisor.dialog.types import Incoming, Outgoing, ProgressCallback
 from advisor.knowledge.loader import load_knowledge
 from advisor.knowledge.models import Knowledge
@@ -125,7 +126,7 @@ class Advisor:
                 **audit_actions(settings, features.auditor),
             },
             find_links=extract_links,
-            parsers=tracker_parsers(),
+            parsers={**tracker_parsers(), **fit_parsers()},
             max_chars=settings.max_message_chars,
         )
         return cls(settings, db, dialog, shared, vk, features)

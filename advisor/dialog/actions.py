@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from advisor import formulas
 from advisor.contest import check_contest, render_contest_report
+from advisor.dialog import fit_actions
 from advisor.dialog.engine import Action, ActionContext
+from advisor.dialog.prices import prices_for_links
 from advisor.dialog.render import render_verdict
 from advisor.dialog.types import Outgoing
 from advisor.knowledge.models import ChecklistItem
@@ -24,6 +26,7 @@ from advisor.verdicts import (
 
 if TYPE_CHECKING:
     from advisor.check_budget import CheckBudget
+    from advisor.vk.fit import OwnerTarget
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +37,12 @@ class PublicCheckPort(Protocol):
     """The public check as the dialog needs it (advisor.vk.service implements it)."""
 
     async def chat_answer(
-        self, links: list[str], progress: Callable[[str], Awaitable[None]] | None
+        self,
+        links: list[str],
+        progress: Callable[[str], Awaitable[None]] | None,
+        *,
+        target: OwnerTarget | None = None,
+        prices: Sequence[float | None] | None = None,
     ) -> list[Outgoing]: ...
 
 
@@ -53,7 +61,7 @@ async def profile_summary(ctx: ActionContext) -> list[Outgoing]:
         t("actions.profile_advice_title"),
     ]
     lines.extend(f"• {line}" for line in [*kind.advice, *goal.advice])
-    return _reply("\n".join(lines))
+    return [Outgoing(text="\n".join(lines)), await fit_actions.target_summary(ctx)]
 
 
 def _todo_order(item: ChecklistItem, community_type: str | None) -> tuple[int, int]:
@@ -282,9 +290,13 @@ def make_public_check(
             log.info("public check asked for, but no VK token is configured")
             return _reply(t("actions.check_not_configured"))
         notes: list[Outgoing] = []
+        typed = prices_for_links(ctx.text, links)
+        prices = typed.prices
+        notes += [Outgoing(text=t("target.price_ignored", reason=r)) for r in typed.problems]
         if len(links) > MAX_LINKS_PER_MESSAGE:
             notes = _reply(t("actions.check_too_many", limit=MAX_LINKS_PER_MESSAGE))
             links = links[:MAX_LINKS_PER_MESSAGE]
+            prices = prices[:MAX_LINKS_PER_MESSAGE]
         if budget is not None:
             conv = ctx.conversation
             allowed = await budget.allow(conv.channel, conv.external_id, len(links))
@@ -292,11 +304,57 @@ def make_public_check(
                 key = "actions.check_budget_spent" if allowed == 0 else "actions.check_budget_part"
                 notes += _reply(t(key, limit=budget.per_hour, allowed=allowed))
                 links = links[:allowed]
+                prices = prices[:allowed]
                 if not links:
                     return notes
-        return notes + await checker.chat_answer(links, ctx.progress)
+        return notes + await _answer(ctx, checker, links, prices)
 
     return public_check
+
+
+async def _answer(
+    ctx: ActionContext,
+    checker: PublicCheckPort,
+    links: list[str],
+    prices: Sequence[float | None],
+    *,
+    again: bool = False,
+) -> list[Outgoing]:
+    """The check's answer for the owner's target and prices, then the city question (once) and
+    the price offer; the links are remembered for «Сколько просит админ?»."""
+    target = await fit_actions.current_target(ctx)
+    given = list(prices) if any(p is not None for p in prices) else None
+    answer = await checker.chat_answer(links, ctx.progress, target=target, prices=given)
+    if again:
+        # The same publics a moment ago: their charts are already in the chat.
+        answer = [m.model_copy(update={"image": None}) for m in answer]
+    fit_actions.remember_links(ctx, links)
+    extra = fit_actions.city_needed(ctx)
+    if not again:
+        extra += fit_actions.price_offer(answer)
+    # Before the admin's message, which stays last (it takes the step's buttons).
+    return [*answer[:-1], *extra, *answer[-1:]]
+
+
+def make_public_price(
+    checker: PublicCheckPort | None,
+    find_links: Callable[[str], list[str]],
+    public_check: Action,
+) -> Action:
+    async def public_price(ctx: ActionContext) -> list[Outgoing]:
+        """«Сколько просит админ?»: the last checked publics again (from the cache), priced.
+        Links typed here («vk.com/a за 3000») are a new check, as anywhere else."""
+        if find_links(ctx.text):
+            return await public_check(ctx)
+        links = fit_actions.last_links(ctx)
+        if not links:
+            return _reply(t("target.price_no_check"))
+        prices: list[float | None] = list(fit_actions.read_prices(ctx.text, len(links)))
+        if checker is None:
+            return _reply(t("actions.check_not_configured"))
+        return await _answer(ctx, checker, links, prices, again=True)
+
+    return public_price
 
 
 def build_actions(
@@ -304,6 +362,7 @@ def build_actions(
     find_links: Callable[[str], list[str]],
     budget: CheckBudget | None = None,
 ) -> dict[str, Action]:
+    public_check = make_public_check(checker, find_links, budget)
     return {
         "profile_summary": profile_summary,
         "readiness_todo": readiness_todo,
@@ -312,5 +371,7 @@ def build_actions(
         "results_evaluator": results_evaluator,
         "free_plan": free_plan,
         "contest_check": contest_check,
-        "public_check": make_public_check(checker, find_links, budget),
+        "public_check": public_check,
+        "public_price": make_public_price(checker, find_links, public_check),
+        **fit_actions.fit_actions(),
     }

@@ -10,6 +10,7 @@ verdict. A link that cannot be analysed gives a result with ``error`` instead; n
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import time
@@ -28,6 +29,7 @@ from advisor.texts import t
 from advisor.verdicts import PublicMetrics, Reason, judge_public
 from advisor.vk.api import CheckErrorCode, VkClient, VkUnavailable
 from advisor.vk.collect import CollectError, CollectOptions, PublicData, collect_publics
+from advisor.vk.fit import AudienceOut, OwnerTarget, PriceOut
 from advisor.vk.links import LinkError, PublicRef, parse_link
 from advisor.vk.metrics import post_er_percent, post_reach_percent, wall_metrics
 from advisor.vk.sampling import InactiveEstimate
@@ -106,6 +108,8 @@ class PublicResult(_Model):
     from_cache: bool = False
     members_hidden: bool = False
     chart: ChartData | None = None
+    audience: AudienceOut | None = None
+    price: PriceOut | None = None
     error: ErrorOut | None = None
 
     @property
@@ -265,11 +269,18 @@ class PublicChecker:
         posts: int | None = None,
         progress: ProgressCallback | None = None,
         on_result: ResultCallback | None = None,
+        *,
+        target: OwnerTarget | None = None,
+        prices: Sequence[float | None] | None = None,
     ) -> list[PublicResult]:
         """One result per input, in input order. The publics are collected together.
 
         ``on_result`` hears each fetched public's result as soon as it is ready, so a chat can
-        show the first verdict while the others are still being checked."""
+        show the first verdict while the others are still being checked. ``target`` (whom the
+        owner wants to reach) and ``prices`` (parallel to ``inputs``: what each admin asks,
+        None where unknown) are for the fit figures."""
+        if prices is not None and len(prices) != len(inputs):
+            raise ValueError("prices must be parallel to the inputs")
         limit = posts if posts is not None else self.settings.check_posts
         if not 1 <= limit <= 100:
             raise ValueError("posts must be between 1 and 100")
@@ -306,14 +317,21 @@ class PublicChecker:
         return [answer for answer in answers if answer is not None]
 
     async def chat_answer(
-        self, links: list[str], progress: ProgressCallback | None = None
+        self,
+        links: list[str],
+        progress: ProgressCallback | None = None,
+        *,
+        target: OwnerTarget | None = None,
+        prices: Sequence[float | None] | None = None,
     ) -> list[Outgoing]:
         """The check as chat messages (reports, comparison, charts): the dialog's port."""
         from advisor.vk.render import chat_messages
 
-        results = await self.check(links, progress=progress)
+        results = await self.check(links, progress=progress, target=target, prices=prices)
         # Drawing charts takes a moment of CPU: keep the event loop serving other users.
-        return await asyncio.to_thread(chat_messages, results)
+        return await asyncio.to_thread(
+            functools.partial(chat_messages, results, prices=prices, target=target)
+        )
 
     # -- collection ---------------------------------------------------------------------------
 

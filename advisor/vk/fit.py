@@ -56,6 +56,12 @@ class AudienceOut(_Frozen):
     city_percent: float | None
     target_percent: float | None
     target_ci95: tuple[float, float] | None
+    # How many of the active sampled members show each field, for the chat's «возраст скрыт у
+    # 70%». Not part of the JSON contract (excluded from dumps); None when not counted.
+    sex_known: int | None = Field(default=None, exclude=True)
+    age_known: int | None = Field(default=None, exclude=True)
+    """Active sampled members whose bdate has a year."""
+    city_known: int | None = Field(default=None, exclude=True)
 
 
 class AdLoadOut(_Frozen):
