@@ -126,11 +126,12 @@ def _why_missing(field: str, known: int | None, active: int) -> str:
     return t("portrait.hidden_share", field=name, value=_share(active - known, active))
 
 
-def _known(known: int | None, active: int) -> str:
-    """« (указан у 30%)» when some members hide the field; nothing when all show it."""
+def _known(field: str, known: int | None, active: int) -> str:
+    """« (год рождения указан у 30%)» when some members hide the field; nothing when all
+    show it or it was not counted."""
     if known is None or known >= active or active == 0:
         return ""
-    return t("portrait.known", value=_share(known, active))
+    return t("portrait.known", field=t(f"portrait.field_{field}"), value=_share(known, active))
 
 
 def portrait_lines(audience: AudienceOut, target: OwnerTarget | None = None) -> list[str]:
@@ -147,7 +148,7 @@ def portrait_lines(audience: AudienceOut, target: OwnerTarget | None = None) -> 
                 "portrait.sex",
                 female=_percent(female),
                 male=_percent(100 - female),
-                known=_known(audience.sex_known, active),
+                known=_known("sex", audience.sex_known, active),
             )
         )
     else:
@@ -157,7 +158,9 @@ def portrait_lines(audience: AudienceOut, target: OwnerTarget | None = None) -> 
             t("portrait.age_band", band=band, value=_percent(audience.age_percent.get(band, 0.0)))
             for band in AGE_BANDS
         )
-        lines.append(t("portrait.age", bands=bands, known=_known(audience.age_known, active)))
+        lines.append(
+            t("portrait.age", bands=bands, known=_known("age", audience.age_known, active))
+        )
     else:
         lines.append(t("portrait.age_none", why=_why_missing("age", audience.age_known, active)))
     if audience.top_cities:
@@ -165,7 +168,9 @@ def portrait_lines(audience: AudienceOut, target: OwnerTarget | None = None) -> 
             t("portrait.city_item", city=c.city, value=_percent(c.percent))
             for c in audience.top_cities
         )
-        lines.append(t("portrait.cities", cities=cities, known=_known(audience.city_known, active)))
+        lines.append(
+            t("portrait.cities", cities=cities, known=_known("city", audience.city_known, active))
+        )
     else:
         why = _why_missing("city", audience.city_known, active)
         lines.append(t("portrait.cities_none", why=why))
