@@ -48,20 +48,24 @@ class VkFeatures:
 
 
 def _vk_features(
-    settings: Settings, knowledge: Knowledge, vk: VkGateway, shared: SharedState
+    settings: Settings, knowledge: Knowledge, vk: VkGateway, shared: SharedState, db: AsyncEngine
 ) -> VkFeatures:
     """The public check, the audit and the tracker's post figures, sharing one client (and so
-    one rate limiter) when a token that can read walls is configured."""
+    one rate limiter) when a token that can read walls is configured. The check keeps a
+    snapshot of each public it fetches in the database (for growth between checks)."""
     client = vk.reader
     if client is None:
         return VkFeatures()
     # Imported here: the VK client stack is slow to import and only these features need it.
     from advisor.audit.service import Auditor
+    from advisor.storage.snapshots import DbSnapshots
     from advisor.tracker.vk_posts import VkPostFigures
     from advisor.vk.check import PublicChecker
 
     return VkFeatures(
-        public_check=PublicChecker(settings, knowledge.norms, client, cache=shared),
+        public_check=PublicChecker(
+            settings, knowledge.norms, client, cache=shared, snapshots=DbSnapshots(db)
+        ),
         auditor=Auditor(settings, client, knowledge),
         post_figures=VkPostFigures(client),
     )
@@ -109,7 +113,7 @@ class Advisor:
         # Every call made with one token, by any feature, is paced by that token's one client
         # (and across replicas by the shared pacer).
         vk = VkGateway(settings, pacer=shared.pace)
-        features = _vk_features(settings, knowledge, vk, shared)
+        features = _vk_features(settings, knowledge, vk, shared, db)
         checker: PublicCheckPort | None = features.public_check
         dialog = DialogEngine(
             knowledge,

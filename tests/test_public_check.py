@@ -44,7 +44,16 @@ REPO = Path(__file__).resolve().parents[1]
 NORMS: Norms = load_knowledge().norms
 TokenKind = str
 
-JSON_KEYS = {"input", "group", "metrics", "verdict", "reasons", "vk_requests", "fetched_at"}
+JSON_KEYS = {
+    "input",
+    "group",
+    "metrics",
+    "verdict",
+    "reasons",
+    "vk_requests",
+    "fetched_at",
+    "growth",
+}
 METRIC_KEYS = {
     "posts_analyzed",
     "er_percent",
@@ -994,6 +1003,8 @@ async def test_a_person_checks_at_most_the_hourly_budget(fake_vk: FakeVK) -> Non
 def cli_env(vk: FakeVK | None, **tokens: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VK_", "TELEGRAM_"))}
     env["PYTHONPATH"] = str(REPO)
+    # The check keeps public snapshots in the database: an in-memory one, not the home folder's.
+    env["DATABASE_URL"] = "sqlite+aiosqlite://"
     if vk is not None:
         env["VK_API_URL"] = vk.base_url
     env.update(tokens)

@@ -30,6 +30,15 @@ from advisor.verdicts import PublicMetrics, Reason, judge_public
 from advisor.vk.api import CheckErrorCode, VkClient, VkUnavailable
 from advisor.vk.collect import CollectError, CollectOptions, PublicData, collect_publics
 from advisor.vk.fit import AudienceOut, OwnerTarget, PriceOut
+from advisor.vk.growth import (
+    MIN_GAP,
+    GrowthOut,
+    Snapshot,
+    SnapshotStore,
+    growth,
+    growth_reason,
+    moscow_time,
+)
 from advisor.vk.links import LinkError, PublicRef, parse_link
 from advisor.vk.metrics import post_er_percent, post_reach_percent, wall_metrics
 from advisor.vk.sampling import InactiveEstimate
@@ -110,6 +119,8 @@ class PublicResult(_Model):
     chart: ChartData | None = None
     audience: AudienceOut | None = None
     price: PriceOut | None = None
+    growth: GrowthOut | None = None
+    """Members' growth since this public's previous snapshot (another check, by anyone)."""
     error: ErrorOut | None = None
 
     @property
@@ -130,6 +141,7 @@ class PublicResult(_Model):
             "reasons": [{"rule": r.rule, "text": r.text} for r in self.reasons],
             "vk_requests": self.vk_requests,
             "fetched_at": self.fetched_at.isoformat(timespec="seconds"),
+            "growth": self.growth.to_json_dict() if self.growth is not None else None,
         }
 
 
@@ -248,8 +260,14 @@ class PublicChecker:
         cache: CheckCache | None = None,
         *,
         rng: random.Random | None = None,
+        snapshots: SnapshotStore | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
+        """``snapshots`` keeps each fetched public's members and metrics, so a later check
+        reports growth; ``clock`` (UTC now) dates the snapshots (tests pass their own)."""
         self.settings = settings
+        self._snapshots = snapshots
+        self._clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.norms = norms
         self.cache: CheckCache = cache if cache is not None else MemoryCache()
         self._rng = rng or random.Random()
@@ -476,8 +494,36 @@ class PublicChecker:
             elapsed,
             outcome.requests,
         )
+        result = await self._with_growth(result)
         await self._store(result, ref, limit)
         return result
+
+    async def _with_growth(self, result: PublicResult) -> PublicResult:
+        """Keep this fetch as the public's snapshot; with an earlier one (at least
+        ``MIN_GAP`` old), add the growth since then and, when reach does not follow, its
+        reason. A failing store is logged and never stops the check."""
+        group, metrics = result.group, result.metrics
+        if self._snapshots is None or group is None or metrics is None:
+            return result
+        now = self._clock()
+        figures = metrics.model_dump(mode="json")
+        snapshot = Snapshot(
+            group_id=group.id, members_count=group.members_count, metrics=figures, fetched_at=now
+        )
+        try:
+            previous = await self._snapshots.previous(group.id, now - MIN_GAP)
+            await self._snapshots.add(snapshot)
+        except Exception:
+            log.warning("public check: snapshot store failed for group %d", group.id, exc_info=True)
+            return result
+        found = growth(previous, group.members_count, figures, now) if previous else None
+        if found is None:
+            return result
+        reasons = list(result.reasons)
+        reason = growth_reason(found, moscow_time(found.since))
+        if reason is not None:
+            reasons.append(reason)
+        return result.model_copy(update={"growth": found, "reasons": reasons})
 
     def _evaluate(self, ref: PublicRef, data: PublicData, limit: int) -> PublicResult:
         group = data.group

@@ -10,6 +10,7 @@ from advisor.numbers import format_number as fmt_number
 from advisor.texts import t
 from advisor.vk.check import PublicResult, admin_message, rank_results
 from advisor.vk.fit import AGE_BANDS, AudienceOut, OwnerTarget
+from advisor.vk.growth import growth_line
 
 # Moscow has kept UTC+3 all year since 2014; a fixed offset needs no tz database.
 MOSCOW = timezone(timedelta(hours=3))
@@ -105,6 +106,7 @@ def report_text(result: PublicResult) -> str:
             ]
         ),
         "\n".join(_metric_lines(result)),
+        *([growth_line(result.growth)] if result.growth is not None else []),
         "\n".join([t("check.report.reasons_title"), *(f"• {r.text}" for r in result.reasons)]),
         t(
             "check.report.cached" if result.from_cache else "check.report.fetched",

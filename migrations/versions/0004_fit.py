@@ -46,6 +46,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_public_snapshots_group_fetched", table_name=SNAPSHOTS)
     op.drop_table(SNAPSHOTS)
-    with op.batch_alter_table("users") as batch:
-        for column in reversed(TARGET_COLUMNS):
-            batch.drop_column(column)
+    # A plain DROP COLUMN (SQLite 3.35+ has it): a batch copy of ``users`` would drop the old
+    # table, and with foreign keys on that cascades to every person's conversation.
+    for column in reversed(TARGET_COLUMNS):
+        op.drop_column("users", column)
