@@ -215,16 +215,20 @@ async def test_profile_shows_and_edits_the_target(advisor: Advisor) -> None:
     await user.say("Тверь")
     for line in ("summary_who_none", "summary_group_none"):
         assert t(f"target.{line}") in user.text
-    await user.press(t("target.button_audience"))
+    await user.press("Пол и возраст клиентов")
     await user.say("от 40 до 20")
     assert t("target.age_order", low=40, high=20) in user.text
     await user.say("в основном женщины 25–40")
     assert t("target.audience_saved", who="женщины 25–40 лет") in user.text
     assert t("target.summary_who", who="женщины 25–40 лет") in user.text
-    await user.press(t("target.button_group"))
+    await user.press("Моё сообщество")
     await user.say("vk.com/tver_salon")
     assert t("target.summary_group", link="vk.com/tver_salon") in user.text
-    await user.press(t("target.button_city"))
+    await user.say("город клиентов")  # a button's label typed works as the button
+    assert CITY_QUESTION in user.text
+    await user.press(t("dialog.skip"))
+    assert t("target.city_kept", city="Тверь") in user.text
+    await user.press("Город клиентов")
     await user.say("Санкт-Петербург")
     assert t("target.summary_city_local", city="Санкт-Петербург") in user.text
     row = await stored(advisor)
@@ -236,7 +240,7 @@ async def test_profile_shows_and_edits_the_target(advisor: Advisor) -> None:
     )
     assert row.community_link == "vk.com/tver_salon"
     # «все»: no preference, stored as such.
-    await user.press(t("target.button_audience"))
+    await user.press("Пол и возраст клиентов")
     await user.say("все")
     assert t("target.audience_all") in user.text
     assert t("target.summary_who_none") in user.text
@@ -290,7 +294,7 @@ async def test_a_price_typed_with_the_link_reaches_the_check(
     user = ChatUser(vk_advisor, "101", channel="telegram")
     await profile(user)
     await user.say("Тверь")
-    await user.press(t("target.button_audience"))
+    await user.press("Пол и возраст клиентов")
     await user.say("женщины 25-40")
     await user.say(f"стоит ли брать рекламу в vk.com/{spec.screen_name} за 3000?")
     assert t("check.report.verdict.buy") in user.text
@@ -358,3 +362,17 @@ async def test_a_check_for_a_local_goal_without_a_city_asks_it_once(
     await other.say("Тверь")
     assert t("target.summary_city_local", city="Тверь") in other.text
     assert (await stored(vk_advisor, "404")).target_city == "Тверь"
+
+
+async def test_the_city_question_inside_the_profile_detour_then_the_scenario_asked_for(
+    advisor: Advisor,
+) -> None:
+    user = ChatUser(advisor)
+    await user.say("/start")
+    await user.press("Подготовить сообщество")
+    await user.press("Коммерческое")
+    await user.press(LOCAL)
+    assert CITY_QUESTION in user.text
+    await user.say("в Самаре")
+    assert t("target.city_saved", city="Самара") in user.text
+    assert "Пройти чек-лист" in user.labels(), "the scenario asked for starts after the profile"

@@ -69,7 +69,7 @@ def test_a_missing_figure_says_why() -> None:
         age_percent=None,
         age_known=0,
         female_percent=None,
-        sex_known=None,
+        sex_known=0,
         top_cities=[],
         city_percent=None,
         city_known=0,
@@ -81,6 +81,8 @@ def test_a_missing_figure_says_why() -> None:
     assert "• Пол: не посчитать — пол скрыт у всех" in text
     assert "• Из вашего города (Тверь): не посчитать — город скрыт у всех" in text
     assert t("portrait.target_hidden") in text
+    uncounted = "\n".join(portrait_lines(audience(female_percent=None, sex_known=None)))
+    assert "• Пол: не посчитать — пол скрыт у подписчиков в выборке" in uncounted
     partly = "\n".join(portrait_lines(audience(age_percent=None, age_known=120), None))
     assert "год рождения скрыт у 70% активных подписчиков в выборке" in partly
     # Without a target nothing about the owner's city or customers is said.

@@ -36,8 +36,6 @@ FEATURE = "fit"
 PROFILE = "profile"
 CHECK = "check"
 CITY_STEP = "city"
-AUDIENCE_STEP = "audience"
-GROUP_STEP = "my_group"
 PRICE_STEP = "price"
 PORTRAIT_QUESTIONNAIRE = "audience"
 PORTRAIT_SEX_AGE = "sex_age"
@@ -92,6 +90,9 @@ async def save_city(ctx: ActionContext) -> list[Outgoing]:
     city = ctx.draft.pop("city", None)
     _asked(ctx)["city"] = True
     if city is None:
+        conv = ctx.conversation
+        if conv.target_city:
+            return _reply(t("target.city_kept", city=conv.target_city))
         return _reply(t("target.city_skipped"))
     ctx.conversation.target_city = city
     return _reply(t("target.city_saved", city=city))
@@ -145,7 +146,8 @@ async def current_target(ctx: ActionContext) -> OwnerTarget:
 
 
 async def target_summary(ctx: ActionContext) -> Outgoing:
-    """The target as the profile shows it, with the buttons that edit it."""
+    """The target as the profile shows it (the profile's last step has the buttons that edit
+    it; their labels typed work too)."""
     conv = ctx.conversation
     target = await current_target(ctx)
     lines = [t("target.summary_title")]
@@ -166,13 +168,7 @@ async def target_summary(ctx: ActionContext) -> Outgoing:
         lines.append(t("target.summary_group", link=conv.community_link))
     else:
         lines.append(t("target.summary_group_none"))
-    city_label = t("target.button_city" if conv.target_city else "target.button_city_set")
-    buttons = [
-        [_open_button(city_label, PROFILE, CITY_STEP)],
-        [_open_button(t("target.button_audience"), PROFILE, AUDIENCE_STEP)],
-        [_open_button(t("target.button_group"), PROFILE, GROUP_STEP)],
-    ]
-    return Outgoing(text="\n".join(lines), buttons=buttons)
+    return Outgoing(text="\n".join(lines))
 
 
 def city_needed(ctx: ActionContext) -> list[Outgoing]:

@@ -123,7 +123,9 @@ def _share(part: int, whole: int) -> str:
 def _why_missing(field: str, known: int | None, active: int) -> str:
     """Why a portrait figure is missing: the field is hidden, by how many (when counted)."""
     name = t(f"portrait.field_{field}")
-    if known is None or known == 0:
+    if known is None:
+        return t("portrait.hidden_uncounted", field=name)
+    if known == 0:
         return t("portrait.hidden_all", field=name)
     return t("portrait.hidden_share", field=name, value=_share(active - known, active))
 
