@@ -201,6 +201,8 @@ async def test_a_skipped_city_is_not_asked_again(advisor: Advisor) -> None:
     await profile(user)
     await user.say("123")
     assert t("target.city_invalid") in user.text  # stays on the question
+    await user.say("vk.com/club1")
+    assert t("target.city_is_a_link") in user.text
     await user.press(t("dialog.skip"))
     assert t("target.city_skipped") in user.text
     await profile(user)

@@ -328,10 +328,12 @@ async def _answer(
     if again:
         # The same publics a moment ago: their charts are already in the chat.
         answer = [m.model_copy(update={"image": None}) for m in answer]
-    fit_actions.remember_links(ctx, links)
-    extra = fit_actions.city_needed(ctx)
-    if not again:
-        extra += fit_actions.price_offer(answer)
+    analysed = fit_actions.analysed(answer)
+    if analysed:
+        fit_actions.remember_links(ctx, links)
+    extra = fit_actions.city_needed(ctx) if analysed else []
+    if analysed and not again:
+        extra += fit_actions.price_offer()
     # Before the admin's message, which stays last (it takes the step's buttons).
     return [*answer[:-1], *extra, *answer[-1:]]
 

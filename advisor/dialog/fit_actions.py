@@ -29,6 +29,7 @@ from advisor.dialog.types import Button, Outgoing
 from advisor.storage.store import Conversation
 from advisor.texts import t
 from advisor.vk.fit import OwnerTarget
+from advisor.vk.links import extract_links
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,8 @@ def _reply(text: str, buttons: list[list[Button]] | None = None) -> list[Outgoin
 
 
 def _city_field(text: str, store: str, draft: Mapping[str, Any]) -> dict[str, Any]:
+    if extract_links(text):
+        raise Refused(t("target.city_is_a_link"))
     return {store: parse_city(text)}
 
 
@@ -181,12 +184,14 @@ def city_needed(ctx: ActionContext) -> list[Outgoing]:
     return _reply(t("target.city_needed"), [[button]])
 
 
-def price_offer(answer: list[Outgoing]) -> list[Outgoing]:
-    """«Сколько просит админ?» after a result: its button opens the price question. A check
-    with a public analysed ends with the admin's message after its report (two messages at
-    least); one that only failed says so in one message and gets no offer."""
-    if len(answer) < 2:
-        return []
+def analysed(answer: list[Outgoing]) -> bool:
+    """Whether a check's answer analysed some public: then it ends with the admin's message
+    after a report (two messages at least); a check that only failed says so in one."""
+    return len(answer) >= 2
+
+
+def price_offer() -> list[Outgoing]:
+    """«Сколько просит админ?» after a result: its button opens the price question."""
     button = _open_button(t("target.price_button"), CHECK, PRICE_STEP)
     return [Outgoing(text=t("target.price_offer"), buttons=[[button]])]
 
