@@ -223,6 +223,7 @@ async def test_profile_shows_and_edits_the_target(advisor: Advisor) -> None:
     await user.say("в основном женщины 25–40")
     assert t("target.audience_saved", who="женщины 25–40 лет") in user.text
     assert t("target.summary_who", who="женщины 25–40 лет") in user.text
+    assert t("actions.profile_advice_title") not in user.text, "an edit shows the target only"
     await user.press("Моё сообщество")
     await user.say("vk.com/tver_salon")
     assert t("target.summary_group", link="vk.com/tver_salon") in user.text

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 FEATURE = "fit"
 PROFILE = "profile"
 CHECK = "check"
-CITY_STEP = "city"
+CITY_STEP = "edit_city"
 PRICE_STEP = "price"
 PORTRAIT_QUESTIONNAIRE = "audience"
 PORTRAIT_SEX_AGE = "sex_age"
@@ -205,8 +205,13 @@ def last_links(ctx: ActionContext) -> list[str]:
     return [str(link) for link in links] if isinstance(links, list) else []
 
 
+async def target_summary_step(ctx: ActionContext) -> list[Outgoing]:
+    return [await target_summary(ctx)]
+
+
 def fit_actions() -> dict[str, Action]:
     return {
+        "target_summary": target_summary_step,
         "target_route": target_route,
         "save_target_city": save_city,
         "save_target_audience": save_audience,
