@@ -306,11 +306,13 @@ async def test_a_price_typed_with_the_link_reaches_the_check(
     assert (target.city, target.local_goal, target.sex) == ("Тверь", True, "female")
     assert (target.age_min, target.age_max) == (25, 40)
     assert calls[-1]["prices"] == [3000.0]
+    assert t("target.price_button") not in user.labels(), "the price is known already"
     # A price that cannot be is named; the check still answers, unpriced.
     await user.say(f"vk.com/{spec.screen_name} за -500")
     assert t("target.price_ignored", reason=t("target.price_negative")) in user.text
     assert t("check.report.verdict.buy") in user.text and "💰" not in user.text
     assert calls[-1]["prices"] is None
+    assert t("target.price_button") in user.labels()
 
 
 async def test_the_price_button_answers_again_from_the_cache(

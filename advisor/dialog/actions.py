@@ -321,7 +321,8 @@ async def _answer(
     again: bool = False,
 ) -> list[Outgoing]:
     """The check's answer for the owner's target and prices, then the city question (once) and
-    the price offer; the links are remembered for «Сколько просит админ?»."""
+    the price offer (when no price came with the links); the links are remembered for
+    «Сколько просит админ?»."""
     target = await fit_actions.current_target(ctx)
     given = list(prices) if any(p is not None for p in prices) else None
     answer = await checker.chat_answer(links, ctx.progress, target=target, prices=given)
@@ -332,7 +333,7 @@ async def _answer(
     if analysed:
         fit_actions.remember_links(ctx, links)
     extra = fit_actions.city_needed(ctx) if analysed else []
-    if analysed and not again:
+    if analysed and not again and given is None:
         extra += fit_actions.price_offer()
     # Before the admin's message, which stays last (it takes the step's buttons).
     return [*answer[:-1], *extra, *answer[-1:]]
