@@ -294,7 +294,7 @@ def make_public_check(
         prices = typed.prices
         notes += [Outgoing(text=t("target.price_ignored", reason=r)) for r in typed.problems]
         if len(links) > MAX_LINKS_PER_MESSAGE:
-            notes = _reply(t("actions.check_too_many", limit=MAX_LINKS_PER_MESSAGE))
+            notes += _reply(t("actions.check_too_many", limit=MAX_LINKS_PER_MESSAGE))
             links = links[:MAX_LINKS_PER_MESSAGE]
             prices = prices[:MAX_LINKS_PER_MESSAGE]
         if budget is not None:
