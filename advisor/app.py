@@ -14,6 +14,7 @@ from advisor.check_budget import CheckBudget
 from advisor.config import Settings, get_settings
 from advisor.dialog.actions import TOOLS, PublicCheckPort, build_actions
 from advisor.dialog.engine import DialogEngine, menu_row
+from advisor.dialog.fit_actions import fit_parsers
 from advisor.dialog.types import Incoming, Outgoing, ProgressCallback
 from advisor.knowledge.loader import load_knowledge
 from advisor.knowledge.models import Knowledge
@@ -47,20 +48,24 @@ class VkFeatures:
 
 
 def _vk_features(
-    settings: Settings, knowledge: Knowledge, vk: VkGateway, shared: SharedState
+    settings: Settings, knowledge: Knowledge, vk: VkGateway, shared: SharedState, db: AsyncEngine
 ) -> VkFeatures:
     """The public check, the audit and the tracker's post figures, sharing one client (and so
-    one rate limiter) when a token that can read walls is configured."""
+    one rate limiter) when a token that can read walls is configured. The check keeps a
+    snapshot of each public it fetches in the database (for growth between checks)."""
     client = vk.reader
     if client is None:
         return VkFeatures()
     # Imported here: the VK client stack is slow to import and only these features need it.
     from advisor.audit.service import Auditor
+    from advisor.storage.snapshots import DbSnapshots
     from advisor.tracker.vk_posts import VkPostFigures
     from advisor.vk.check import PublicChecker
 
     return VkFeatures(
-        public_check=PublicChecker(settings, knowledge.norms, client, cache=shared),
+        public_check=PublicChecker(
+            settings, knowledge.norms, client, cache=shared, snapshots=DbSnapshots(db)
+        ),
         auditor=Auditor(settings, client, knowledge),
         post_figures=VkPostFigures(client),
     )
@@ -108,7 +113,7 @@ class Advisor:
         # Every call made with one token, by any feature, is paced by that token's one client
         # (and across replicas by the shared pacer).
         vk = VkGateway(settings, pacer=shared.pace)
-        features = _vk_features(settings, knowledge, vk, shared)
+        features = _vk_features(settings, knowledge, vk, shared, db)
         checker: PublicCheckPort | None = features.public_check
         dialog = DialogEngine(
             knowledge,
@@ -125,7 +130,7 @@ class Advisor:
                 **audit_actions(settings, features.auditor),
             },
             find_links=extract_links,
-            parsers=tracker_parsers(),
+            parsers={**tracker_parsers(), **fit_parsers()},
             tools=TOOLS,
             max_chars=settings.max_message_chars,
             welcome_back_after=settings.welcome_back_hours * 3600,

@@ -62,6 +62,7 @@ async def open_audit(user: ChatUser, kind: str = "Коммерческое") -> 
     await user.press("Проверить мою группу")  # the router suggests the section
     await user.press(kind)
     await user.press("Подписчики из своего города")
+    await user.press("Пропустить")  # the city question a local goal asks once
 
 
 async def test_routing_sends_my_group_to_the_audit() -> None:

@@ -59,6 +59,7 @@ JSON_KEYS = {
     "overlap",
     "price",
     "pairwise_overlap",
+    "growth",
 }
 METRIC_KEYS = {
     "posts_analyzed",
@@ -1016,6 +1017,8 @@ async def test_a_person_checks_at_most_the_hourly_budget(fake_vk: FakeVK) -> Non
 def cli_env(vk: FakeVK | None, **tokens: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VK_", "TELEGRAM_"))}
     env["PYTHONPATH"] = str(REPO)
+    # The check keeps public snapshots in the database: an in-memory one, not the home folder's.
+    env["DATABASE_URL"] = "sqlite+aiosqlite://"
     if vk is not None:
         env["VK_API_URL"] = vk.base_url
     env.update(tokens)

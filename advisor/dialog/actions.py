@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from advisor import formulas
 from advisor.contest import check_contest, render_contest_report
-from advisor.dialog import payloads
+from advisor.dialog import fit_actions, payloads
 from advisor.dialog.engine import Action, ActionContext
 from advisor.dialog.payloads import Open
+from advisor.dialog.prices import prices_for_links
 from advisor.dialog.render import render_verdict
 from advisor.dialog.types import Button, DetailButton, Image, Outgoing
 from advisor.knowledge.models import ChecklistItem, distinct_advice
@@ -28,6 +29,7 @@ from advisor.verdicts import (
 if TYPE_CHECKING:
     from advisor.check_budget import CheckBudget
     from advisor.vk.check import PublicResult
+    from advisor.vk.fit import OwnerTarget
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,9 @@ class PublicCheckPort(Protocol):
         links: list[str],
         progress: Callable[[str], Awaitable[None]] | None,
         detail: DetailButton | None = None,
+        *,
+        target: OwnerTarget | None = None,
+        prices: Sequence[float | None] | None = None,
     ) -> list[Outgoing]: ...
 
     async def chat_check(
@@ -59,6 +64,9 @@ class PublicCheckPort(Protocol):
         links: list[str],
         progress: Callable[[str], Awaitable[None]] | None,
         detail: DetailButton | None = None,
+        *,
+        target: OwnerTarget | None = None,
+        prices: Sequence[float | None] | None = None,
     ) -> tuple[list[PublicResult], list[Outgoing]]: ...
 
     async def kept_chart(self, group_id: str) -> Image | None:
@@ -81,7 +89,7 @@ async def profile_summary(ctx: ActionContext) -> list[Outgoing]:
     ]
     advice = distinct_advice([*kind.advice, *goal.advice])
     lines.extend(f"• {ctx.in_owner_words(line)}" for line in advice)
-    return _reply("\n".join(lines))
+    return [Outgoing(text="\n".join(lines)), await fit_actions.target_summary(ctx)]
 
 
 def _lower(title: str) -> str:
@@ -369,10 +377,14 @@ def make_public_check(
             log.info("public check asked for, but no VK token is configured")
             return _reply(t("actions.check_not_configured"))
         notes: list[Outgoing] = []
+        typed = prices_for_links(ctx.text, links)
+        prices = typed.prices
+        notes += [Outgoing(text=t("target.price_ignored", reason=r)) for r in typed.problems]
         if len(links) > MAX_LINKS_PER_MESSAGE:
             limit = counted(MAX_LINKS_PER_MESSAGE, t("actions.words.public"), "gent")
-            notes = _reply(t("actions.check_too_many", limit=limit, first=MAX_LINKS_PER_MESSAGE))
+            notes += _reply(t("actions.check_too_many", limit=limit, first=MAX_LINKS_PER_MESSAGE))
             links = links[:MAX_LINKS_PER_MESSAGE]
+            prices = prices[:MAX_LINKS_PER_MESSAGE]
         if budget is not None:
             conv = ctx.conversation
             allowed = await budget.allow(conv.channel, conv.external_id, len(links))
@@ -382,23 +394,10 @@ def make_public_check(
                 limit = counted(budget.per_hour, t("actions.words.public"), case)
                 notes += _reply(t(key, limit=limit, allowed=allowed))
                 links = links[:allowed]
+                prices = prices[:allowed]
                 if not links:
                     return notes
-        reports: dict[str, tuple[str, str]] = {}
-
-        def detail(key: str, name: str, report: str) -> Button:
-            reports[key] = (name, report)
-            return _report_button(ctx, key, name)
-
-        results, messages = await checker.chat_check(links, ctx.progress, detail)
-        if reports:
-            kept = {k: v for k, v in ctx.state.kept.items() if k not in reports} | reports
-            ctx.state.kept = dict(list(kept.items())[-REPORTS_KEPT:])
-        rows = hand_off_check(ctx, results)
-        if rows and messages:
-            last = messages[-1]
-            messages[-1] = last.model_copy(update={"buttons": [*last.buttons, *rows]})
-        return notes + messages
+        return notes + await _answer(ctx, checker, links, prices)
 
     async def public_check(ctx: ActionContext) -> list[Outgoing]:
         links = find_links(ctx.text)
@@ -462,11 +461,76 @@ def _short(name: str, limit: int = 40) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
+async def _answer(
+    ctx: ActionContext,
+    checker: PublicCheckPort,
+    links: list[str],
+    prices: Sequence[float | None],
+    *,
+    again: bool = False,
+) -> list[Outgoing]:
+    """The check's answer for the owner's target and prices, then the city question (once) and
+    the price offer (when no price came with the links); the links are remembered for
+    «Сколько просит админ?»."""
+    target = await fit_actions.current_target(ctx)
+    given = list(prices) if any(p is not None for p in prices) else None
+    reports: dict[str, tuple[str, str]] = {}
+
+    def detail(key: str, name: str, report: str) -> Button:
+        reports[key] = (name, report)
+        return _report_button(ctx, key, name)
+
+    results, answer = await checker.chat_check(
+        links, ctx.progress, detail, target=target, prices=given
+    )
+    if reports:
+        kept = {k: v for k, v in ctx.state.kept.items() if k not in reports} | reports
+        ctx.state.kept = dict(list(kept.items())[-REPORTS_KEPT:])
+    if again:
+        # The same publics a moment ago: their charts are already in the chat.
+        answer = [m.model_copy(update={"image": None}) for m in answer]
+    analysed = fit_actions.analysed(answer)
+    if analysed:
+        fit_actions.remember_links(ctx, links)
+    extra = fit_actions.city_needed(ctx) if analysed else []
+    if analysed and not again and given is None:
+        extra += fit_actions.price_offer()
+    # Before the admin's message, which stays last (it takes the step's buttons).
+    messages = [*answer[:-1], *extra, *answer[-1:]]
+    rows = hand_off_check(ctx, results)
+    if rows and messages:
+        last = messages[-1]
+        messages[-1] = last.model_copy(update={"buttons": [*last.buttons, *rows]})
+    return messages
+
+
+def make_public_price(
+    checker: PublicCheckPort | None,
+    find_links: Callable[[str], list[str]],
+    public_check: Action,
+) -> Action:
+    async def public_price(ctx: ActionContext) -> list[Outgoing]:
+        """«Сколько просит админ?»: the last checked publics again (from the cache), priced.
+        Links typed here («vk.com/a за 3000») are a new check, as anywhere else."""
+        if find_links(ctx.text):
+            return await public_check(ctx)
+        links = fit_actions.last_links(ctx)
+        if not links:
+            return _reply(t("target.price_no_check"))
+        prices: list[float | None] = list(fit_actions.read_prices(ctx.text, len(links)))
+        if checker is None:
+            return _reply(t("actions.check_not_configured"))
+        return await _answer(ctx, checker, links, prices, again=True)
+
+    return public_price
+
+
 def build_actions(
     checker: PublicCheckPort | None,
     find_links: Callable[[str], list[str]],
     budget: CheckBudget | None = None,
 ) -> dict[str, Action]:
+    checks = make_public_check(checker, find_links, budget)
     return {
         "profile_summary": profile_summary,
         "readiness_todo": readiness_todo,
@@ -475,6 +539,8 @@ def build_actions(
         "results_evaluator": results_evaluator,
         "free_plan": free_plan,
         "contest_check": contest_check,
-        **make_public_check(checker, find_links, budget),
+        **checks,
         REPORT_TOOL: make_public_report(checker),
+        "public_price": make_public_price(checker, find_links, checks["public_check"]),
+        **fit_actions.fit_actions(),
     }

@@ -73,6 +73,9 @@ PROFILE_SCENARIO = "profile"
 CHECKLIST_ANSWERS = {"y": "yes", "n": "no", "u": "unsure"}
 SKIP = "skip"
 SHOWN_STEPS_KEPT = 3  # results kept for «Назад»: the current step's and the two before
+# Features whose data outlives a scenario (the public check's last links and the target's
+# «asked once» marks): leaving a scenario or ending a side trip keeps them as they are now.
+LASTING_FEATURES = ("fit",)
 
 _COMMAND_SCENARIOS = {
     "/check": "check",
@@ -300,9 +303,7 @@ def _snapshot(conversation: Conversation, data_json: str) -> tuple[Any, ...]:
         conversation.scenario,
         conversation.step,
         data_json,
-        conversation.community_type,
-        conversation.goal,
-        conversation.community_link,
+        conversation.profile(),
         bool(conversation.checklist_writes or conversation.questionnaire_writes),
         bool(conversation.checklist_resets),
     )
@@ -630,6 +631,9 @@ class Turn:
     def remember(self) -> None:
         self.state.remember(self.here())
 
+    def lasting_features(self) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.state.features.items() if k in LASTING_FEATURES}
+
     def leave_scenario(self, *, keep_returns: bool = False) -> None:
         returns = self.state.returns if keep_returns else []
         self.conv.scenario = None
@@ -639,6 +643,8 @@ class Turn:
             handoff=self.state.handoff,
             kept=self.state.kept,
             owner=self.state.owner,
+            features=self.lasting_features(),
+            seen_at=self.state.seen_at,
         )
 
     def go_back(self) -> None:
@@ -691,10 +697,12 @@ class Turn:
         if scenario is None or not any(s.id == position.step for s in scenario.steps):
             self.show_menu()
             return
-        returns, handoff = self.state.returns, self.state.handoff
+        old, lasting = self.state, self.lasting_features()
         self.state = DialogState.load(back.saved)
-        self.state.returns = returns
-        self.state.handoff = handoff
+        self.state.returns = old.returns
+        self.state.handoff, self.state.kept, self.state.owner = old.handoff, old.kept, old.owner
+        self.state.features.update(lasting)
+        self.state.seen_at = old.seen_at
         self.set_position(position.scenario, position.step, position.index)
         self.continue_here()
 

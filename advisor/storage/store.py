@@ -38,7 +38,16 @@ log = logging.getLogger(__name__)
 # Both dialects spell INSERT … ON CONFLICT; each has its own Insert class for it.
 DialectInsert = postgresql.Insert | sqlite.Insert
 
-PROFILE_FIELDS = ("community_type", "goal", "community_link")
+PROFILE_FIELDS = (
+    "community_type",
+    "goal",
+    "community_link",
+    "target_city",
+    "target_sex",
+    "target_age_min",
+    "target_age_max",
+)
+ProfileValue = str | int | None
 
 
 class ConcurrentUpdateError(RuntimeError):
@@ -59,12 +68,18 @@ class Conversation:
     step: str | None
     data: dict[str, Any]
     version: int
+    target_city: str | None = None
+    """The owner's city as VK spells it (the fit of a public to a local goal)."""
+    target_sex: str | None = None
+    """``female`` or ``male``: the owner's customers mostly; None: both or not said."""
+    target_age_min: int | None = None
+    target_age_max: int | None = None
     checklist_writes: dict[tuple[str, str], str] = field(default_factory=dict)
     questionnaire_writes: dict[tuple[str, str], str] = field(default_factory=dict)
     checklist_resets: set[str] = field(default_factory=set)
-    _loaded_profile: tuple[str | None, ...] = ()
+    _loaded_profile: tuple[ProfileValue, ...] = ()
 
-    def profile(self) -> tuple[str | None, ...]:
+    def profile(self) -> tuple[ProfileValue, ...]:
         return tuple(getattr(self, name) for name in PROFILE_FIELDS)
 
     def profile_changed(self) -> bool:
@@ -76,7 +91,7 @@ class _Committed:
     """A committed state as the cache keeps it: immutable, turned into a fresh Conversation."""
 
     user_pk: int
-    profile: tuple[str | None, ...]
+    profile: tuple[ProfileValue, ...]
     scenario: str | None
     step: str | None
     data: str
@@ -92,19 +107,20 @@ def dumps(data: dict[str, Any]) -> str:
 
 
 def _conversation(channel: str, external_id: str, state: _Committed) -> Conversation:
-    community_type, goal, link = state.profile
     conversation = Conversation(
         user_pk=state.user_pk,
         channel=channel,
         external_id=external_id,
-        community_type=community_type,
-        goal=goal,
-        community_link=link,
+        community_type=None,
+        goal=None,
+        community_link=None,
         scenario=state.scenario,
         step=state.step,
         data=json.loads(state.data) if state.data else {},
         version=state.version,
     )
+    for name, value in zip(PROFILE_FIELDS, state.profile, strict=True):
+        setattr(conversation, name, value)
     conversation._loaded_profile = state.profile
     return conversation
 
@@ -162,9 +178,7 @@ class ConversationStore:
         query = (
             select(
                 users.c.id,
-                users.c.community_type,
-                users.c.goal,
-                users.c.community_link,
+                *(users.c[name] for name in PROFILE_FIELDS),
                 conversations.c.scenario,
                 conversations.c.step,
                 conversations.c.data,
@@ -179,7 +193,7 @@ class ConversationStore:
             return await self._create(channel, external_id)
         state = _Committed(
             user_pk=row.id,
-            profile=(row.community_type, row.goal, row.community_link),
+            profile=tuple(getattr(row, name) for name in PROFILE_FIELDS),
             scenario=row.scenario,
             step=row.step,
             data=row.data or "{}",
@@ -200,7 +214,7 @@ class ConversationStore:
         if user_pk is None:
             # Another worker created this person at the same moment: read theirs.
             return await self.load(channel, external_id)
-        state = _Committed(user_pk, (None, None, None), None, None, "{}", 0)
+        state = _Committed(user_pk, (None,) * len(PROFILE_FIELDS), None, None, "{}", 0)
         self._remember((channel, external_id), state)
         return _conversation(channel, external_id, state)
 

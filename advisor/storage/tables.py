@@ -7,8 +7,10 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -34,6 +36,11 @@ users = Table(
     Column("community_type", String(32)),
     Column("goal", String(32)),
     Column("community_link", String(255)),
+    # The owner's target for the public check's fit (migration 0004_fit): whom they sell to.
+    Column("target_city", String(100)),
+    Column("target_sex", String(8)),
+    Column("target_age_min", SmallInteger),
+    Column("target_age_max", SmallInteger),
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("channel", "external_id", name="uq_users_channel_external_id"),
 )
@@ -88,4 +95,16 @@ vk_longpoll_positions = Table(
     Column("group_id", BigInteger, primary_key=True, autoincrement=False),
     Column("ts", String(64), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# A checked public as it was at one moment: members and metrics (JSON), for growth between checks.
+public_snapshots = Table(
+    "public_snapshots",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("group_id", BigInteger, nullable=False),
+    Column("members_count", BigInteger, nullable=False),
+    Column("metrics", Text, nullable=False),
+    Column("fetched_at", DateTime(timezone=True), nullable=False),
+    Index("ix_public_snapshots_group_fetched", "group_id", "fetched_at"),
 )

@@ -263,6 +263,9 @@ def portrait(
         city_percent=_share(tallies, "in_city", "with_city") if target.city else None,
         target_percent=target_estimate.percent if target_estimate else None,
         target_ci95=target_estimate.ci95 if target_estimate else None,
+        sex_known=sum(b.with_sex for b in tallies),
+        age_known=sum(b.with_age for b in tallies),
+        city_known=sum(b.with_city for b in tallies),
     )
     return Portrait(
         audience=audience,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import itertools
 from datetime import UTC, datetime
+from typing import Any
 
 from advisor.numbers import format_number as fmt_number
 from advisor.texts import t
@@ -118,3 +119,75 @@ def _bar_width(dates: list[datetime]) -> float:
     gaps = [(b - a).total_seconds() / 86400 for a, b in itertools.pairwise(dates)]
     positive = [gap for gap in gaps if gap > 0]
     return min(0.8, 0.8 * min(positive)) if positive else 0.8
+
+
+FEMALE_COLOR = "#c2458a"
+MALE_COLOR = "#2a7ae2"
+AGE_COLOR = "#7a5ae2"
+CITY_COLOR = "#3a9e5c"
+
+
+def portrait_chart(result: PublicResult, *, dpi: int = 100) -> bytes:
+    """PNG bytes: the sampled audience's sex, age bands and top cities (shares in %), the
+    bot's estimate from the sample; a hidden figure is drawn as «скрыто», never as zero."""
+    audience, group = result.audience, result.group
+    if audience is None or group is None:
+        raise ValueError("a portrait chart needs a result with an audience")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from advisor.vk.fit import AGE_BANDS
+
+    figure = Figure(figsize=(9, 3.6), dpi=dpi, layout="constrained")
+    FigureCanvasAgg(figure)
+    sex_axes, age_axes, city_axes = figure.subplots(1, 3, gridspec_kw={"width_ratios": [1, 2, 2.2]})
+    figure.suptitle(
+        t(
+            "portrait.chart_title",
+            name=_short(group.name),
+            active=fmt_number(audience.active_sampled, 0),
+        ),
+        fontsize=11,
+    )
+
+    sex_axes.set_title(t("portrait.chart_sex"), fontsize=9)
+    if audience.female_percent is not None:
+        shares = [audience.female_percent, 100 - audience.female_percent]
+        labels = [t("portrait.chart_female"), t("portrait.chart_male")]
+        bars = sex_axes.bar(labels, shares, color=[FEMALE_COLOR, MALE_COLOR])
+        sex_axes.bar_label(bars, labels=[fmt_number(v, 0) for v in shares], fontsize=8)
+        sex_axes.set_ylim(0, 110)
+    else:
+        _hidden(sex_axes)
+
+    age_axes.set_title(t("portrait.chart_age"), fontsize=9)
+    if audience.age_percent is not None:
+        values = [audience.age_percent.get(band, 0.0) for band in AGE_BANDS]
+        bars = age_axes.bar(list(AGE_BANDS), values, color=AGE_COLOR)
+        age_axes.bar_label(bars, labels=[fmt_number(v, 0) for v in values], fontsize=8)
+        age_axes.set_ylim(0, max([*values, 1.0]) * 1.2)
+        age_axes.tick_params(axis="x", labelsize=8)
+    else:
+        _hidden(age_axes)
+
+    city_axes.set_title(t("portrait.chart_cities"), fontsize=9)
+    if audience.top_cities:
+        cities = list(reversed(audience.top_cities))
+        bars = city_axes.barh(
+            [_short(c.city, 18) for c in cities], [c.percent for c in cities], color=CITY_COLOR
+        )
+        city_axes.bar_label(bars, labels=[fmt_number(c.percent, 0) for c in cities], fontsize=8)
+        city_axes.set_xlim(0, max(c.percent for c in cities) * 1.25 + 1)
+        city_axes.tick_params(axis="y", labelsize=8)
+    else:
+        _hidden(city_axes)
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _hidden(axes: Any) -> None:
+    axes.text(0.5, 0.5, t("portrait.chart_none"), ha="center", va="center", color="#888888")
+    axes.set_xticks([])
+    axes.set_yticks([])

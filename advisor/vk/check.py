@@ -10,6 +10,7 @@ verdict. A link that cannot be analysed gives a result with ``error`` instead; n
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import random
@@ -49,6 +50,15 @@ from advisor.vk.collect import (
     pair_subsample,
 )
 from advisor.vk.fit import AdLoadOut, AudienceOut, OverlapOut, OwnerTarget, PriceOut
+from advisor.vk.growth import (
+    MIN_GAP,
+    GrowthOut,
+    Snapshot,
+    SnapshotStore,
+    growth,
+    growth_reason,
+    moscow_time,
+)
 from advisor.vk.links import LinkError, PublicRef, parse_link
 from advisor.vk.metrics import WallPost, post_er_percent, post_reach_percent, wall_metrics
 from advisor.vk.overlap import (
@@ -145,6 +155,8 @@ class PublicResult(_Model):
     from_cache: bool = False
     members_hidden: bool = False
     chart: ChartData | None = None
+    growth: GrowthOut | None = None
+    """Members' growth since this public's previous snapshot (another check, by anyone)."""
     error: ErrorOut | None = None
     # The fit to the owner's customers and money (issue 15; advisor.vk.fit is the contract).
     audience: AudienceOut | None = None
@@ -184,12 +196,17 @@ class PublicResult(_Model):
             "reasons": [{"rule": r.rule, "text": r.text} for r in self.reasons],
             "vk_requests": self.vk_requests,
             "fetched_at": self.fetched_at.isoformat(timespec="seconds"),
-            "audience": _rounded(self.audience.model_dump()) if self.audience else None,
+            "audience": (
+                _rounded(self.audience.model_dump(exclude=set(AudienceOut.CHAT_ONLY)))
+                if self.audience
+                else None
+            ),
             "ad_load": _rounded(self.ad_load.model_dump()) if self.ad_load else None,
             "er_views_percent": _round(self.er_views_percent),
             "overlap": _rounded(self.overlap.model_dump()) if self.overlap else None,
             "price": _rounded(self.price.model_dump()) if self.price else None,
             "pairwise_overlap": [_rounded(pair.model_dump()) for pair in self.pairwise_overlap],
+            "growth": self.growth.to_json_dict() if self.growth is not None else None,
         }
 
 
@@ -402,8 +419,14 @@ class PublicChecker:
         cache: CheckCache | None = None,
         *,
         rng: random.Random | None = None,
+        snapshots: SnapshotStore | None = None,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
+        """``snapshots`` keeps each fetched public's members and metrics, so a later check
+        reports growth; ``clock`` (UTC now) dates the snapshots (tests pass their own)."""
         self.settings = settings
+        self._snapshots = snapshots
+        self._clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.norms = norms
         self.cache: CheckCache = cache if cache is not None else MemoryCache()
         self._rng = rng or random.Random()
@@ -512,9 +535,13 @@ class PublicChecker:
 
         results = await self.check(links, progress=progress, target=target, prices=prices)
         if len(results) > 1 and detail is not None:
-            return results, chat_messages(results, charts=False, detail=detail)  # no charts
+            return results, chat_messages(
+                results, charts=False, detail=detail, prices=prices, target=target
+            )
         # Drawing charts takes a moment of CPU: keep the event loop serving other users.
-        return results, await asyncio.to_thread(chat_messages, results)
+        return results, await asyncio.to_thread(
+            functools.partial(chat_messages, results, prices=prices, target=target)
+        )
 
     # -- collection ---------------------------------------------------------------------------
 
@@ -782,8 +809,36 @@ class PublicChecker:
             elapsed,
             outcome.requests,
         )
+        result = await self._with_growth(result)
         await self._store(result, ref, limit, _fit_key(target))
         return result
+
+    async def _with_growth(self, result: PublicResult) -> PublicResult:
+        """Keep this fetch as the public's snapshot; with an earlier one (at least
+        ``MIN_GAP`` old), add the growth since then and, when reach does not follow, its
+        reason. A failing store is logged and never stops the check."""
+        group, metrics = result.group, result.metrics
+        if self._snapshots is None or group is None or metrics is None:
+            return result
+        now = self._clock()
+        figures = metrics.model_dump(mode="json")
+        snapshot = Snapshot(
+            group_id=group.id, members_count=group.members_count, metrics=figures, fetched_at=now
+        )
+        try:
+            previous = await self._snapshots.previous(group.id, now - MIN_GAP)
+            await self._snapshots.add(snapshot)
+        except Exception:
+            log.warning("public check: snapshot store failed for group %d", group.id, exc_info=True)
+            return result
+        found = growth(previous, group.members_count, figures, now) if previous else None
+        if found is None:
+            return result
+        reasons = list(result.reasons)
+        reason = growth_reason(found, moscow_time(found.since))
+        if reason is not None:
+            reasons.append(reason)
+        return result.model_copy(update={"growth": found, "reasons": reasons})
 
     def _evaluate(
         self, ref: PublicRef, data: PublicData, limit: int, target: OwnerTarget | None = None

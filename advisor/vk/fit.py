@@ -5,7 +5,7 @@ cannot be computed is None, never invented."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -56,6 +56,15 @@ class AudienceOut(_Frozen):
     city_percent: float | None
     target_percent: float | None
     target_ci95: tuple[float, float] | None
+    # How many of the active sampled members show each field, for the chat's «возраст скрыт у
+    # 70%». Kept in the check cache, left out of the JSON contract (``CHAT_ONLY``); None when
+    # not counted.
+    sex_known: int | None = None
+    age_known: int | None = None
+    """Active sampled members whose bdate has a year."""
+    city_known: int | None = None
+
+    CHAT_ONLY: ClassVar[frozenset[str]] = frozenset({"sex_known", "age_known", "city_known"})
 
 
 class AdLoadOut(_Frozen):

@@ -10,6 +10,8 @@ from advisor.morph import counted
 from advisor.numbers import format_number as fmt_number
 from advisor.texts import t
 from advisor.vk.check import PublicResult, admin_message, rank_results
+from advisor.vk.fit import AGE_BANDS, AudienceOut, OwnerTarget
+from advisor.vk.growth import growth_line
 
 # Moscow has kept UTC+3 all year since 2014; a fixed offset needs no tz database.
 MOSCOW = timezone(timedelta(hours=3))
@@ -109,6 +111,7 @@ def report_text(result: PublicResult) -> str:
             ]
         ),
         "\n".join(_metric_lines(result)),
+        *([growth_line(result.growth)] if result.growth is not None else []),
         "\n".join([t("check.report.reasons_title"), *(f"• {r.text}" for r in result.reasons)]),
         t(
             "check.report.cached" if result.from_cache else "check.report.fetched",
@@ -116,6 +119,127 @@ def report_text(result: PublicResult) -> str:
         ),
     ]
     return "\n\n".join(parts)
+
+
+def _share(part: int, whole: int) -> str:
+    return fmt_number(part / whole * 100, 0)
+
+
+def _why_missing(field: str, known: int | None, active: int) -> str:
+    """Why a portrait figure is missing: the field is hidden, by how many (when counted)."""
+    name = t(f"portrait.field_{field}")
+    if known is None:
+        return t("portrait.hidden_uncounted", field=name)
+    if known == 0:
+        return t("portrait.hidden_all", field=name)
+    return t("portrait.hidden_share", field=name, value=_share(active - known, active))
+
+
+def _known(field: str, known: int | None, active: int) -> str:
+    """« (год рождения указан у 30%)» when some members hide the field; nothing when all
+    show it or it was not counted."""
+    if known is None or known >= active or active == 0:
+        return ""
+    return t("portrait.known", field=t(f"portrait.field_{field}"), value=_share(known, active))
+
+
+def portrait_lines(audience: AudienceOut, target: OwnerTarget | None = None) -> list[str]:
+    """The portrait as chat lines: sex, age bands, top cities, the owner's city and target
+    share; a missing figure says why. Every share is the bot's estimate from the sample."""
+    active = audience.active_sampled
+    if active == 0:
+        return [t("portrait.title_none")]
+    lines = [t("portrait.title", active=fmt_number(active, 0))]
+    if audience.female_percent is not None:
+        female = audience.female_percent
+        lines.append(
+            t(
+                "portrait.sex",
+                female=_percent(female),
+                male=_percent(100 - female),
+                known=_known("sex", audience.sex_known, active),
+            )
+        )
+    else:
+        lines.append(t("portrait.sex_none", why=_why_missing("sex", audience.sex_known, active)))
+    if audience.age_percent is not None:
+        bands = ", ".join(
+            t("portrait.age_band", band=band, value=_percent(audience.age_percent.get(band, 0.0)))
+            for band in AGE_BANDS
+        )
+        lines.append(
+            t("portrait.age", bands=bands, known=_known("age", audience.age_known, active))
+        )
+    else:
+        lines.append(t("portrait.age_none", why=_why_missing("age", audience.age_known, active)))
+    if audience.top_cities:
+        cities = ", ".join(
+            t("portrait.city_item", city=c.city, value=_percent(c.percent))
+            for c in audience.top_cities
+        )
+        lines.append(
+            t("portrait.cities", cities=cities, known=_known("city", audience.city_known, active))
+        )
+    else:
+        why = _why_missing("city", audience.city_known, active)
+        lines.append(t("portrait.cities_none", why=why))
+    if target is not None and target.city:
+        if audience.city_percent is not None:
+            lines.append(
+                t("portrait.city_share", city=target.city, value=_percent(audience.city_percent))
+            )
+        else:
+            why = _why_missing("city", audience.city_known, active)
+            lines.append(t("portrait.city_share_none", city=target.city, why=why))
+    if target is not None and target.criteria_given:
+        who = _target_who(target)
+        if audience.target_percent is not None:
+            interval = ""
+            ci = audience.target_ci95
+            if ci is not None and ci[0] != ci[1]:
+                interval = t("portrait.target_interval", low=_percent(ci[0]), high=_percent(ci[1]))
+            lines.append(
+                t(
+                    "portrait.target",
+                    who=who,
+                    value=_percent(audience.target_percent),
+                    interval=interval,
+                )
+            )
+        else:
+            lines.append(t("portrait.target_none", who=who, why=t("portrait.target_hidden")))
+    return lines
+
+
+def _target_who(target: OwnerTarget) -> str:
+    parts = []
+    if target.sex is not None:
+        parts.append(t(f"target.sex_{target.sex}"))
+    if target.age_min is not None and target.age_max is not None:
+        parts.append(t("target.age_range", low=target.age_min, high=target.age_max))
+    elif target.age_min is not None:
+        parts.append(t("target.age_from", low=target.age_min))
+    elif target.age_max is not None:
+        parts.append(t("target.age_to", high=target.age_max))
+    if target.city:
+        parts.append(target.city)
+    return ", ".join(parts)
+
+
+def price_line(result: PublicResult, rub: float) -> str:
+    """The price the owner named, with what it buys: the bot's estimate of views and CPM."""
+    price = result.price
+    if price is None or price.expected_views <= 0:
+        return t("portrait.price_unknown", rub=fmt_number(rub, 0))
+    line = t(
+        "portrait.price",
+        rub=fmt_number(price.rub, 0),
+        views=fmt_number(price.expected_views, 0),
+        cpm=fmt_number(price.cpm_rub, 2),
+    )
+    if price.target_cpm_rub is not None:
+        line += " " + t("portrait.price_target", cpm=fmt_number(price.target_cpm_rub, 2))
+    return line
 
 
 def _inactive_shown(result: PublicResult) -> str:
@@ -126,6 +250,17 @@ def _inactive_shown(result: PublicResult) -> str:
     sampled = m.members_sampled is not None and m.members_sampled < group.members_count
     key = "check.compare.percent_sampled" if sampled else "check.compare.percent"
     return t(key, value=_percent(m.inactive_percent))
+
+
+def _full_report(result: PublicResult, price: float | None, target: OwnerTarget | None) -> str:
+    """One public's report as «Подробнее» shows it: the price the owner named and the
+    audience portrait included."""
+    parts = [report_text(result)]
+    if price is not None:
+        parts.append(price_line(result, price))
+    if result.audience is not None:
+        parts.append("\n".join(portrait_lines(result.audience, target)))
+    return "\n\n".join(parts)
 
 
 def comparison_text(results: Sequence[PublicResult], *, buttons: bool = False) -> str:
@@ -181,14 +316,19 @@ def chat_messages(
     *,
     charts: bool = True,
     detail: DetailButton | None = None,
+    prices: Sequence[float | None] | None = None,
+    target: OwnerTarget | None = None,
 ) -> list[Outgoing]:
-    """What the chat shows. One public: its report (with its chart). Several: with ``detail``, a
+    """What the chat shows. One public: its report (with its chart and the price the owner
+    named), then its audience portrait (with its own chart). Several: with ``detail``, a
     compact ranked summary with a «Подробнее» button per public (``detail`` gets each one's full
-    report to keep); without it, the comparison and then every report. Then one message for the
-    admin (the same for every public but the name)."""
+    report, portrait included, to keep); without it, the comparison and then every report. Then
+    one message for the admin (the same for every public but the name). ``prices`` are
+    parallel to ``results``."""
     if charts:
         # matplotlib is heavy to import; the terminal's text answer never needs it.
-        from advisor.vk.chart import posts_chart
+        from advisor.vk.chart import portrait_chart, posts_chart
+    named = {id(r): p for r, p in zip(results, prices or [], strict=False) if p is not None}
     messages: list[Outgoing] = []
     ok = [r for r in results if r.error is None]
     if len(results) > 1 and detail is not None:
@@ -196,7 +336,8 @@ def chat_messages(
         for result in rank_results(ok):
             assert result.group is not None
             group = result.group
-            rows.append([detail(str(group.id), group.name, report_text(result))])
+            full = _full_report(result, named.get(id(result)), target)
+            rows.append([detail(str(group.id), group.name, full)])
         messages.append(Outgoing(text=comparison_text(results, buttons=True), buttons=rows))
     else:
         if len(results) > 1:
@@ -209,7 +350,18 @@ def chat_messages(
             image = None
             if charts and result.chart is not None and result.chart.posts:
                 image = Image(png=posts_chart(result), caption=verdict_line(result))
-            messages.append(Outgoing(text=report_text(result), image=image))
+            text = report_text(result)
+            if id(result) in named:
+                text += "\n\n" + price_line(result, named[id(result)])
+            messages.append(Outgoing(text=text, image=image))
+            if result.audience is not None:
+                portrait = None
+                if charts and result.audience.active_sampled > 0:
+                    assert result.group is not None
+                    caption = t("portrait.chart_caption", name=result.group.name)
+                    portrait = Image(png=portrait_chart(result), caption=caption)
+                text = "\n".join(portrait_lines(result.audience, target))
+                messages.append(Outgoing(text=text, image=portrait))
     if ok:
         messages.append(Outgoing(text=admin_message(ok[0] if len(ok) == 1 else None)))
     return messages

@@ -20,6 +20,8 @@ import logging
 import math
 import re
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from advisor.config import Settings, get_settings
@@ -30,6 +32,7 @@ from bot.logs import setup_logging
 
 if TYPE_CHECKING:
     from advisor.vk.check import PublicResult
+    from advisor.vk.growth import SnapshotStore
 
 log = logging.getLogger(__name__)
 
@@ -163,8 +166,8 @@ async def _check(
     async def progress(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
-    async with VkGateway(settings) as vk:
-        checker = PublicChecker(settings, load_knowledge().norms, vk.reader)
+    async with VkGateway(settings) as vk, _snapshots(settings) as snapshots:
+        checker = PublicChecker(settings, load_knowledge().norms, vk.reader, snapshots=snapshots)
         return await checker.check(
             links,
             posts,
@@ -172,6 +175,28 @@ async def _check(
             target=target,
             prices=[price] * len(links) if price is not None else None,
         )
+
+
+@asynccontextmanager
+async def _snapshots(settings: Settings) -> AsyncIterator[SnapshotStore | None]:
+    """The bot's database (``DATABASE_URL``) keeps a snapshot of each checked public, so the
+    CLI's checks and the chat's see each other's growth. Without a usable database the check
+    runs all the same, without growth."""
+    from advisor.storage.db import create_engine, is_sqlite
+    from advisor.storage.migrate import ensure_schema
+    from advisor.storage.snapshots import DbSnapshots
+
+    engine = create_engine(settings.database_url)
+    store: SnapshotStore | None = None
+    try:
+        await ensure_schema(engine, auto_upgrade=is_sqlite(settings.database_url))
+        store = DbSnapshots(engine)
+    except Exception as exc:  # no database must never stop a check
+        log.warning("check: public snapshots are not stored (%s)", type(exc).__name__)
+    try:
+        yield store
+    finally:
+        await engine.dispose()
 
 
 def run(args: argparse.Namespace) -> int:
