@@ -279,13 +279,15 @@ def checker_calls(advisor: Advisor, monkeypatch: pytest.MonkeyPatch) -> list[dic
     checker = advisor.features.public_check
     assert checker is not None
     calls: list[dict[str, Any]] = []
-    real = checker.chat_answer
+    real = checker.chat_check
 
-    async def recording(links: list[str], progress: Any = None, **kwargs: Any) -> Any:
+    async def recording(
+        links: list[str], progress: Any = None, detail: Any = None, **kwargs: Any
+    ) -> Any:
         calls.append({"links": links, **kwargs})
-        return await real(links, progress, **kwargs)
+        return await real(links, progress, detail, **kwargs)
 
-    monkeypatch.setattr(checker, "chat_answer", recording)
+    monkeypatch.setattr(checker, "chat_check", recording)
     return calls
 
 
@@ -300,7 +302,8 @@ async def test_a_price_typed_with_the_link_reaches_the_check(
     await user.press("Пол и возраст клиентов")
     await user.say("женщины 25-40")
     await user.say(f"стоит ли брать рекламу в vk.com/{spec.screen_name} за 3000?")
-    assert t("check.report.verdict.buy") in user.text
+    # Healthy, but its members are not from Tver: not «брать» for a local goal.
+    assert "Вердикт:" in user.text and t("check.report.verdict.buy") not in user.text
     assert "💰 Цена: 3 000 ₽ за пост (со слов админа)" in user.text
     target = calls[-1]["target"]
     assert (target.city, target.local_goal, target.sex) == ("Тверь", True, "female")
@@ -310,7 +313,7 @@ async def test_a_price_typed_with_the_link_reaches_the_check(
     # A price that cannot be is named; the check still answers, unpriced.
     await user.say(f"vk.com/{spec.screen_name} за -500")
     assert t("target.price_ignored", reason=t("target.price_negative")) in user.text
-    assert t("check.report.verdict.buy") in user.text and "💰" not in user.text
+    assert "Вердикт:" in user.text and "💰" not in user.text
     assert calls[-1]["prices"] is None
     assert t("target.price_button") in user.labels()
 
@@ -344,7 +347,13 @@ async def test_the_price_button_answers_again_from_the_cache(
     await user.say("3000")
     assert t("target.price_count", count=2) in user.text
     await user.say("3000 и 5 тыс")
-    assert "3 000 ₽ за пост" in user.text and "5 000 ₽ за пост" in user.text
+    # Several publics: the summary, each priced report behind its «Подробнее».
+    shown = []
+    for label in [label for label in user.labels() if label.startswith("Подробнее")]:
+        await user.press(label)
+        shown.append(user.text)
+    assert any("3 000 ₽ за пост" in text for text in shown), shown
+    assert any("5 000 ₽ за пост" in text for text in shown), shown
 
 
 async def test_a_check_for_a_local_goal_without_a_city_asks_it_once(

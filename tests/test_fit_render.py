@@ -117,12 +117,13 @@ async def test_the_portrait_chart_goes_next_to_the_reach_chart(result: PublicRes
 
 
 async def test_no_portrait_message_without_the_figures(result: PublicResult) -> None:
-    assert len(chat_messages([result])) == 2
+    assert len(chat_messages([result.model_copy(update={"audience": None})])) == 2
 
 
 async def test_price_line_with_and_without_views(result: PublicResult) -> None:
     priced = result.model_copy(
         update={
+            "audience": None,
             "price": PriceOut(
                 rub=3000, expected_views=1500, cpm_rub=2000.0, target_cpm_rub=14084.51
             )
@@ -133,7 +134,8 @@ async def test_price_line_with_and_without_views(result: PublicResult) -> None:
     assert "~1 500 (оценка бота" in line
     assert "Тысяча просмотров (CPM): 2 000 ₽" in line
     assert "Тысяча ваших клиентов: 14 084,51 ₽ (оценка бота" in line
-    assert price_line(result, 3000) == t("portrait.price_unknown", rub="3 000")
+    unpriced = result.model_copy(update={"price": None})
+    assert price_line(unpriced, 3000) == t("portrait.price_unknown", rub="3 000")
     report, _ = chat_messages([priced], prices=[3000.0])
     assert line in report.text
     assert "💰" not in chat_messages([priced])[0].text

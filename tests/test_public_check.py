@@ -963,9 +963,10 @@ async def test_chat_messages_with_chart(fake_vk: FakeVK) -> None:
     spec = public(fake_vk)
     async with checker_for(fake_vk) as checker:
         messages = await checker.chat_answer([spec.screen_name])
-    report, admin = messages
+    report, portrait, admin = messages
     assert report.image is not None
     assert report.image.png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert portrait.image is not None and t("portrait.title_none") not in portrait.text
     assert t("check.report.verdict.buy") in report.image.caption
     assert "Вовлеченность (ER)" in report.text and "МСК" in report.text
     assert "промаркирована" in admin.text and "отписок" in admin.text and "скрытий" in admin.text
@@ -979,7 +980,8 @@ async def test_chat_messages_for_several_start_with_the_comparison(fake_vk: Fake
         results = await checker.check(["club310002", "club310001", "vk.com/id1"])
     messages = chat_messages(results)
     assert messages[0].text.startswith(t("check.compare.title"))
-    assert [m.image is not None for m in messages] == [False, True, True, False]
+    # The comparison; each report and its portrait with their charts; the admin's message.
+    assert [m.image is not None for m in messages] == [False, True, True, True, True, False]
     assert "310001" in messages[1].text or "coffee_310001" in messages[1].text
     assert t("check.report.admin_where_generic") in messages[-1].text
 

@@ -125,6 +125,7 @@ async def test_days_ago_in_words(advisor: Advisor, fake_vk: FakeVK) -> None:
     await user.press("Проверить мою группу")
     await user.press("Коммерческое")
     await user.press("Подписчики из своего города")
+    await user.press("Пропустить")  # the owner's city
     await user.say("vk.com/liliya_salon")
     assert "дн." not in user.text
     last = re.search(r"последний пост — (\d+) (\w+) назад", user.text)

@@ -69,7 +69,7 @@ class PublicCheckPort(Protocol):
         prices: Sequence[float | None] | None = None,
     ) -> tuple[list[PublicResult], list[Outgoing]]: ...
 
-    async def kept_chart(self, group_id: str) -> Image | None:
+    async def kept_chart(self, group_id: str, target: OwnerTarget | None = None) -> Image | None:
         """A public's chart from the check's cache (no VK request), if it still has it."""
 
 
@@ -451,7 +451,8 @@ def make_public_report(checker: PublicCheckPort | None) -> Action:
             for other, (name, _) in ctx.state.kept.items()
             if other != key
         ][-(MAX_LINKS_PER_MESSAGE - 1) :]
-        image = await checker.kept_chart(key) if checker is not None else None
+        target = await fit_actions.current_target(ctx)
+        image = await checker.kept_chart(key, target) if checker is not None else None
         return [Outgoing(text=report, buttons=others, image=image)]
 
     return public_report

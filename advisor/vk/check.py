@@ -588,12 +588,13 @@ class PublicChecker:
                 out[ref.key] = await asyncio.shield(pending)
         return out
 
-    async def kept_chart(self, group_id: str) -> Image | None:
+    async def kept_chart(self, group_id: str, target: OwnerTarget | None = None) -> Image | None:
         """The chart of a public checked a moment ago, drawn from the check cache (no VK
         request); None once the cache has forgotten it."""
         if not group_id.isdigit():
             return None
-        result = await self._cached(PublicRef(group_id=int(group_id)), self.settings.check_posts)
+        ref = PublicRef(group_id=int(group_id))
+        result = await self._cached(ref, self.settings.check_posts, _fit_key(target))
         if result is None or result.chart is None or not result.chart.posts:
             return None
         from advisor.vk.chart import posts_chart
