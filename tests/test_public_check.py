@@ -405,6 +405,28 @@ def test_script_offsets_are_the_sampling_arithmetic() -> None:
     assert stratum_offset(1_000_000, 68, 33, 0.5, 147) == 485_294 + (500_000 - 485_294 - 147) // 2
 
 
+class _NearZero(random.Random):
+    """Stratum positions so small that Python writes them as 4e-06."""
+
+    def random(self) -> float:
+        return 4e-06
+
+
+async def test_user_token_sample_with_tiny_positions() -> None:
+    # VKScript reads digits and a point, not 4e-06: such a position once broke its execute
+    # and the whole sample with it (no inactive share at all).
+    async with own_fake() as vk:
+        spec = public(vk, public_id=320_011, members_count=1_000_000, inactive_layout="tail")
+        settings = settings_for(vk)
+        async with VkGateway(settings) as gateway:
+            checker = PublicChecker(settings, NORMS, gateway.reader, rng=_NearZero())
+            (result,) = await checker.check([f"club{spec.id}"])
+        m = result.metrics
+        assert m is not None and m.inactive_percent is not None
+        assert m.sample_blocks == len(member_reads(vk)) == 69
+        assert result.vk_requests == USER_EXECUTES
+
+
 @pytest.mark.parametrize("layout", ["tail", "head", "uniform"])
 @pytest.mark.parametrize("members", [150_000, 1_000_000])
 async def test_service_token_adaptive_sample_in_25_requests(layout: str, members: int) -> None:
