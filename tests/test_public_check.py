@@ -971,15 +971,17 @@ async def test_chat_messages_with_chart(fake_vk: FakeVK) -> None:
     assert "«Кофейня «Зерно»»" in admin.text
 
 
-async def test_chat_messages_for_several_start_with_the_comparison(fake_vk: FakeVK) -> None:
+async def test_chat_messages_for_several_end_with_the_ranking(fake_vk: FakeVK) -> None:
     public(fake_vk, public_id=310_001)
     public(fake_vk, public_id=310_002, inactive_fraction=0.45)
     async with checker_for(fake_vk) as checker:
         results = await checker.check(["club310002", "club310001", "vk.com/id1"])
     messages = chat_messages(results)
-    assert messages[0].text.startswith(t("check.compare.title"))
-    assert [m.image is not None for m in messages] == [False, True, True, False]
-    assert "310001" in messages[1].text or "coffee_310001" in messages[1].text
+    # The reports in the order asked (the person's link is a line of the ranking), then the
+    # ranking, then the admin's message.
+    assert [m.image is not None for m in messages] == [True, True, False, False]
+    assert "coffee_310002" in messages[0].text and "coffee_310001" in messages[1].text
+    assert messages[2].text.startswith(t("check.compare.title"))
     assert t("check.report.admin_where_generic") in messages[-1].text
 
 

@@ -122,9 +122,13 @@ async def test_public_check_from_a_pasted_link(
         seconds=40,
     )
     assert [o for o in user.last if o.kind == "action"], "no 'typing' while the check ran"
+    # One status message for the public, its stage first, then replaced by its final line.
     first = sent(user.last)[0]
-    assert first.text.startswith("⏳")
-    assert first.message is not None and first.message.text == t("telegram.progress_done")
+    assert first.text == t("check.progress.group", what="vk.com/coffee_spb")
+    name = vk.public(5550101).spec.name
+    assert first.message is not None
+    assert first.message.text == t("check.progress.final_done", what=f"«{name}»")
+    assert all(o.message is first.message for o in sent(user.last) if o.kind == "edit")
     photo = photo_outputs(user.last)[0].message
     assert photo is not None and photo.photo is not None and photo.photo.startswith(b"\x89PNG")
     verdicts = [t(f"check.report.verdict.{key}") for key in ("buy", "caution", "avoid")]
@@ -139,9 +143,10 @@ async def test_comparing_publics_updates_the_progress_message(
     vk.add_public(make_public("healthy", id=5550102, screen_name="tea_spb"))
     vk.add_public(make_public("padded", id=5550103, screen_name="cakes_spb"))
     user = tg.user()
+    ranking = t("check.compare.title")
     await user.say(
         "Какой лучше: vk.com/tea_spb или https://vk.com/cakes_spb",
-        until=lambda new: len(photo_outputs(new)) == 2,
+        until=lambda new: any(o.text.startswith(ranking) for o in new),
         seconds=40,
     )
     progress = [o for o in user.last if o.text.startswith("⏳")]
@@ -150,6 +155,11 @@ async def test_comparing_publics_updates_the_progress_message(
     assert edits and all(o.message is progress[0].message for o in edits)
     assert "2 из 2" in progress[-1].text
     assert any("tea_spb" in (o.message.shown_text or "") for o in sent(user.last))
+    # Each report (with its chart) as soon as its public is in, the ranking after both.
+    sends = [o for o in sent(user.last) if o.kind == "send"]
+    photos = [i for i, o in enumerate(sends) if o.method == "sendPhoto"]
+    ranked = next(i for i, o in enumerate(sends) if o.text.startswith(ranking))
+    assert len(photos) == 2 and photos[-1] < ranked
 
 
 async def test_contest_check(bot: BotProcess, tg: FakeTelegram) -> None:

@@ -20,7 +20,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from advisor.config import Settings
-from advisor.dialog.types import Outgoing
+from advisor.dialog.types import Outgoing, ProgressBoard
 from advisor.formulas import engagement_norm_percent
 from advisor.knowledge.models import Norms
 from advisor.numbers import format_number as fmt_number
@@ -35,6 +35,8 @@ from advisor.vk.sampling import InactiveEstimate
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str], Awaitable[None]]
+ItemCallback = Callable[[str, str], Awaitable[None]]
+"""Hears a line about one public (its ``ref.key``, the line): a sampled public's first estimate."""
 ResultCallback = Callable[["PublicResult"], Awaitable[None]]
 """Hears each fetched public's result as soon as it is ready (cached ones are not repeated)."""
 VerdictLabel = Literal["buy", "caution", "avoid"]
@@ -265,11 +267,14 @@ class PublicChecker:
         posts: int | None = None,
         progress: ProgressCallback | None = None,
         on_result: ResultCallback | None = None,
+        on_item: ItemCallback | None = None,
     ) -> list[PublicResult]:
         """One result per input, in input order. The publics are collected together.
 
         ``on_result`` hears each fetched public's result as soon as it is ready, so a chat can
-        show the first verdict while the others are still being checked."""
+        show the first verdict while the others are still being checked. ``on_item`` hears the
+        lines about one public (a sampled public's first estimate) that would otherwise go to
+        ``progress``."""
         limit = posts if posts is not None else self.settings.check_posts
         if not 1 <= limit <= 100:
             raise ValueError("posts must be between 1 and 100")
@@ -298,7 +303,9 @@ class PublicChecker:
                 update = {"input": inputs[index], "vk_requests": 0, "from_cache": True}
                 answers[index] = cached.model_copy(update=update)
                 del wanted[index]
-        fetched = await self._fetch_shared(list(wanted.values()), limit, say, many, on_result)
+        fetched = await self._fetch_shared(
+            list(wanted.values()), limit, say, many, on_result, on_item
+        )
         for index, ref in wanted.items():
             answers[index] = fetched[ref.key].model_copy(update={"input": inputs[index]})
         if many:
@@ -308,12 +315,43 @@ class PublicChecker:
     async def chat_answer(
         self, links: list[str], progress: ProgressCallback | None = None
     ) -> list[Outgoing]:
-        """The check as chat messages (reports, comparison, charts): the dialog's port."""
-        from advisor.vk.render import chat_messages
+        """The check as chat messages (reports, comparison, charts): the dialog's port.
 
-        results = await self.check(links, progress=progress)
-        # Drawing charts takes a moment of CPU: keep the event loop serving other users.
-        return await asyncio.to_thread(chat_messages, results)
+        With a front-end's ``ProgressBoard``, a sampled public's first estimate is its own
+        status message, replaced by the final figure when the public is in; among several
+        publics each report is posted as soon as it is ready, and the reply is the ranking."""
+        from advisor.vk.render import chat_messages, closing_messages, report_message
+
+        if not isinstance(progress, ProgressBoard):
+            results = await self.check(links, progress=progress)
+            # Drawing charts takes a moment of CPU: keep the event loop serving other users.
+            return await asyncio.to_thread(chat_messages, results)
+        board = progress
+        many = len(links) > 1
+        estimated: set[str] = set()
+        posted: set[int] = set()  # the groups whose report is out
+
+        async def item(key: str, line: str) -> None:
+            estimated.add(key)
+            await board.item(key, line)
+
+        async def ready(result: PublicResult) -> None:
+            if result.input in estimated:
+                await board.item(result.input, final_line(result))
+            if many and result.ok and result.group is not None:
+                await board.post([await asyncio.to_thread(report_message, result)])
+                posted.add(result.group.id)
+
+        results = await self.check(links, progress=board, on_result=ready, on_item=item)
+        if not many:
+            return await asyncio.to_thread(chat_messages, results)
+        # Cached publics were not heard of on the way: their reports come before the ranking.
+        rest = [
+            await asyncio.to_thread(report_message, r)
+            for r in results
+            if r.ok and r.group is not None and r.group.id not in posted
+        ]
+        return rest + closing_messages(results)
 
     # -- collection ---------------------------------------------------------------------------
 
@@ -324,6 +362,7 @@ class PublicChecker:
         say: _SafeProgress,
         many: bool,
         on_result: ResultCallback | None = None,
+        on_item: ItemCallback | None = None,
     ) -> dict[str, PublicResult]:
         """Results by ``ref.key``; a public another check is already fetching is awaited."""
         keys = {_cache_key(ref.key, limit): ref for ref in refs}
@@ -333,7 +372,9 @@ class PublicChecker:
         self._inflight.update(futures)
         try:
             if mine:
-                results = await self._fetch(list(mine.values()), limit, say, many, on_result)
+                results = await self._fetch(
+                    list(mine.values()), limit, say, many, on_result, on_item
+                )
                 for key, ref in mine.items():
                     futures[key].set_result(results[ref.key])
         except BaseException as exc:
@@ -380,18 +421,30 @@ class PublicChecker:
         say: _SafeProgress,
         many: bool,
         on_result: ResultCallback | None = None,
+        on_item: ItemCallback | None = None,
     ) -> dict[str, PublicResult]:
         assert self._client is not None
         first = refs[0].display if refs else ""
 
+        async def tell(ref: PublicRef, line: str) -> None:
+            """A line about one public: its own status (``on_item``) when there is one."""
+            if on_item is None:
+                await say(line)
+                return
+            try:
+                await on_item(ref.key, line)
+            except Exception:
+                log.warning("public check: item callback failed", exc_info=True)
+
         async def stage(name: str) -> None:
             if many:
                 await say(t(f"check.progress.{name}_many"))
-            else:
-                await say(t(f"check.progress.{name}", what=first))
+            elif refs:
+                # One public: its stages are its own status, which its estimate then replaces.
+                await tell(refs[0], t(f"check.progress.{name}", what=first))
 
         async def preliminary(ref: PublicRef, estimate: InactiveEstimate) -> None:
-            await say(preliminary_line(ref, estimate))
+            await tell(ref, preliminary_line(ref, estimate))
 
         inactive = self.norms.inactive
         options = CollectOptions(
@@ -556,6 +609,26 @@ def preliminary_line(ref: PublicRef, estimate: InactiveEstimate) -> str:
         "check.progress.preliminary",
         what=ref.display,
         value=fmt_number(estimate.percent, 0),
+        margin=fmt_number(max(1.0, (high - low) / 2), 0),
+    )
+
+
+def final_line(result: PublicResult) -> str:
+    """What replaces a public's status once it is in: a sampled public's final figure (the
+    bot's own estimate), or that it is done or could not be checked; the report follows."""
+    group, m = result.group, result.metrics
+    what = f"«{group.name}»" if group is not None else result.input
+    if result.error is not None or group is None or m is None:
+        return t("check.progress.final_error", what=what)
+    if m.inactive_percent is None or m.inactive_ci95 is None:
+        return t("check.progress.final_unknown", what=what)
+    if m.members_sampled is None or m.members_sampled >= group.members_count:
+        return t("check.progress.final_done", what=what)  # read whole: the report says it
+    low, high = m.inactive_ci95
+    return t(
+        "check.progress.final",
+        what=what,
+        value=fmt_number(m.inactive_percent, 0),
         margin=fmt_number(max(1.0, (high - low) / 2), 0),
     )
 

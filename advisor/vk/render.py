@@ -158,28 +158,42 @@ def comparison_text(results: Sequence[PublicResult]) -> str:
     return "\n".join(lines).rstrip()
 
 
-def chat_messages(results: Sequence[PublicResult], *, charts: bool = True) -> list[Outgoing]:
-    """What the chat shows: for several publics the comparison first, then each report (with
-    its chart), then one message for the admin (the same for every public but the name)."""
-    if charts:
+def report_message(result: PublicResult, *, charts: bool = True) -> Outgoing:
+    """One public's report with its chart (or its error message)."""
+    if result.error is not None:
+        return Outgoing(text=result.error.message)
+    image = None
+    if charts and result.chart is not None and result.chart.posts:
         # matplotlib is heavy to import; the terminal's text answer never needs it.
         from advisor.vk.chart import posts_chart
+
+        image = Image(png=posts_chart(result), caption=verdict_line(result))
+    return Outgoing(text=report_text(result), image=image)
+
+
+def closing_messages(results: Sequence[PublicResult]) -> list[Outgoing]:
+    """What follows the reports: for several publics the ranked comparison, then one message
+    for the admin (the same for every public but the name)."""
     messages: list[Outgoing] = []
     ok = [r for r in results if r.error is None]
     if len(results) > 1:
         messages.append(Outgoing(text=comparison_text(results)))
-    for result in rank_results(results) if len(results) > 1 else results:
-        if result.error is not None:
-            if len(results) == 1:
-                messages.append(Outgoing(text=result.error.message))
-            continue
-        image = None
-        if charts and result.chart is not None and result.chart.posts:
-            image = Image(png=posts_chart(result), caption=verdict_line(result))
-        messages.append(Outgoing(text=report_text(result), image=image))
     if ok:
         messages.append(Outgoing(text=admin_message(ok[0] if len(ok) == 1 else None)))
     return messages
+
+
+def chat_messages(results: Sequence[PublicResult], *, charts: bool = True) -> list[Outgoing]:
+    """What the chat shows: each report (with its chart) in the order given, then for several
+    publics the ranking, then the admin's message. Among several, a public that could not be
+    checked has its line in the ranking instead of a report."""
+    several = len(results) > 1
+    reports = [
+        report_message(result, charts=charts)
+        for result in results
+        if not (several and result.error is not None)
+    ]
+    return reports + closing_messages(results)
 
 
 def cli_text(results: Sequence[PublicResult]) -> str:
