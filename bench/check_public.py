@@ -551,9 +551,9 @@ async def three_publics(vk: FakeVK, skip_before: bool, table: dict[str, list[str
     print(
         f"   (the limiter is a token bucket: {burst} requests at once, then "
         f"{vk.service_rate:g} a {1.1:g} s. Past the first {burst}, both runs are paced by it, "
-        f"so however the requests interleave, three publics take at least "
-        f"({requests} − {burst}) / ({one.requests} − {burst}) = {bound:.2f}× one; "
-        f"now {ratio / bound:.2f}× that bound)"
+        f"so however the requests interleave, three publics take about "
+        f"({requests} − {burst}) / ({one.requests} − {burst}) = {bound:.2f}× one (a little "
+        f"less for the latency both runs share); now {ratio / bound:.2f}× that)"
     )
     table["service token, three big publics"] = [str(requests)]
     if not skip_before:
