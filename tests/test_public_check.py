@@ -1012,6 +1012,45 @@ async def test_a_person_checks_at_most_the_hourly_budget(fake_vk: FakeVK) -> Non
         await advisor.close()
 
 
+async def test_console_shows_each_report_as_it_comes_and_the_ranking_last(
+    tmp_path: Path,
+) -> None:
+    import io
+
+    from advisor.app import Advisor
+    from advisor.dialog.types import Incoming
+    from bot.console import ConsoleChat
+
+    async with own_fake(latency=0.02, service_rate=10.0) as vk:
+        small = public(vk, public_id=350_001, name="Маленький", members_count=800)
+        big = public(
+            vk,
+            public_id=350_002,
+            name="Большой",
+            members_count=1_000_000,
+            inactive_layout="tail",
+        )
+        settings = settings_for(
+            vk, "service", vk_service_rate_per_second=10.0, database_url="sqlite+aiosqlite://"
+        )
+        advisor = await Advisor.open(settings)
+        try:
+            out = io.StringIO()
+            chat = ConsoleChat(advisor, "console:1", out, tmp_path)
+            text = f"сравни vk.com/{small.screen_name} и vk.com/{big.screen_name}"
+            await chat.turn(Incoming(channel="console", user_id="console:1", text=text))
+        finally:
+            await advisor.close()
+    shown = out.getvalue()
+    small_report = shown.index("Паблик «Маленький»")
+    # The small public's report is out before the big one's first estimate is replaced, and
+    # before the status line that all are done; the ranking comes after both reports.
+    assert small_report < shown.index("«Большой»: неактивных ~")
+    assert small_report < shown.index(t("check.progress.done", done=2, total=2))
+    assert shown.index("Паблик «Большой»") < shown.index(t("check.compare.title"))
+    assert "vk.com/" + big.screen_name + ": предварительно: неактивных ~" in shown
+
+
 # --- the command line ------------------------------------------------------------------------
 
 
