@@ -102,9 +102,26 @@ class ConsoleChat:
         self.out.flush()
 
     async def turn(self, incoming: Incoming) -> list[Outgoing]:
-        messages = await self.advisor.handle(incoming, self.progress)
+        messages = await self.advisor.handle(incoming, _Board(self))
         self.show(messages)
         return messages
+
+
+class _Board:
+    """The console's ``ProgressBoard``: status lines as they come (a terminal cannot replace
+    a line that scrolled away), parts of the answer shown as soon as they are ready."""
+
+    def __init__(self, chat: ConsoleChat) -> None:
+        self.chat = chat
+
+    async def __call__(self, status: str) -> None:
+        await self.chat.progress(status)
+
+    async def item(self, key: str, status: str) -> None:
+        await self.chat.progress(status)
+
+    async def post(self, replies: list[Outgoing]) -> None:
+        self.chat.show(replies)
 
 
 def read_message(stream: TextIO, interactive: bool) -> str:

@@ -421,6 +421,28 @@ def test_script_offsets_are_the_sampling_arithmetic() -> None:
     assert stratum_offset(1_000_000, 68, 33, 0.5, 147) == 485_294 + (500_000 - 485_294 - 147) // 2
 
 
+class _NearZero(random.Random):
+    """Stratum positions so small that Python writes them as 4e-06."""
+
+    def random(self) -> float:
+        return 4e-06
+
+
+async def test_user_token_sample_with_tiny_positions() -> None:
+    # VKScript reads digits and a point, not 4e-06: such a position once broke its execute
+    # and the whole sample with it (no inactive share at all).
+    async with own_fake() as vk:
+        spec = public(vk, public_id=320_011, members_count=1_000_000, inactive_layout="tail")
+        settings = settings_for(vk)
+        async with VkGateway(settings) as gateway:
+            checker = PublicChecker(settings, NORMS, gateway.reader, rng=_NearZero())
+            (result,) = await checker.check([f"club{spec.id}"])
+        m = result.metrics
+        assert m is not None and m.inactive_percent is not None
+        assert m.sample_blocks == len(member_reads(vk)) == 69
+        assert result.vk_requests == USER_EXECUTES
+
+
 @pytest.mark.parametrize("layout", ["tail", "head", "uniform"])
 @pytest.mark.parametrize("members", [150_000, 1_000_000])
 async def test_service_token_adaptive_sample_in_25_requests(layout: str, members: int) -> None:
@@ -973,16 +995,17 @@ async def test_chat_messages_with_chart(fake_vk: FakeVK) -> None:
     assert "«Кофейня «Зерно»»" in admin.text
 
 
-async def test_chat_messages_for_several_start_with_the_comparison(fake_vk: FakeVK) -> None:
+async def test_chat_messages_for_several_end_with_the_ranking(fake_vk: FakeVK) -> None:
     public(fake_vk, public_id=310_001)
     public(fake_vk, public_id=310_002, inactive_fraction=0.45)
     async with checker_for(fake_vk) as checker:
         results = await checker.check(["club310002", "club310001", "vk.com/id1"])
     messages = chat_messages(results)
-    assert messages[0].text.startswith(t("check.compare.title"))
-    # The comparison; each report and its portrait with their charts; the admin's message.
-    assert [m.image is not None for m in messages] == [False, True, True, True, True, False]
-    assert "310001" in messages[1].text or "coffee_310001" in messages[1].text
+    # The reports in the order asked, each with its portrait (the person's link is a line of
+    # the ranking), then the ranking, then the admin's message.
+    assert [m.image is not None for m in messages] == [True, True, True, True, False, False]
+    assert "coffee_310002" in messages[0].text and "coffee_310001" in messages[2].text
+    assert messages[4].text.startswith(t("check.compare.title"))
     assert t("check.report.admin_where_generic") in messages[-1].text
 
 
@@ -1011,6 +1034,45 @@ async def test_a_person_checks_at_most_the_hourly_budget(fake_vk: FakeVK) -> Non
         assert t("check.report.verdict.buy") in boris.text
     finally:
         await advisor.close()
+
+
+async def test_console_shows_each_report_as_it_comes_and_the_ranking_last(
+    tmp_path: Path,
+) -> None:
+    import io
+
+    from advisor.app import Advisor
+    from advisor.dialog.types import Incoming
+    from bot.console import ConsoleChat
+
+    async with own_fake(latency=0.02, service_rate=10.0) as vk:
+        small = public(vk, public_id=350_001, name="Маленький", members_count=800)
+        big = public(
+            vk,
+            public_id=350_002,
+            name="Большой",
+            members_count=1_000_000,
+            inactive_layout="tail",
+        )
+        settings = settings_for(
+            vk, "service", vk_service_rate_per_second=10.0, database_url="sqlite+aiosqlite://"
+        )
+        advisor = await Advisor.open(settings)
+        try:
+            out = io.StringIO()
+            chat = ConsoleChat(advisor, "console:1", out, tmp_path)
+            text = f"сравни vk.com/{small.screen_name} и vk.com/{big.screen_name}"
+            await chat.turn(Incoming(channel="console", user_id="console:1", text=text))
+        finally:
+            await advisor.close()
+    shown = out.getvalue()
+    small_report = shown.index("Паблик «Маленький»")
+    # The small public's report is out before the big one's first estimate is replaced, and
+    # before the status line that all are done; the ranking comes after both reports.
+    assert small_report < shown.index("«Большой»: неактивных ~")
+    assert small_report < shown.index(t("check.progress.done", done=2, total=2))
+    assert shown.index("Паблик «Большой»") < shown.index(t("check.compare.title"))
+    assert "vk.com/" + big.screen_name + ": предварительно: неактивных ~" in shown
 
 
 # --- the command line ------------------------------------------------------------------------

@@ -122,9 +122,13 @@ async def test_public_check_from_a_pasted_link(
         seconds=40,
     )
     assert [o for o in user.last if o.kind == "action"], "no 'typing' while the check ran"
+    # One status message for the public, its stage first, then replaced by its final line.
     first = sent(user.last)[0]
-    assert first.text.startswith("⏳")
-    assert first.message is not None and first.message.text == t("telegram.progress_done")
+    assert first.text == t("check.progress.group", what="vk.com/coffee_spb")
+    name = vk.public(5550101).spec.name
+    assert first.message is not None
+    assert first.message.text == t("check.progress.final_done", what=f"«{name}»")
+    assert all(o.message is first.message for o in sent(user.last) if o.kind == "edit")
     photo = photo_outputs(user.last)[0].message
     assert photo is not None and photo.photo is not None and photo.photo.startswith(b"\x89PNG")
     verdicts = [t(f"check.report.verdict.{key}") for key in ("buy", "caution", "avoid")]
@@ -139,6 +143,7 @@ async def test_comparing_publics_updates_the_progress_message(
     vk.add_public(make_public("healthy", id=5550102, screen_name="tea_spb", name="Чай СПб"))
     vk.add_public(make_public("padded", id=5550103, screen_name="cakes_spb", name="Торты СПб"))
     user = tg.user()
+    ranking = t("check.compare.title")
     await user.say(
         "Какой лучше: vk.com/tea_spb или https://vk.com/cakes_spb",
         until=lambda new: any("Подробнее: Торты СПб" in o.message.labels for o in new if o.message),
@@ -152,6 +157,12 @@ async def test_comparing_publics_updates_the_progress_message(
     # Two publics: a compact summary, no report and no chart yet…
     assert any("tea_spb" in (o.message.shown_text or "") for o in sent(user.last))
     assert not photo_outputs(user.last) and "Почему:" not in user.text
+    # Each public's verdict in its own status message as soon as it is in, the ranking after.
+    sends = [o for o in sent(user.last) if o.kind in ("send", "edit")]
+    ranked = next(i for i, o in enumerate(sends) if o.text.startswith(ranking))
+    for name in ("Чай СПб", "Торты СПб"):
+        verdict_at = next(i for i, o in enumerate(sends) if o.text.startswith(f"«{name}» — "))
+        assert verdict_at < ranked
     # …each report (with its chart, from the check's cache) behind its «Подробнее».
     requests = len(vk.requests)
     await user.press("Подробнее: Торты СПб", until=lambda new: bool(photo_outputs(new)))

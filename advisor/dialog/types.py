@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Literal
+from typing import Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -72,3 +72,21 @@ DetailButton = Callable[[str, str, str], Button]
 """(key, a checked public's name, its full report) → the «Подробнее» button that shows that
 report later: the dialog keeps the report, the public check builds the summary around the
 buttons."""
+
+
+@runtime_checkable
+class ProgressBoard(Protocol):
+    """A front-end's progress that can do more than one status line (``ProgressCallback``):
+    a status message per item of the turn (a public of a check) that later lines replace, and
+    parts of the answer sent as soon as they are ready, before the turn's reply."""
+
+    async def __call__(self, status: str) -> None:
+        """The turn's status line (as ``ProgressCallback``)."""
+
+    async def item(self, key: str, status: str) -> None:
+        """One item's status: the first line of a ``key`` is shown as a message of its own,
+        the next ones replace it (at most one message per item)."""
+
+    async def post(self, replies: list[Outgoing]) -> None:
+        """Messages of the answer that are ready early: shown now, in order, before the
+        turn's reply."""

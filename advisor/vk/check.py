@@ -23,7 +23,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from advisor.config import Settings
-from advisor.dialog.types import DetailButton, Image, Outgoing
+from advisor.dialog.types import DetailButton, Image, Outgoing, ProgressBoard
 from advisor.formulas import engagement_norm_is_estimate, engagement_norm_percent
 from advisor.knowledge.models import Norms
 from advisor.morph import counted
@@ -72,6 +72,8 @@ from advisor.vk.sampling import InactiveEstimate
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[str], Awaitable[None]]
+ItemCallback = Callable[[str, str], Awaitable[None]]
+"""Hears a line about one public (its ``ref.key``, the line): a sampled public's first estimate."""
 ResultCallback = Callable[["PublicResult"], Awaitable[None]]
 """Hears each fetched public's result as soon as it is ready (cached ones are not repeated)."""
 VerdictLabel = Literal["buy", "caution", "avoid"]
@@ -446,6 +448,7 @@ class PublicChecker:
         posts: int | None = None,
         progress: ProgressCallback | None = None,
         on_result: ResultCallback | None = None,
+        on_item: ItemCallback | None = None,
         *,
         target: OwnerTarget | None = None,
         prices: Sequence[float | None] | None = None,
@@ -453,10 +456,12 @@ class PublicChecker:
         """One result per input, in input order. The publics are collected together.
 
         ``on_result`` hears each fetched public's result as soon as it is ready, so a chat can
-        show the first verdict while the others are still being checked. ``target``: the
-        owner's customers (city and local goal, sex, ages, own community) for the fit figures;
-        ``prices``: what each input's admin asks (parallel to ``inputs``; None: not known).
-        Several publics fetched together also get their pairwise overlap."""
+        show the first verdict while the others are still being checked. ``on_item`` hears the
+        lines about one public (a sampled public's first estimate) that would otherwise go to
+        ``progress``. ``target``: the owner's customers (city and local goal, sex, ages, own
+        community) for the fit figures; ``prices``: what each input's admin asks (parallel to
+        ``inputs``; None: not known). Several publics fetched together also get their pairwise
+        overlap."""
         limit = posts if posts is not None else self.settings.check_posts
         if not 1 <= limit <= 100:
             raise ValueError("posts must be between 1 and 100")
@@ -492,7 +497,7 @@ class PublicChecker:
                 answers[index] = cached.model_copy(update=update)
                 del wanted[index]
         fetched = await self._fetch_shared(
-            list(wanted.values()), limit, say, many, on_result, target
+            list(wanted.values()), limit, say, many, on_result, on_item, target
         )
         for index, ref in wanted.items():
             answers[index] = fetched[ref.key].model_copy(update={"input": inputs[index]})
@@ -515,8 +520,7 @@ class PublicChecker:
         target: OwnerTarget | None = None,
         prices: Sequence[float | None] | None = None,
     ) -> list[Outgoing]:
-        """The check as chat messages (reports, comparison, charts): the dialog's port; with
-        ``detail``, several publics get a summary with a «Подробнее» button each."""
+        """The check as chat messages: the dialog's port (see ``chat_check``)."""
         _, messages = await self.chat_check(links, progress, detail, target=target, prices=prices)
         return messages
 
@@ -529,19 +533,61 @@ class PublicChecker:
         target: OwnerTarget | None = None,
         prices: Sequence[float | None] | None = None,
     ) -> tuple[list[PublicResult], list[Outgoing]]:
-        """The results and their chat messages: the dialog hands the results on (the
-        tracker's «Записать в учёт», «Сравнить с …»)."""
-        from advisor.vk.render import chat_messages
+        """The results and their chat messages (the dialog hands the results on: the tracker's
+        «Записать в учёт», «Сравнить с …»). With ``detail``, several publics get a compact
+        summary with a «Подробнее» button each.
 
-        results = await self.check(links, progress=progress, target=target, prices=prices)
-        if len(results) > 1 and detail is not None:
-            return results, chat_messages(
-                results, charts=False, detail=detail, prices=prices, target=target
+        With a front-end's ``ProgressBoard``, a sampled public's first estimate is its own
+        status message, replaced by the final figure when the public is in; among several
+        publics each public's verdict (its report, or with ``detail`` its summary line) is
+        posted as soon as it is ready, and the reply is the ranking."""
+        from advisor.vk.render import chat_messages, closing_messages, report_messages
+
+        many = len(links) > 1
+        summary = many and detail is not None
+        draw = functools.partial(chat_messages, prices=prices, target=target, detail=detail)
+        if not isinstance(progress, ProgressBoard):
+            results = await self.check(links, progress=progress, target=target, prices=prices)
+            # Drawing charts takes a moment of CPU: keep the event loop serving other users.
+            return results, await asyncio.to_thread(draw, results, charts=not summary)
+        board = progress
+        estimated: set[str] = set()
+        posted: set[int] = set()  # the groups whose report is out
+        price_of = dict(zip(links, prices or [], strict=False))
+
+        async def item(key: str, line: str) -> None:
+            estimated.add(key)
+            await board.item(key, line)
+
+        async def ready(result: PublicResult) -> None:
+            if summary and result.ok:
+                # Its verdict at once, in its status message; the ranked summary follows.
+                await board.item(result.input, summary_line(result))
+                return
+            if result.input in estimated:
+                await board.item(result.input, final_line(result))
+            if not many or summary or not result.ok or result.group is None:
+                return
+            report = functools.partial(
+                report_messages, price=price_of.get(result.input), target=target
             )
-        # Drawing charts takes a moment of CPU: keep the event loop serving other users.
-        return results, await asyncio.to_thread(
-            functools.partial(chat_messages, results, prices=prices, target=target)
+            await board.post(await asyncio.to_thread(report, result))
+            posted.add(result.group.id)
+
+        results = await self.check(
+            links, progress=board, on_result=ready, on_item=item, target=target, prices=prices
         )
+        if not many or summary:
+            return results, await asyncio.to_thread(draw, results, charts=not summary)
+        # Cached publics were not heard of on the way: their reports come before the ranking.
+        rest: list[Outgoing] = []
+        for result in results:
+            if result.ok and result.group is not None and result.group.id not in posted:
+                report = functools.partial(
+                    report_messages, price=price_of.get(result.input), target=target
+                )
+                rest += await asyncio.to_thread(report, result)
+        return results, rest + closing_messages(results, prices=prices, target=target)
 
     # -- collection ---------------------------------------------------------------------------
 
@@ -552,6 +598,7 @@ class PublicChecker:
         say: _SafeProgress,
         many: bool,
         on_result: ResultCallback | None = None,
+        on_item: ItemCallback | None = None,
         target: OwnerTarget | None = None,
     ) -> dict[str, PublicResult]:
         """Results by ``ref.key``; a public another check is already fetching is awaited."""
@@ -564,7 +611,7 @@ class PublicChecker:
         try:
             if mine:
                 results = await self._fetch(
-                    list(mine.values()), limit, say, many, on_result, target
+                    list(mine.values()), limit, say, many, on_result, on_item, target
                 )
                 for key, ref in mine.items():
                     futures[key].set_result(results[ref.key])
@@ -581,9 +628,10 @@ class PublicChecker:
             pending: asyncio.Future[Any] | None = futures.get(key) or self._inflight.get(key)
             if pending is None:  # finished between our look and now: it is in the cache
                 cached = await self._cached(ref, limit, fit)
-                out[ref.key] = (
-                    cached or (await self._fetch([ref], limit, say, many, None, target))[ref.key]
-                )
+                if cached is None:
+                    fresh = await self._fetch([ref], limit, say, many, None, None, target)
+                    cached = fresh[ref.key]
+                out[ref.key] = cached
             else:
                 out[ref.key] = await asyncio.shield(pending)
         return out
@@ -629,19 +677,31 @@ class PublicChecker:
         say: _SafeProgress,
         many: bool,
         on_result: ResultCallback | None = None,
+        on_item: ItemCallback | None = None,
         target: OwnerTarget | None = None,
     ) -> dict[str, PublicResult]:
         assert self._client is not None
         first = refs[0].display if refs else ""
 
+        async def tell(ref: PublicRef, line: str) -> None:
+            """A line about one public: its own status (``on_item``) when there is one."""
+            if on_item is None:
+                await say(line)
+                return
+            try:
+                await on_item(ref.key, line)
+            except Exception:
+                log.warning("public check: item callback failed", exc_info=True)
+
         async def stage(name: str) -> None:
             if many:
                 await say(t(f"check.progress.{name}_many"))
-            else:
-                await say(t(f"check.progress.{name}", what=first))
+            elif refs:
+                # One public: its stages are its own status, which its estimate then replaces.
+                await tell(refs[0], t(f"check.progress.{name}", what=first))
 
         async def preliminary(ref: PublicRef, estimate: InactiveEstimate) -> None:
-            await say(preliminary_line(ref, estimate))
+            await tell(ref, preliminary_line(ref, estimate))
 
         inactive = self.norms.inactive
         mine = _my_group(target)
@@ -1010,6 +1070,33 @@ def preliminary_line(ref: PublicRef, estimate: InactiveEstimate) -> str:
         "check.progress.preliminary",
         what=ref.display,
         value=fmt_number(estimate.percent, 0),
+        margin=fmt_number(max(1.0, (high - low) / 2), 0),
+    )
+
+
+def summary_line(result: PublicResult) -> str:
+    """A public's verdict as soon as it is in, while the others are still being checked."""
+    assert result.group is not None and result.verdict is not None
+    verdict = t(f"check.compare.verdict.{result.verdict}")
+    return t("check.progress.verdict", name=result.group.name, verdict=verdict)
+
+
+def final_line(result: PublicResult) -> str:
+    """What replaces a public's status once it is in: a sampled public's final figure (the
+    bot's own estimate), or that it is done or could not be checked; the report follows."""
+    group, m = result.group, result.metrics
+    what = f"«{group.name}»" if group is not None else result.input
+    if result.error is not None or group is None or m is None:
+        return t("check.progress.final_error", what=what)
+    if m.inactive_percent is None or m.inactive_ci95 is None:
+        return t("check.progress.final_unknown", what=what)
+    if m.members_sampled is None or m.members_sampled >= group.members_count:
+        return t("check.progress.final_done", what=what)  # read whole: the report says it
+    low, high = m.inactive_ci95
+    return t(
+        "check.progress.final",
+        what=what,
+        value=fmt_number(m.inactive_percent, 0),
         margin=fmt_number(max(1.0, (high - low) / 2), 0),
     )
 

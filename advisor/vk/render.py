@@ -311,6 +311,73 @@ def comparison_text(results: Sequence[PublicResult], *, buttons: bool = False) -
     return "\n".join(lines).rstrip()
 
 
+def report_messages(
+    result: PublicResult,
+    *,
+    charts: bool = True,
+    price: float | None = None,
+    target: OwnerTarget | None = None,
+) -> list[Outgoing]:
+    """One public's report with its chart and the price the owner named, then its audience
+    portrait with its own chart (or the public's error message)."""
+    if result.error is not None:
+        return [Outgoing(text=result.error.message)]
+    if charts:
+        # matplotlib is heavy to import; the terminal's text answer never needs it.
+        from advisor.vk.chart import portrait_chart, posts_chart
+    image = None
+    if charts and result.chart is not None and result.chart.posts:
+        image = Image(png=posts_chart(result), caption=verdict_line(result))
+    text = report_text(result)
+    if price is not None:
+        text += "\n\n" + price_line(result, price)
+    messages = [Outgoing(text=text, image=image)]
+    if result.audience is not None:
+        portrait = None
+        if charts and result.audience.active_sampled > 0:
+            assert result.group is not None
+            caption = t("portrait.chart_caption", name=result.group.name)
+            portrait = Image(png=portrait_chart(result), caption=caption)
+        lines = "\n".join(portrait_lines(result.audience, target))
+        messages.append(Outgoing(text=lines, image=portrait))
+    return messages
+
+
+def closing_messages(
+    results: Sequence[PublicResult],
+    *,
+    detail: DetailButton | None = None,
+    prices: Sequence[float | None] | None = None,
+    target: OwnerTarget | None = None,
+) -> list[Outgoing]:
+    """What follows the reports: for several publics the ranked comparison (with ``detail``, a
+    compact summary with a «Подробнее» button per public, ``detail`` getting each one's full
+    report, price and portrait included, to keep), then one message for the admin (the same
+    for every public but the name)."""
+    messages: list[Outgoing] = []
+    ok = [r for r in results if r.error is None]
+    if len(results) > 1 and detail is not None:
+        named = _named_prices(results, prices)
+        rows = []
+        for result in rank_results(ok):
+            assert result.group is not None
+            group = result.group
+            full = _full_report(result, named.get(id(result)), target)
+            rows.append([detail(str(group.id), group.name, full)])
+        messages.append(Outgoing(text=comparison_text(results, buttons=True), buttons=rows))
+    elif len(results) > 1:
+        messages.append(Outgoing(text=comparison_text(results)))
+    if ok:
+        messages.append(Outgoing(text=admin_message(ok[0] if len(ok) == 1 else None)))
+    return messages
+
+
+def _named_prices(
+    results: Sequence[PublicResult], prices: Sequence[float | None] | None
+) -> dict[int, float]:
+    return {id(r): p for r, p in zip(results, prices or [], strict=False) if p is not None}
+
+
 def chat_messages(
     results: Sequence[PublicResult],
     *,
@@ -320,51 +387,19 @@ def chat_messages(
     target: OwnerTarget | None = None,
 ) -> list[Outgoing]:
     """What the chat shows. One public: its report (with its chart and the price the owner
-    named), then its audience portrait (with its own chart). Several: with ``detail``, a
-    compact ranked summary with a «Подробнее» button per public (``detail`` gets each one's full
-    report, portrait included, to keep); without it, the comparison and then every report. Then
-    one message for the admin (the same for every public but the name). ``prices`` are
-    parallel to ``results``."""
-    if charts:
-        # matplotlib is heavy to import; the terminal's text answer never needs it.
-        from advisor.vk.chart import portrait_chart, posts_chart
-    named = {id(r): p for r, p in zip(results, prices or [], strict=False) if p is not None}
-    messages: list[Outgoing] = []
-    ok = [r for r in results if r.error is None]
-    if len(results) > 1 and detail is not None:
-        rows = []
-        for result in rank_results(ok):
-            assert result.group is not None
-            group = result.group
-            full = _full_report(result, named.get(id(result)), target)
-            rows.append([detail(str(group.id), group.name, full)])
-        messages.append(Outgoing(text=comparison_text(results, buttons=True), buttons=rows))
-    else:
-        if len(results) > 1:
-            messages.append(Outgoing(text=comparison_text(results)))
-        for result in rank_results(results) if len(results) > 1 else results:
-            if result.error is not None:
-                if len(results) == 1:
-                    messages.append(Outgoing(text=result.error.message))
-                continue
-            image = None
-            if charts and result.chart is not None and result.chart.posts:
-                image = Image(png=posts_chart(result), caption=verdict_line(result))
-            text = report_text(result)
-            if id(result) in named:
-                text += "\n\n" + price_line(result, named[id(result)])
-            messages.append(Outgoing(text=text, image=image))
-            if result.audience is not None:
-                portrait = None
-                if charts and result.audience.active_sampled > 0:
-                    assert result.group is not None
-                    caption = t("portrait.chart_caption", name=result.group.name)
-                    portrait = Image(png=portrait_chart(result), caption=caption)
-                text = "\n".join(portrait_lines(result.audience, target))
-                messages.append(Outgoing(text=text, image=portrait))
-    if ok:
-        messages.append(Outgoing(text=admin_message(ok[0] if len(ok) == 1 else None)))
-    return messages
+    named), then its audience portrait (with its own chart). Several: with ``detail``, only the
+    compact ranked summary with a «Подробнее» button per public; without it, each report in the
+    order given, then the ranking (a public that could not be checked has its line there
+    instead of a report). Then the admin's message. ``prices`` are parallel to ``results``."""
+    several = len(results) > 1
+    named = _named_prices(results, prices)
+    reports: list[Outgoing] = []
+    if not (several and detail is not None):
+        for result in results:
+            if not (several and result.error is not None):
+                price = named.get(id(result))
+                reports += report_messages(result, charts=charts, price=price, target=target)
+    return reports + closing_messages(results, detail=detail, prices=prices, target=target)
 
 
 def cli_text(results: Sequence[PublicResult]) -> str:

@@ -229,16 +229,18 @@ def one_public_plan(
     scripts = []
     first_stratum = 0
     for index, slots in enumerate(capacity):
-        positions = [
-            [stratum, round(rng.random(), 6)]
+        # Fixed notation: json.dumps writes 5e-06 for a small position, which VKScript's
+        # number syntax (digits and a point) does not read.
+        positions = ", ".join(
+            f"[{stratum}, {rng.random():.6f}]"
             for stratum in range(first_stratum, first_stratum + slots)
-        ]
+        )
         first_stratum += slots
         scripts.append(
             ONE_PUBLIC_SCRIPT.format(
                 group=json.dumps(group),
                 domain=json.dumps(domain),
-                slots=json.dumps(positions),
+                slots=f"[{positions}]",
                 strata=strata,
                 size=size,
                 head=1 if index == 0 else 0,

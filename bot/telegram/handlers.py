@@ -32,7 +32,7 @@ async def _turn(
     delivery: Delivery,
     edit: Message | None = None,
 ) -> None:
-    async with TurnProgress(bot, chat_id) as progress:
+    async with TurnProgress(bot, chat_id, delivery) as progress:
         replies = await advisor.handle(incoming, progress)
     await delivery.send(chat_id, replies, edit=edit)
 

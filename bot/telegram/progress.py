@@ -6,13 +6,18 @@ import asyncio
 import contextlib
 import logging
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from aiogram import Bot
 from aiogram.enums import ChatAction
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 
+from advisor.dialog.types import Outgoing
 from advisor.texts import t
 from bot.telegram.formatting import as_html
+
+if TYPE_CHECKING:
+    from bot.telegram.delivery import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -21,19 +26,25 @@ TYPING_REFRESH = 4.5
 
 
 class TurnProgress:
-    """The engine's progress callback for one turn (``async with``).
+    """The engine's progress for one turn (``async with``), a ``ProgressBoard``.
 
     "Typing" starts when the turn is slower than ``typing_after`` seconds or reports progress;
-    the first status line becomes a message that later lines edit. A failure to show progress is
-    logged and never breaks the turn itself.
+    the first status line becomes a message that later lines edit; an item's lines (a public's
+    first estimate, then its final figure) are one message of their own, edited likewise; and
+    parts of the answer ready early (a public's report among several) go out at once through
+    ``delivery``. A failure to show progress is logged and never breaks the turn itself.
     """
 
-    def __init__(self, bot: Bot, chat_id: int, typing_after: float = 1.0) -> None:
+    def __init__(
+        self, bot: Bot, chat_id: int, delivery: Delivery, typing_after: float = 1.0
+    ) -> None:
         self.bot = bot
         self.chat_id = chat_id
+        self.delivery = delivery
         self.typing_after = typing_after
         self.message_id: int | None = None
         self.shown: str | None = None
+        self.items: dict[str, int | None] = {}
         self._now = asyncio.Event()
         self._typing: asyncio.Task[None] | None = None
 
@@ -69,6 +80,30 @@ class TurnProgress:
     async def __call__(self, status: str) -> None:
         self._now.set()
         await self._show(t("telegram.progress", status=status))
+
+    async def item(self, key: str, status: str) -> None:
+        self._now.set()
+        # As it is: an item's last line says it is done («…, отчёт ниже»), no hourglass.
+        text = as_html(status)
+        message_id = self.items.get(key)
+        if message_id is None and key in self.items:
+            return  # its first message was not sent: the answer will say it all
+        try:
+            if message_id is None:
+                self.items[key] = None
+                message = await self.bot.send_message(chat_id=self.chat_id, text=text)
+                self.items[key] = message.message_id
+            else:
+                await self.bot.edit_message_text(
+                    chat_id=self.chat_id, message_id=message_id, text=text
+                )
+        except TelegramBadRequest as error:
+            log.info("item status for chat %s not shown: %s", self.chat_id, error.message)
+        except TelegramAPIError as error:
+            log.warning("item status for chat %s not shown: %s", self.chat_id, error)
+
+    async def post(self, replies: list[Outgoing]) -> None:
+        await self.delivery.send(self.chat_id, replies)
 
     async def _show(self, line: str) -> None:
         text = as_html(line)

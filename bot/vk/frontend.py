@@ -24,6 +24,9 @@ CHANNEL = "vk"
 PROGRESS_INTERVAL = 8.0
 TYPING_EVERY = 5.0
 RERENDER = payloads.encode(payloads.RESUME)
+# Pieces posted before the reply are numbered from here (the reply's own start at 0), so that
+# their random_ids never meet.
+EARLY_PIECES = 10_000
 # Turns touching the database at once: more would only queue inside the connection pool (and,
 # on SQLite, for its single write lock), where a wait can time out; sending, the slow part
 # under load, happens outside this bound.
@@ -31,26 +34,64 @@ ENGINE_SLOTS = 16
 
 
 class Progress:
-    """Status lines of a long step as messages, at most one per PROGRESS_INTERVAL, and "typing…"
-    in the conversation from the first status until the turn is over (``stop``)."""
+    """What the person sees while a long step runs (a ``ProgressBoard``): "typing…" from the
+    first status until the turn is over (``stop``); the turn's status lines in ONE message,
+    edited (messages.edit) at most once per PROGRESS_INTERVAL and marked done at the end; one
+    message per item (a public's first estimate), replaced by its final line; and parts of the
+    answer ready early (a public's report among several), sent at once."""
 
     def __init__(self, sender: VkSender, action: VkAction) -> None:
         self.sender = sender
         self.action = action
-        self.sent = 0
+        self.status_id: int | None = None
         self.last = float("-inf")
+        self.items: dict[str, int | None] = {}
+        self.posted = 0
         self._typing: asyncio.Task[None] | None = None
 
-    async def __call__(self, status: str) -> None:
+    def _start_typing(self) -> None:
         if self._typing is None:
             self._typing = asyncio.create_task(self._keep_typing())
+
+    async def __call__(self, status: str) -> None:
+        self._start_typing()
         now = time.monotonic()
         if now - self.last < PROGRESS_INTERVAL:
             return
         self.last = now
-        rid = random_id(self.action.event_id, f"progress:{self.sent}")
-        self.sent += 1
-        await self.sender.send_text(self.action.peer_id, rid, status)
+        await self._show("status", status)
+
+    async def _show(self, key: str, text: str) -> None:
+        peer = self.action.peer_id
+        if key == "status":
+            known = self.status_id
+        else:
+            known = self.items.get(key)
+        if known is not None:
+            await self.sender.edit_text(peer, known, text)
+            return
+        if key != "status" and key in self.items:
+            return  # its first message was not sent: the final answer will say it all
+        if key != "status":
+            self.items[key] = None  # being sent
+        rid = random_id(self.action.event_id, f"progress:{key}")
+        message_id = await self.sender.send_status(peer, rid, text)
+        if key == "status":
+            self.status_id = message_id
+        else:
+            self.items[key] = message_id
+
+    async def item(self, key: str, status: str) -> None:
+        self._start_typing()
+        await self._show(f"item:{key}", status)
+
+    async def post(self, replies: list[Outgoing]) -> None:
+        """Sends an early part of the answer; its random_ids differ from the reply's."""
+        pieces = plan_reply(replies, self.action.caps.mode)
+        await self.sender.send_pieces(
+            self.action.peer_id, self.action.event_id, pieces, first=EARLY_PIECES + self.posted
+        )
+        self.posted += len(pieces)
 
     async def _keep_typing(self) -> None:
         # VK shows the indicator for about ten seconds: renewed while the step runs.
@@ -63,6 +104,9 @@ class Progress:
             self._typing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._typing
+        if self.status_id is not None:
+            # The status line must not keep saying "checking…" once the answer is there.
+            await self.sender.edit_text(self.action.peer_id, self.status_id, t("vk.progress_done"))
 
 
 class VkFrontend:

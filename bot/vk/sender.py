@@ -111,6 +111,32 @@ class VkSender:
         except (VkApiError, VkUnavailable) as exc:
             log.warning("VK: a status message to peer %d failed: %s", peer_id, exc)
 
+    async def send_status(self, peer_id: int, rid: int, text: str) -> int | None:
+        """A status message to be edited later: its message id, or None when it was not sent
+        (logged, never raised)."""
+        try:
+            answer = await self.calls.call(
+                "messages.send", {"peer_id": peer_id, "random_id": rid, "message": text}
+            )
+        except (VkApiError, VkUnavailable) as exc:
+            log.warning("VK: a status message to peer %d failed: %s", peer_id, exc)
+            return None
+        return answer if isinstance(answer, int) and not isinstance(answer, bool) else None
+
+    async def edit_text(self, peer_id: int, message_id: int, text: str) -> bool:
+        """Replaces the text of the community's message (messages.edit); False when VK refused
+        (logged, never raised)."""
+        try:
+            await self.calls.call(
+                "messages.edit", {"peer_id": peer_id, "message_id": message_id, "message": text}
+            )
+        except (VkApiError, VkUnavailable) as exc:
+            log.warning(
+                "VK: editing status message %d of peer %d failed: %s", message_id, peer_id, exc
+            )
+            return False
+        return True
+
     async def apologize(self, peer_id: int, event_id: str) -> None:
         try:
             await self._send(peer_id, random_id(event_id, APOLOGY_PIECE), t("vk.send_failed"))

@@ -160,6 +160,16 @@ class SavedDoc:
 
 
 @dataclass
+class Edit:
+    """A messages.edit call VK accepted: the message's text before and after."""
+
+    peer_id: int
+    message_id: int
+    before: str
+    after: str
+
+
+@dataclass
 class Activity:
     """A messages.setActivity call: the community shows "typing…" in a conversation."""
 
@@ -300,6 +310,7 @@ class FakeVK:
         self.saved_docs: dict[tuple[int, int], SavedDoc] = {}
         self._doc_id = 680_000_000
         self.activities: list[Activity] = []
+        self.edits: list[Edit] = []
 
         self.longpoll = LongPoll("")
         self.callback: CallbackDelivery | None = None
@@ -751,6 +762,18 @@ class FakeVK:
         if random_id:
             self._sent_by_random_id[(peer_id, random_id)] = sent
         return sent
+
+    def edit_message(self, peer_id: int, message_id: int, text: str) -> None:
+        """Replace the text of a message the community sent to ``peer_id`` (messages.edit)."""
+        for sent in self.sent_messages:
+            if sent.peer_id == peer_id and sent.message_id == message_id:
+                self.edits.append(Edit(peer_id, message_id, sent.message, text))
+                sent.message = text
+                return
+        raise KeyError(message_id)
+
+    def edits_of(self, peer_id: int) -> list[Edit]:
+        return [e for e in self.edits if e.peer_id == peer_id]
 
     def messages_to(self, peer_id: int) -> list[SentMessage]:
         return [m for m in self.sent_messages if m.peer_id == peer_id]

@@ -543,6 +543,32 @@ async def messages_send(vk: FakeVK, call: Call) -> Any:
     return results if peers else results[0]["message_id"]
 
 
+@handler("messages.edit")
+async def messages_edit(vk: FakeVK, call: Call) -> Any:
+    # The community edits its own message in a conversation: by message_id (cmid is not kept).
+    peer_id, message_id = call.integer("peer_id"), call.integer("message_id")
+    if peer_id is None:
+        raise VKError(100, "peer_id is undefined")
+    if message_id is None:
+        raise VKError(100, "message_id or cmid is required")
+    text = call.text("message", "") or ""
+    if not text and not call.text("attachment"):
+        raise VKError(100, "message is empty or invalid")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise VKError(914)
+    keyboard = call.text("keyboard")
+    if keyboard is not None:
+        _check_keyboard(vk, keyboard)
+    if call.token_type == "group" and peer_id not in vk.allowed_peers:
+        raise VKError(901)
+    try:
+        vk.edit_message(peer_id, message_id, text)
+    except KeyError:
+        # VK: "Access denied" for a message that is not the community's in this conversation.
+        raise VKError(15, "Access denied: message not found") from None
+    return 1
+
+
 @handler("messages.sendMessageEventAnswer")
 async def send_message_event_answer(vk: FakeVK, call: Call) -> Any:
     event_id = call.text("event_id")

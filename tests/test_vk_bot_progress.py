@@ -1,0 +1,172 @@
+"""The real `promo-advisor vk` process checking publics with a service token (issue 16):
+a sampled public's status is ONE message — its stages, its first estimate, then its final
+figure, replaced with ``messages.edit`` — and among several publics each report is posted as
+soon as its public is in, the ranking last. Order of events in the fake, never time."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+
+from advisor.texts import t
+from tests.fakes.vk_api import FakeVK, SentMessage, VKRequest
+from tests.fakes.vk_data import make_public
+from tests.vk_bot_driver import BotProcess, VkUser
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+RATE = 5.0  # VK's rate for a service token: the limiter is the bottleneck, as in production
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def vk() -> AsyncIterator[FakeVK]:
+    async with FakeVK(service_rate=RATE) as fake:
+        yield fake
+    assert fake.problems == []
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def bot(vk: FakeVK, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[BotProcess]:
+    env: dict[str, str | None] = {
+        "VK_USER_TOKEN": None,
+        "VK_SERVICE_TOKEN": vk.service_token,
+        "VK_SERVICE_RATE_PER_SECOND": str(RATE),
+        "VK_REQUEST_TIMEOUT": "5",
+    }
+    process = BotProcess(vk, tmp_path_factory.mktemp("vkprogress"), env)
+    await process.start()
+    yield process
+    try:
+        assert await process.stop() == 0, process.log_text()[-3000:]
+    finally:
+        await process.kill()
+
+
+def member_reads(vk: FakeVK, group_id: int) -> list[int]:
+    """Indexes in ``vk.requests`` of the calls reading a public's members."""
+    return [
+        i
+        for i, r in enumerate(vk.requests)
+        if r.method == "groups.getMembers" and r.params.get("group_id") == str(group_id)
+    ]
+
+
+def sends(vk: FakeVK, peer_id: int) -> list[tuple[int, VKRequest]]:
+    """messages.send calls to the person (inside execute or alone), with their indexes."""
+    return [
+        (i, r)
+        for i, r in enumerate(vk.requests)
+        if r.method == "messages.send"
+        and r.params.get("peer_id") == str(peer_id)
+        and r.error is None
+    ]
+
+
+async def until_sent(user: VkUser, text: str, within: float = 60) -> SentMessage:
+    """Waits for a message starting with ``text`` (the answer ends with it)."""
+    deadline = time.monotonic() + within
+    while True:
+        assert user.bot is not None
+        user.bot.assert_running()
+        for message in user.messages():
+            if message.message.startswith(text):
+                return message
+        assert time.monotonic() < deadline, [m.message[:60] for m in user.messages()]
+        await asyncio.sleep(0.05)
+
+
+async def test_a_sampled_public_has_one_status_message_edited_to_its_final_figure(
+    vk: FakeVK, bot: BotProcess
+) -> None:
+    public = vk.add_public(
+        make_public("huge", id=7_100_001, screen_name="big_bakery", inactive_layout="tail")
+    )
+    name = public.spec.name
+    user = VkUser(vk, 2001, bot=bot)
+    vk.user_message(user.peer_id, "Стоит ли брать рекламу в vk.com/big_bakery ?")
+    admin = await until_sent(user, t("check.report.admin_title"))
+
+    messages = user.messages()
+    status = messages[0]
+    # ONE status message for the public: what it said first, each later line an edit of it.
+    assert sends(vk, user.peer_id)[0][1].params["message"] == t(
+        "check.progress.group", what="vk.com/big_bakery"
+    )
+    edits = vk.edits_of(user.peer_id)
+    assert edits and all(e.message_id == status.message_id for e in edits)
+    shown = [edits[0].before] + [e.after for e in edits]
+    first = next(i for i, line in enumerate(shown) if "предварительно: неактивных ~" in line)
+    assert "оценка бота" in shown[first]
+    # The first estimate is replaced by the final figure (the report says the same number).
+    assert shown[-1] == status.message
+    assert status.message.startswith(f"«{name}»: неактивных ~") and "итог" in status.message
+    assert first < len(shown) - 1
+    # Then the report with its chart, then the admin's message; nothing else was sent.
+    report = messages[1]
+    assert report.attachment and report.attachment.startswith("photo") and name in report.message
+    assert [m.message_id for m in messages] == [
+        status.message_id,
+        report.message_id,
+        admin.message_id,
+    ]
+    # The status reached its final line before the report went out.
+    edited = [i for i, r in enumerate(vk.requests) if r.method == "messages.edit"]
+    report_sent = next(i for i, r in sends(vk, user.peer_id) if name in r.params["message"])
+    assert max(edited) < report_sent
+
+
+async def test_several_publics_each_report_as_soon_as_ready_the_ranking_last(
+    vk: FakeVK, bot: BotProcess
+) -> None:
+    small = vk.add_public(
+        make_public("healthy", id=7_100_011, screen_name="tea_corner", name="Чайный угол")
+    )
+    big = vk.add_public(
+        make_public(
+            "huge", id=7_100_012, screen_name="big_tea", name="Большой чай", inactive_layout="head"
+        )
+    )
+    mid = vk.add_public(
+        make_public(
+            "huge",
+            id=7_100_013,
+            screen_name="mid_tea",
+            name="Средний чай",
+            members_count=150_000,
+            inactive_layout="tail",
+        )
+    )
+    user = VkUser(vk, 2002, bot=bot)
+    vk.user_message(user.peer_id, "Какой выбрать: vk.com/tea_corner vk.com/big_tea vk.com/mid_tea")
+    await until_sent(user, t("check.report.admin_title"))
+
+    sent = sends(vk, user.peer_id)
+    reports = {
+        spec.screen_name: next(i for i, r in sent if f"Паблик «{spec.name}»" in r.params["message"])
+        for spec in (small.spec, big.spec, mid.spec)
+    }
+    # The small public's report went out while the big ones' members were still being read.
+    last_read = max(max(member_reads(vk, big.id)), max(member_reads(vk, mid.id)))
+    assert reports["tea_corner"] < last_read
+    # The ranking comes after every report.
+    ranking = next(i for i, r in sent if r.params["message"].startswith(t("check.compare.title")))
+    assert max(reports.values()) < ranking
+    # At most one status message per public: the sampled ones' first estimates, each edited
+    # into its final figure, and the turn's status line (a report's caption comes first).
+    status_sends = [
+        r.params["message"]
+        for i, r in sent
+        if i < ranking and "Паблик «" not in r.params["message"]
+    ]
+    for spec in (big.spec, mid.spec):
+        own = [m for m in status_sends if m.startswith(f"vk.com/{spec.screen_name}:")]
+        assert len(own) == 1 and "предварительно: неактивных ~" in own[0], status_sends
+    assert len(status_sends) <= 3
+    finals = [e.after for e in vk.edits_of(user.peer_id) if "итог" in e.after]
+    assert sorted(f.split("»")[0] for f in finals) == sorted(
+        f"«{spec.name}" for spec in (big.spec, mid.spec)
+    )
