@@ -1066,12 +1066,13 @@ async def test_console_shows_each_report_as_it_comes_and_the_ranking_last(
         finally:
             await advisor.close()
     shown = out.getvalue()
-    small_report = shown.index("Паблик «Маленький»")
-    # The small public's report is out before the big one's first estimate is replaced, and
-    # before the status line that all are done; the ranking comes after both reports.
-    assert small_report < shown.index("«Большой»: неактивных ~")
-    assert small_report < shown.index(t("check.progress.done", done=2, total=2))
-    assert shown.index("Паблик «Большой»") < shown.index(t("check.compare.title"))
+    small_verdict = shown.index("«Маленький» — ")
+    # The small public's verdict is out before the big one's first estimate is replaced by
+    # its verdict, and before the status line that all are done; the ranked summary (with
+    # the reports behind «Подробнее») comes after both verdicts.
+    assert small_verdict < shown.index("«Большой» — ")
+    assert small_verdict < shown.index(t("check.progress.done", done=2, total=2))
+    assert shown.index("«Большой» — ") < shown.index(t("check.compare.title"))
     assert "vk.com/" + big.screen_name + ": предварительно: неактивных ~" in shown
 
 

@@ -105,12 +105,15 @@ async def test_a_sampled_public_has_one_status_message_edited_to_its_final_figur
     assert shown[-1] == status.message
     assert status.message.startswith(f"«{name}»: неактивных ~") and "итог" in status.message
     assert first < len(shown) - 1
-    # Then the report with its chart, then the admin's message; nothing else was sent.
-    report = messages[1]
+    # Then the report with its chart, its audience portrait, then the admin's message;
+    # nothing else was sent.
+    report, portrait = messages[1], messages[2]
     assert report.attachment and report.attachment.startswith("photo") and name in report.message
+    assert "Кто подписан (оценка бота" in portrait.message and portrait.attachment
     assert [m.message_id for m in messages] == [
         status.message_id,
         report.message_id,
+        portrait.message_id,
         admin.message_id,
     ]
     # The status reached its final line before the report went out.
@@ -145,28 +148,31 @@ async def test_several_publics_each_report_as_soon_as_ready_the_ranking_last(
     await until_sent(user, t("check.report.admin_title"))
 
     sent = sends(vk, user.peer_id)
-    reports = {
-        spec.screen_name: next(i for i, r in sent if f"Паблик «{spec.name}»" in r.params["message"])
-        for spec in (small.spec, big.spec, mid.spec)
-    }
-    # The small public's report went out while the big ones' members were still being read.
+
+    def verdict_at(spec_name: str) -> int:
+        """Where the public's verdict line was first shown (sent or edited into its status)."""
+        return next(
+            i
+            for i, r in enumerate(vk.requests)
+            if r.method in ("messages.send", "messages.edit")
+            and r.params.get("peer_id") == str(user.peer_id)
+            and r.params.get("message", "").startswith(f"«{spec_name}» — ")
+        )
+
+    verdicts = {spec.screen_name: verdict_at(spec.name) for spec in (small.spec, big.spec, mid.spec)}
+    # The small public's verdict went out while the big ones' members were still being read.
     last_read = max(max(member_reads(vk, big.id)), max(member_reads(vk, mid.id)))
-    assert reports["tea_corner"] < last_read
-    # The ranking comes after every report.
+    assert verdicts["tea_corner"] < last_read
+    # The ranked summary comes after every verdict; the reports wait behind «Подробнее».
     ranking = next(i for i, r in sent if r.params["message"].startswith(t("check.compare.title")))
-    assert max(reports.values()) < ranking
+    assert max(verdicts.values()) < ranking
+    assert not any("Почему:" in r.params["message"] for _, r in sent)
     # At most one status message per public: the sampled ones' first estimates, each edited
-    # into its final figure, and the turn's status line (a report's caption comes first).
-    status_sends = [
-        r.params["message"]
-        for i, r in sent
-        if i < ranking and "Паблик «" not in r.params["message"]
-    ]
+    # into its verdict, and the turn's status line.
+    status_sends = [r.params["message"] for i, r in sent if i < ranking]
     for spec in (big.spec, mid.spec):
         own = [m for m in status_sends if m.startswith(f"vk.com/{spec.screen_name}:")]
         assert len(own) == 1 and "предварительно: неактивных ~" in own[0], status_sends
-    assert len(status_sends) <= 3
-    finals = [e.after for e in vk.edits_of(user.peer_id) if "итог" in e.after]
-    assert sorted(f.split("»")[0] for f in finals) == sorted(
-        f"«{spec.name}" for spec in (big.spec, mid.spec)
-    )
+    assert len(status_sends) <= 4
+    finals = [e.after for e in vk.edits_of(user.peer_id) if " — " in e.after]
+    assert {f.split("»")[0] for f in finals} >= {f"«{spec.name}" for spec in (big.spec, mid.spec)}
