@@ -105,15 +105,17 @@ async def test_a_sampled_public_has_one_status_message_edited_to_its_final_figur
     assert shown[-1] == status.message
     assert status.message.startswith(f"«{name}»: неактивных ~") and "итог" in status.message
     assert first < len(shown) - 1
-    # Then the report with its chart, its audience portrait, then the admin's message;
-    # nothing else was sent.
-    report, portrait = messages[1], messages[2]
+    # Then the report with its chart, its audience portrait, the offer to price it, then the
+    # admin's message; nothing else was sent.
+    report, portrait, offer = messages[1], messages[2], messages[3]
+    assert offer.message == t("target.price_offer")
     assert report.attachment and report.attachment.startswith("photo") and name in report.message
     assert "Кто подписан (оценка бота" in portrait.message and portrait.attachment
     assert [m.message_id for m in messages] == [
         status.message_id,
         report.message_id,
         portrait.message_id,
+        offer.message_id,
         admin.message_id,
     ]
     # The status reached its final line before the report went out.
@@ -159,7 +161,7 @@ async def test_several_publics_each_report_as_soon_as_ready_the_ranking_last(
             and r.params.get("message", "").startswith(f"«{spec_name}» — ")
         )
 
-    verdicts = {spec.screen_name: verdict_at(spec.name) for spec in (small.spec, big.spec, mid.spec)}
+    verdicts = {s.screen_name: verdict_at(s.name) for s in (small.spec, big.spec, mid.spec)}
     # The small public's verdict went out while the big ones' members were still being read.
     last_read = max(max(member_reads(vk, big.id)), max(member_reads(vk, mid.id)))
     assert verdicts["tea_corner"] < last_read
