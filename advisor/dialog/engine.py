@@ -336,7 +336,10 @@ class Turn:
         # to is introduced once.
         self.away = seen is not None and now - seen >= engine.welcome_back_after
         self.welcomed = False
-        self.state.seen_at = now
+        # Refreshed coarsely, so that a turn which changes nothing else (a menu, a bad link)
+        # writes nothing: «away» then means idle for at least 5/6 of the pause.
+        if seen is None or now - seen >= engine.welcome_back_after / 6:
+            self.state.seen_at = now
         # The profile's advice was shown in this turn: the next step's cards do not tailor again.
         self.profile_advised = False
 
