@@ -82,16 +82,31 @@ class LocalState:
 
     def __init__(self, store: ConversationStore, cache_entries: int = 1000) -> None:
         self.store = store
+        self._in_hand: set[tuple[str, str]] = set()
         self._locks: KeyedLocks[str] = KeyedLocks()
         self._windows: dict[str, tuple[float, int]] = {}
         self._cache: OrderedDict[str, tuple[float, str]] = OrderedDict()
         self._cache_entries = cache_entries
 
     async def first_time(self, channel: str, event_id: str) -> bool:
-        return await self.store.mark_processed(channel, event_id)
+        """Not in hand here and no turn committed for it. Nothing is written on arrival: the
+        turn's own transaction marks it handled, so a turn cut short by a kill is not taken for
+        a handled one when its update comes again (from the inbox or the platform)."""
+        key = (channel, event_id)
+        if key in self._in_hand:
+            return False
+        self._in_hand.add(key)
+        try:
+            processed = await self.store.was_processed(channel, event_id)
+        except BaseException:
+            self._in_hand.discard(key)
+            raise
+        if processed:
+            self._in_hand.discard(key)
+        return not processed
 
     async def finished(self, channel: str, event_id: str, *, handled: bool = True) -> None:
-        return None  # the database row written on arrival stays either way
+        self._in_hand.discard((channel, event_id))
 
     @contextlib.asynccontextmanager
     async def lock(self, key: str) -> AsyncIterator[None]:
@@ -316,6 +331,7 @@ class ResilientState:
             return False
 
     async def finished(self, channel: str, event_id: str, *, handled: bool = True) -> None:
+        await self.fallback.finished(channel, event_id, handled=handled)
         try:
             await self.primary.finished(channel, event_id, handled=handled)
         except (RedisError, OSError) as exc:
