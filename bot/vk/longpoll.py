@@ -16,7 +16,7 @@ import asyncio
 import logging
 import random
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -33,6 +33,8 @@ SAVE_EVERY = 1.0
 
 UpdatesSink = Callable[[list[dict[str, Any]], Callable[[], None]], None]
 """Receives a batch of updates and a callback to call once per update when it is handled."""
+UpdatesStore = Callable[[list[dict[str, Any]]], Awaitable[None]]
+"""Stores a batch durably (the inbox) before the next request moves past its ``ts``."""
 
 
 def backoff_delay(failures: int) -> float:
@@ -135,7 +137,9 @@ class LongPoll:
         group_id: int,
         state: HandledTs,
         wait: int = DEFAULT_WAIT,
+        store: UpdatesStore | None = None,
     ) -> None:
+        self.store = store
         self.client = client
         self.http = http
         self.group_id = group_id
@@ -207,8 +211,21 @@ class LongPoll:
                     await asyncio.sleep(backoff_delay(failures))
                     server = await self._refresh(keep_ts=server.ts)
                     continue
-                failures = 0
                 events = [u for u in updates if isinstance(u, dict)]
+                if self.store is not None and events:
+                    try:
+                        await self.store(events)
+                    except Exception as exc:  # asked again with the same ts: nothing skipped
+                        failures += 1
+                        delay = backoff_delay(failures)
+                        log.warning(
+                            "VK long poll: events not stored (%s); asking again in %.1f s",
+                            type(exc).__name__,
+                            delay,
+                        )
+                        await asyncio.sleep(delay)
+                        continue
+                failures = 0
                 sink(events, self.state.batch(str(ts), len(events)))
                 server.ts = str(ts)
         finally:
