@@ -3,9 +3,10 @@
 The guarantees, stated once:
 
 * **Once.** A platform update or event is claimed by its id before its turn runs
-  (``Advisor.first_delivery``: the database, or Redis when replicas share it); a redelivery of a
-  claimed id is skipped. A turn that ends (answered, or answered with an apology) marks the id
-  handled; a turn cancelled by a shutdown releases it, so its redelivery is handled afresh.
+  (``Advisor.first_delivery``: in this process and not committed yet, or Redis when replicas
+  share it); a redelivery of a claimed or committed id is skipped. A turn that ends (answered, or
+  answered with an apology) marks the id handled; a turn cancelled by a shutdown releases it, so
+  its redelivery is handled afresh.
 * **A busy database is waited out.** SQLite's write lock under a burst makes the claim fail
   for a moment: it is retried. If the claim still fails (the database is down), the turn runs
   anyway — answering twice on a rare redelivery beats not answering, and a turn that cannot

@@ -51,18 +51,18 @@ async def test_replicas_with_one_token_stay_within_vks_rate(redis_service: Redis
         token = SecretStr(vk.group_token)
         clients = [VkClient(settings, token, "group", pacer=state.pace) for state in states]
         try:
-            started = time.monotonic()
             await asyncio.gather(
                 *(client.call("groups.getById", {}) for _ in range(25) for client in clients)
             )
-            took = time.monotonic() - started
         finally:
             for client in clients:
                 await client.close()
             for state in states:
                 await state.close()
         assert [r.error for r in vk.requests] == [None] * 50
-        assert took > 2.0  # 50 calls at VK's 20 a second (with the client's 10% margin)
+        # Paced by the arrivals the fake recorded, not by this test's clock: 50 calls made at
+        # once by two processes reach VK at its 20 a second (the client keeps a 10% margin).
+        assert vk.busiest_window("group", 1.0) <= 20
         assert vk.problems == []
 
 

@@ -5,9 +5,11 @@ with the ``ts`` VK returns; ``2`` — the key expired, get a new key and keep th
 the information is lost, get a new key and ``ts``. A dropped connection or an unreadable answer
 is retried with exponential backoff, keeping key and ts so that no event is skipped.
 
-The ``ts`` up to which every event has been handled is kept in the database, so a restarted
-process (or a recreated container) asks VK for what arrived while it was down; a redelivered
-event is recognised by its ``event_id`` (``Advisor.first_delivery``).
+Each batch is stored in the inbox (``store``) before the next request moves past its ``ts``; if
+it cannot be stored, the same ``ts`` is asked again. The ``ts`` up to which every event has been
+handled is kept in the database too, so a restarted process (or a recreated container) asks VK
+for what arrived while it was down; a redelivered event is recognised by its ``event_id``
+(``Advisor.first_delivery``).
 """
 
 from __future__ import annotations
@@ -180,7 +182,12 @@ class LongPoll:
         """Polls until cancelled. A VkApiError from groups.getLongPollServer (a bad token,
         long poll switched off in the community) propagates: the operator must act."""
         first = await self._refresh(keep_ts=None)
-        first.ts = _resume_ts(await self.state.load(), first.ts)
+        saved = await self.state.load()
+        first.ts = _resume_ts(saved, first.ts)
+        if first.ts != saved:
+            # Kept at once: a process killed before its first batch asks from here next time,
+            # not from a later "now" that would skip what arrived in between.
+            await self.state.write(first.ts)
         server = first
         log.info("VK long poll started for community %d", self.group_id)
         saver = asyncio.create_task(self._save_periodically())
