@@ -246,3 +246,38 @@ async def test_a_redis_restart_is_not_taken_for_an_outage(tmp_path: Path, caplog
         assert "Redis is unavailable" not in caplog.text
         await state.close()
     await engine.dispose()
+
+
+@pytest.mark.parametrize("stored", [True, False])
+async def test_callback_says_ok_only_for_a_stored_event(stored: bool) -> None:
+    """Issue 17.1: the event is in the inbox before VK hears "ok"; when it cannot be stored
+    VK gets a 500 (it retries) and the event is not handled."""
+    steps: list[str] = []
+
+    async def store(event: dict[str, Any]) -> None:
+        if not stored:
+            raise OSError("database unreachable")
+        steps.append(f"stored {event['event_id']}")
+
+    def sink(event: dict[str, Any], done: Any) -> None:
+        steps.append(f"handled {event['event_id']}")
+        done()
+
+    server = CallbackServer(
+        sink, confirmation=SecretStr("c0nf"), secret=SecretStr("s3cret"), group_id=1, store=store
+    )
+    port = free_port()
+    await server.start("127.0.0.1", port)
+    try:
+        body = {"type": "message_new", "group_id": 1, "secret": "s3cret", "event_id": "e1"}
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(f"http://127.0.0.1:{port}/", json=body) as response,
+        ):
+            status, text = response.status, await response.text()
+    finally:
+        await server.stop()
+    if stored:
+        assert (status, text, steps) == (200, "ok", ["stored e1", "handled e1"])
+    else:
+        assert (status, steps) == (500, [])
