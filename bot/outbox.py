@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from advisor.app import Advisor
 from advisor.storage.delivery import OutboxRow
@@ -28,6 +28,9 @@ GiveUp = Callable[[OutboxRow, Exception], Awaitable[None]]
 """Told about a row that could not be sent (the person gets an apology, best effort)."""
 
 RESUME_CONCURRENCY = 16
+# Rows left unsent while the process runs (the database failed as a turn read or marked them)
+# are picked up this often, once they are this old.
+SWEEP_EVERY = timedelta(seconds=5)
 
 
 class OutboxSender:
@@ -78,6 +81,13 @@ class OutboxSender:
             await delivery.mark_sent(row.id, row.sent_parts, done=True)
         except Exception as error:
             log.warning("%s: reply %d not marked sent: %s", self.channel, row.id, error)
+
+    async def sweep_forever(self, every: timedelta = SWEEP_EVERY) -> None:
+        """Forever: send what was left unsent meanwhile. Under each person's lock, as a turn
+        sends, so never beside a turn's own sending."""
+        while True:
+            await asyncio.sleep(every.total_seconds())
+            await self.resume(datetime.now(UTC) - every)
 
     async def resume(self, created_before: datetime | None = None) -> int:
         """Send every chat's unsent rows (those made before ``created_before``, when given: a

@@ -92,6 +92,7 @@ class TelegramBot:
         self.delivery: Delivery = self.dispatcher["delivery"]
         self.outbox: OutboxSender = self.dispatcher["outbox"]
         self._resuming: set[asyncio.Task[Any]] = set()
+        self._sweeping: asyncio.Task[None] | None = None
         self._pruning: asyncio.Task[None] | None = None
         self._reminding: asyncio.Task[None] | None = None
         self._stop_reminding = asyncio.Event()
@@ -125,6 +126,7 @@ class TelegramBot:
 
         await self.in_flight.resume(feed)
         self._track(self.outbox.resume(self._orphans_before()))
+        self._sweeping = asyncio.create_task(self.outbox.sweep_forever())
 
     def _orphans_before(self) -> datetime | None:
         """Replicas (Redis) leave the replies of turns in hand elsewhere to their own senders."""
@@ -166,10 +168,11 @@ class TelegramBot:
         )
         if not drained:
             log.warning("stopping with %d updates still being handled", self.in_flight.in_hand)
-        if self._pruning is not None:
-            self._pruning.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pruning
+        for task in (self._pruning, self._sweeping):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     async def poll(self) -> None:
         # A webhook left from another run would make getUpdates fail with 409 Conflict.

@@ -260,6 +260,7 @@ class VkBot:
         resuming = await self._resume()
         source = await self._start_source()
         pruner = asyncio.create_task(prune_handled_ids(self.advisor, "VK"))
+        sweeper = asyncio.create_task(self.frontend.outbox.sweep_forever())
         reminding = asyncio.create_task(
             ReminderService(self.advisor.db).run_every(
                 self.send_reminder,
@@ -279,9 +280,9 @@ class VkBot:
             self.stop.set()  # the reminder loop ends after the tick in hand
             if not resuming.done():
                 await asyncio.wait({resuming}, timeout=DRAIN_SECONDS)
-            for task in (source, stopper, pruner, resuming):
+            for task in (source, stopper, pruner, resuming, sweeper):
                 task.cancel()
-            for task in (source, stopper, pruner, resuming):
+            for task in (source, stopper, pruner, resuming, sweeper):
                 with suppress(asyncio.CancelledError, Exception):
                     await task
             if self.callback is not None:
