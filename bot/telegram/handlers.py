@@ -45,9 +45,12 @@ async def _turn(
         context={"edit": target} if target is not None else {},
     )
     async with TurnProgress(bot, chat_id) as progress:
-        unsent = await advisor.answer(
-            incoming, envelope, lambda: outbox.send_locked(str(chat_id)), progress
-        )
+
+        async def send() -> None:
+            await progress.finish()  # the status line says "done" before the answer shows
+            await outbox.send_locked(str(chat_id))
+
+        unsent = await advisor.answer(incoming, envelope, send, progress)
     if unsent:  # the database is down: straight to the chat, as the only way left
         await delivery.send(chat_id, unsent, edit=edit)
 

@@ -117,11 +117,15 @@ class VkFrontend:
         chat = str(action.peer_id)
         envelope = Envelope(CHANNEL, chat, action.event_id, context)
         progress = Progress(self.sender, action) if action.page is None else None
+
+        async def send() -> None:
+            if progress is not None:
+                await progress.stop()  # no "typing…" once the answer is on its way
+            await self.outbox.send_locked(chat)
+
         try:
             async with self.slots:
-                unsent = await self.advisor.answer(
-                    incoming, envelope, lambda: self.outbox.send_locked(chat), progress
-                )
+                unsent = await self.advisor.answer(incoming, envelope, send, progress)
         finally:
             if progress is not None:
                 await progress.stop()
