@@ -75,6 +75,7 @@ class OutboxSender:
                 row.chat_id,
                 type(error).__name__,
                 error,
+                exc_info=error,
             )
             await self.give_up(row, error)
         try:
