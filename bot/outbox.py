@@ -34,11 +34,21 @@ SWEEP_EVERY = timedelta(seconds=5)
 
 
 class OutboxSender:
-    def __init__(self, advisor: Advisor, channel: str, deliver: Deliver, give_up: GiveUp) -> None:
+    def __init__(
+        self,
+        advisor: Advisor,
+        channel: str,
+        deliver: Deliver,
+        give_up: GiveUp,
+        *,
+        traceback: bool = False,
+    ) -> None:
         self.advisor = advisor
         self.channel = channel
         self.deliver = deliver
         self.give_up = give_up
+        # Whether a failed row's log line carries the traceback (the front-end's custom).
+        self.traceback = traceback
 
     async def send(self, chat_id: str) -> None:
         """Send the chat's unsent rows, taking the person's lock."""
@@ -75,7 +85,7 @@ class OutboxSender:
                 row.chat_id,
                 type(error).__name__,
                 error,
-                exc_info=error,
+                exc_info=error if self.traceback else None,
             )
             await self.give_up(row, error)
         try:

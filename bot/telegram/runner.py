@@ -63,7 +63,7 @@ def build_dispatcher(advisor: Advisor, bot: Bot) -> tuple[Dispatcher, TurnLifecy
         events_isolation=ChatIsolation(),
         advisor=advisor,
         delivery=delivery,
-        outbox=OutboxSender(advisor, CHANNEL, delivery.send_row, give_up),
+        outbox=OutboxSender(advisor, CHANNEL, delivery.send_row, give_up, traceback=True),
     )
     lifecycle = TurnLifecycle(advisor, CHANNEL)
     dispatcher.update.outer_middleware(PrivateChatsOnly())  # before anything is stored
