@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -21,6 +23,7 @@ from advisor.knowledge.models import Knowledge
 from advisor.observability import Metrics
 from advisor.shared_state import SharedState, build_shared_state
 from advisor.storage.db import create_engine, is_sqlite
+from advisor.storage.delivery import DeliveryStore, Envelope, TurnOutcome
 from advisor.storage.migrate import ensure_schema
 from advisor.storage.store import ConversationStore
 from advisor.texts import t
@@ -89,6 +92,8 @@ class Advisor:
         """One VK client per token for this process (``vk.community``: the VK bot's)."""
         self.features = features
         self.metrics = Metrics()
+        self.delivery = DeliveryStore(db, dialog.store.writer_turn)
+        """The inbox and the outbox (``advisor/storage/delivery.py``)."""
 
     @property
     def store(self) -> ConversationStore:
@@ -147,8 +152,20 @@ class Advisor:
 
     async def delivered(self, channel: str, event_id: str, *, handled: bool = True) -> None:
         """The turn of an update ``first_delivery`` gave is over (``handled=False``: given up,
-        so that a redelivery is handled afresh)."""
-        await self.shared.finished(channel, event_id, handled=handled)
+        so that a redelivery is handled afresh). Handled: its inbox row says so too (a turn that
+        committed a state or replies marked it already, in its own transaction)."""
+        try:
+            if handled:
+                await self.delivery.mark_handled(channel, event_id)
+        finally:
+            await self.shared.finished(channel, event_id, handled=handled)
+
+    def person_lock(
+        self, channel: str, user_id: str
+    ) -> contextlib.AbstractAsyncContextManager[None]:
+        """The one per-person lock of a turn (Redis across replicas); its replies are sent
+        under it too, so one person's messages go out in order and by one sender at a time."""
+        return self.shared.lock(f"{channel}:{user_id}")
 
     async def _flooding(self, incoming: Incoming) -> list[Outgoing] | None:
         """None when the user is within the rate; else one polite notice, then silence."""
@@ -179,7 +196,7 @@ class Advisor:
             if limited is not None:
                 self.metrics.dropped.labels(channel).inc()
                 return limited
-            async with self.shared.lock(f"{channel}:{incoming.user_id}"):
+            async with self.person_lock(channel, incoming.user_id):
                 replies = await self.dialog.handle(incoming, progress)
             self.metrics.updates.labels(channel).inc()
             self.metrics.turn_seconds.labels(channel).observe(time.perf_counter() - started)
@@ -187,7 +204,54 @@ class Advisor:
         except Exception:
             self.metrics.errors.labels(channel).inc()
             log.exception("dialog turn failed: channel=%s user=%s", channel, incoming.user_id)
-            return [Outgoing(text=t("dialog.error"), buttons=menu_row())]
+            return self._apology()
+
+    @staticmethod
+    def _apology() -> list[Outgoing]:
+        return [Outgoing(text=t("dialog.error"), buttons=menu_row())]
+
+    async def answer(
+        self,
+        incoming: Incoming,
+        envelope: Envelope,
+        send: Callable[[], Awaitable[None]],
+        progress: ProgressCallback | None = None,
+    ) -> list[Outgoing]:
+        """One user action through the outbox: the replies are committed with the turn's state
+        and the update's handled mark, then ``send`` (the front-end's sender, which must not
+        raise) delivers the chat's unsent replies, still under the person's lock.
+
+        Returns what the caller must send itself: nothing, unless the outbox could not be
+        written (the database is down), when the replies (or the apology) come back.
+        """
+        channel = incoming.channel
+        started = time.perf_counter()
+        try:
+            limited = await self._flooding(incoming)
+            if limited is not None:
+                self.metrics.dropped.labels(channel).inc()
+                async with self.person_lock(channel, incoming.user_id):
+                    await self.store.record(TurnOutcome(envelope, limited))
+                    await send()
+                return []
+            async with self.person_lock(channel, incoming.user_id):
+                await self.dialog.handle(incoming, progress, envelope)
+                self.metrics.updates.labels(channel).inc()
+                self.metrics.turn_seconds.labels(channel).observe(time.perf_counter() - started)
+                await send()
+            return []
+        except Exception:
+            self.metrics.errors.labels(channel).inc()
+            log.exception("dialog turn failed: channel=%s user=%s", channel, incoming.user_id)
+        apology = self._apology()
+        try:
+            async with self.person_lock(channel, incoming.user_id):
+                await self.store.record(TurnOutcome(envelope, apology))
+                await send()
+        except Exception as error:
+            log.warning("the apology was not stored (%s); sending it directly", error)
+            return apology
+        return []
 
     async def health(self) -> dict[str, bool]:
         """Whether the database (and Redis, when configured) answer right now."""
@@ -198,6 +262,7 @@ class Advisor:
 
     async def close(self) -> None:
         await self.vk.close()
+        await self.delivery.close()
         await self.store.close()
         await self.shared.close()
         await self.db.dispose()

@@ -80,18 +80,45 @@ def _text(value: bytes | str | None) -> str | None:
 class LocalState:
     """One process: locks and counters in memory, seen ids in the database."""
 
-    def __init__(self, store: ConversationStore, cache_entries: int = 1000) -> None:
+    def __init__(
+        self,
+        store: ConversationStore,
+        cache_entries: int = 1000,
+        *,
+        claim_on_arrival: bool = False,
+    ) -> None:
         self.store = store
+        self._in_hand: set[tuple[str, str]] = set()
+        # Replicas working per process while Redis is away share only the database: an id
+        # claimed there on arrival is the one dedup across them left (a turn killed before its
+        # commit is then not handled again: Redis's claims lapse instead, when it is there).
+        self._claim_on_arrival = claim_on_arrival
         self._locks: KeyedLocks[str] = KeyedLocks()
         self._windows: dict[str, tuple[float, int]] = {}
         self._cache: OrderedDict[str, tuple[float, str]] = OrderedDict()
         self._cache_entries = cache_entries
 
     async def first_time(self, channel: str, event_id: str) -> bool:
-        return await self.store.mark_processed(channel, event_id)
+        """Not in hand here and no turn committed for it. Nothing is written on arrival: the
+        turn's own transaction marks it handled, so a turn cut short by a kill is not taken for
+        a handled one when its update comes again (from the inbox or the platform)."""
+        key = (channel, event_id)
+        if key in self._in_hand:
+            return False
+        if self._claim_on_arrival:
+            return await self.store.mark_processed(channel, event_id)
+        self._in_hand.add(key)
+        try:
+            processed = await self.store.was_processed(channel, event_id)
+        except BaseException:
+            self._in_hand.discard(key)
+            raise
+        if processed:
+            self._in_hand.discard(key)
+        return not processed
 
     async def finished(self, channel: str, event_id: str, *, handled: bool = True) -> None:
-        return None  # the database row written on arrival stays either way
+        self._in_hand.discard((channel, event_id))
 
     @contextlib.asynccontextmanager
     async def lock(self, key: str) -> AsyncIterator[None]:
@@ -316,6 +343,7 @@ class ResilientState:
             return False
 
     async def finished(self, channel: str, event_id: str, *, handled: bool = True) -> None:
+        await self.fallback.finished(channel, event_id, handled=handled)
         try:
             await self.primary.finished(channel, event_id, handled=handled)
         except (RedisError, OSError) as exc:
@@ -399,7 +427,6 @@ class ResilientState:
 
 
 def build_shared_state(redis_url: str | None, store: ConversationStore) -> SharedState:
-    local = LocalState(store)
     if not redis_url:
-        return local
-    return ResilientState(RedisState(redis_url), local)
+        return LocalState(store)
+    return ResilientState(RedisState(redis_url), LocalState(store, claim_on_arrival=True))

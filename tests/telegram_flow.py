@@ -9,8 +9,11 @@ from typing import Any
 
 from bot.telegram.keyboards import EnginePress
 from tests.fakes.telegram_api import BotMessage, FakeTelegram, TelegramUser
+from tests.kill_flow import collapse
 from tests.replicas import EXPECTED_ANSWERS, PRESSES, is_subsequence, stored_answers
 
+# The most messages one reply of this flow takes.
+MAX_PARTS = 3
 SEND_METHODS = ("sendMessage", "editMessageText", "sendPhoto", "sendDocument")
 
 
@@ -92,14 +95,19 @@ async def check_nothing_lost_or_doubled(
     people: list[TelegramUser],
     expected: list[tuple[str, str]],
 ) -> None:
-    """After a replica died under load: everything stored, nothing shown twice or out of order."""
+    """After a replica died under load: everything stored, nothing lost or out of order, and a
+    message shown twice only where the replica died right after Telegram accepted it."""
     chats = [p.id for p in people]
     stored = await stored_answers(database_url, "telegram", chats)
     assert all(stored[str(chat)] == EXPECTED_ANSWERS for chat in chats), stored
     for person in people:
         seen = answers_of(tg, person.id)
-        # A reply the killed replica had not sent yet when it died may be missing (its turn was
-        # stored, so the redelivery is skipped); nothing else may be.
+        # A reply the killed replica had not sent yet when it died may still be on its way (its
+        # turn was stored, so the redelivery is skipped; the outbox sends it within seconds);
+        # nothing else may be missing. It may have died between Telegram accepting a message
+        # and its mark in the outbox: the survivor sends that one again, right after it.
+        seen, doubled = collapse(seen)
+        assert len(doubled) <= MAX_PARTS, (person.id, doubled)
         assert is_subsequence(seen, expected), "\n".join(
             [str(person.id), *(f"{k}: {t[:60]!r}" for k, t in seen), "expected:"]
             + [f"{k}: {t[:60]!r}" for k, t in expected]
@@ -114,7 +122,17 @@ async def check_one_more_press_answered(
     marks = {person.id: len(person.outputs) for person in people}
     for person, menu in zip(people, menus, strict=True):
         press_update(tg, person, menu, "a:prepare:checklist:4:y")
+    # A reply the killed replica committed but had not sent comes first (from the outbox, by
+    # the survivor): the answer is complete once the next question shows.
     settled = await asyncio.gather(
-        *(tg.settle(person.id, marks[person.id], seconds=60) for person in people)
+        *(
+            tg.settle(
+                person.id,
+                marks[person.id],
+                until=lambda new: any("Вопрос 6 из" in o.text for o in new),
+                seconds=60,
+            )
+            for person in people
+        )
     )
     assert all("Вопрос 6 из" in after[-1].text for after in settled)

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -466,11 +465,9 @@ def test_long_text_is_bounded(rules: ContestRules) -> None:
 
 
 def test_text_without_punctuation(rules: ContestRules) -> None:
+    # A long text with no sentence breaks is checked as a whole (its timing is bench/'s business).
     text = "подпишись на группу сделай репост " * 3000 + "отметь трёх друзей"
-    started = time.perf_counter()
     report = check(text, rules)
-    # Not a timing target (see the report for figures): a guard against quadratic blow-ups.
-    assert time.perf_counter() - started < 30
     assert rule_ids(report) == ["tag_friends"]
 
 

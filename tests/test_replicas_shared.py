@@ -51,18 +51,18 @@ async def test_replicas_with_one_token_stay_within_vks_rate(redis_service: Redis
         token = SecretStr(vk.group_token)
         clients = [VkClient(settings, token, "group", pacer=state.pace) for state in states]
         try:
-            started = time.monotonic()
             await asyncio.gather(
                 *(client.call("groups.getById", {}) for _ in range(25) for client in clients)
             )
-            took = time.monotonic() - started
         finally:
             for client in clients:
                 await client.close()
             for state in states:
                 await state.close()
         assert [r.error for r in vk.requests] == [None] * 50
-        assert took > 2.0  # 50 calls at VK's 20 a second (with the client's 10% margin)
+        # Paced by the arrivals the fake recorded, not by this test's clock: 50 calls made at
+        # once by two processes reach VK at its 20 a second (the client keeps a 10% margin).
+        assert vk.busiest_window("group", 1.0) <= 20
         assert vk.problems == []
 
 
@@ -246,3 +246,38 @@ async def test_a_redis_restart_is_not_taken_for_an_outage(tmp_path: Path, caplog
         assert "Redis is unavailable" not in caplog.text
         await state.close()
     await engine.dispose()
+
+
+@pytest.mark.parametrize("stored", [True, False])
+async def test_callback_says_ok_only_for_a_stored_event(stored: bool) -> None:
+    """Issue 17.1: the event is in the inbox before VK hears "ok"; when it cannot be stored
+    VK gets a 500 (it retries) and the event is not handled."""
+    steps: list[str] = []
+
+    async def store(event: dict[str, Any]) -> None:
+        if not stored:
+            raise OSError("database unreachable")
+        steps.append(f"stored {event['event_id']}")
+
+    def sink(event: dict[str, Any], done: Any) -> None:
+        steps.append(f"handled {event['event_id']}")
+        done()
+
+    server = CallbackServer(
+        sink, confirmation=SecretStr("c0nf"), secret=SecretStr("s3cret"), group_id=1, store=store
+    )
+    port = free_port()
+    await server.start("127.0.0.1", port)
+    try:
+        body = {"type": "message_new", "group_id": 1, "secret": "s3cret", "event_id": "e1"}
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(f"http://127.0.0.1:{port}/", json=body) as response,
+        ):
+            status, text = response.status, await response.text()
+    finally:
+        await server.stop()
+    if stored:
+        assert (status, text, steps) == (200, "ok", ["stored e1", "handled e1"])
+    else:
+        assert (status, steps) == (500, [])

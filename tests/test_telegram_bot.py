@@ -224,7 +224,10 @@ async def test_failure_in_a_handler_gives_an_apology(bot: BotProcess, tg: FakeTe
     update = user.send_text("/help")
     await tg.settle(user.id, 0)
     assert user.messages()[-1].text == t("telegram.apology")
-    assert f"update {update['update_id']} failed" in bot.log_text()
+    # The reply waited in the outbox; its sender names the update it answers.
+    assert f"the reply to update {tg.bot_id}:{update['update_id']} (chat {user.id}) failed" in (
+        bot.log_text()
+    )
 
 
 async def test_non_text_message_gets_a_hint(bot: BotProcess, tg: FakeTelegram) -> None:

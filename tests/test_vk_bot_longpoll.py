@@ -322,7 +322,7 @@ async def test_vk_errors_retried_refused_or_apologised(vk: FakeVK, bot: BotProce
     vk.fail_next("messages.send", 914)  # message too long: not retried, an apology instead
     await broken.say("меню")
     assert "Извините, не получилось отправить ответ" in broken.text
-    assert "messages.send to peer 1007 failed" in bot.log_text()
+    assert "(chat 1007) failed: VkApiError" in bot.log_text()  # the outbox sender's line
 
 
 async def test_a_burst_of_users_is_answered_through_execute_batches(

@@ -63,6 +63,7 @@ from advisor.knowledge.models import ChecklistItem, Knowledge
 from advisor.morph import analyzer, counted
 from advisor.morph import words as morph_words
 from advisor.numbers import NumberFormatError, parse_number
+from advisor.storage.delivery import Envelope, TurnOutcome
 from advisor.storage.store import ConcurrentUpdateError, Conversation, ConversationStore, dumps
 from advisor.texts import t, words
 
@@ -255,8 +256,13 @@ class DialogEngine:
     # --- the turn ------------------------------------------------------------------------------
 
     async def handle(
-        self, incoming: Incoming, progress: ProgressCallback | None = None
+        self,
+        incoming: Incoming,
+        progress: ProgressCallback | None = None,
+        envelope: Envelope | None = None,
     ) -> list[Outgoing]:
+        """The replies to one action. With an ``envelope`` they are committed to the outbox in
+        the transaction of the conversation's state (also when the state did not change)."""
         # One person's turns are serialised by the caller (Advisor.handle holds the person's
         # lock); the version check on save is the safety net, and a lost race is replayed.
         key = (incoming.channel, incoming.user_id)
@@ -265,11 +271,14 @@ class DialogEngine:
             before = _snapshot(conversation, dumps(conversation.data))
             replies = await Turn(self, conversation, progress).run(incoming)
             data_json = dumps(conversation.data)
+            outcome = TurnOutcome(envelope, replies) if envelope is not None else None
             if _snapshot(conversation, data_json) == before:
+                if outcome is not None:
+                    await self.store.record(outcome)
                 return replies
             event = (incoming.channel, incoming.event_id) if incoming.event_id else None
             try:
-                await self.store.save(conversation, data_json, event=event)
+                await self.store.save(conversation, data_json, event=event, outcome=outcome)
             except ConcurrentUpdateError:
                 log.warning("conversation %s changed concurrently, retry %d", key, attempt)
                 continue

@@ -21,7 +21,8 @@ class Button(BaseModel):
 
 
 class Image(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    # Bytes travel as base64 in JSON (a reply waiting in the outbox).
+    model_config = ConfigDict(frozen=True, ser_json_bytes="base64", val_json_bytes="base64")
 
     png: bytes
     caption: str = ""
@@ -30,7 +31,7 @@ class Image(BaseModel):
 class Document(BaseModel):
     """A file to send (an exported table)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, ser_json_bytes="base64", val_json_bytes="base64")
 
     filename: str = Field(min_length=1, max_length=128)
     data: bytes

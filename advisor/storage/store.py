@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from advisor.storage.batching import GroupCommit
+from advisor.storage.delivery import TurnOutcome, write_outcomes
 from advisor.storage.tables import (
     checklist_answers,
     conversations,
@@ -127,10 +128,11 @@ def _conversation(channel: str, external_id: str, state: _Committed) -> Conversa
 
 @dataclass
 class _Pending:
-    conversation: Conversation
+    conversation: Conversation | None  # None: a turn that changed no state
     data: str
     done: asyncio.Future[None]
     event: tuple[str, str] | None = None
+    outcome: TurnOutcome | None = None
 
 
 _UPDATE_CONVERSATION = (
@@ -266,8 +268,11 @@ class ConversationStore:
 
     # --- saving (group commit) -----------------------------------------------------------------
 
-    def _writer_turn(self) -> contextlib.AbstractAsyncContextManager[object]:
+    def writer_turn(self) -> contextlib.AbstractAsyncContextManager[object]:
+        """Held around every write transaction (SQLite: one writer of this process at a time)."""
         return self._write_turn if self._write_turn is not None else contextlib.nullcontext()
+
+    _writer_turn = writer_turn
 
     async def save(
         self,
@@ -275,23 +280,36 @@ class ConversationStore:
         data_json: str | None = None,
         *,
         event: tuple[str, str] | None = None,
+        outcome: TurnOutcome | None = None,
     ) -> None:
         """Commit the conversation; raises ConcurrentUpdateError if it changed meanwhile.
 
         ``data_json`` is ``conversation.data`` already serialised, when the caller has it.
-        ``event`` (channel, update id) is recorded as processed in the same transaction.
+        ``event`` (channel, update id) is recorded as processed in the same transaction;
+        ``outcome``'s replies go into the outbox there too, and its update is marked handled.
         """
         data = data_json if data_json is not None else dumps(conversation.data)
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(conversation, data, done, event))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_loop())
+        done = self._enqueue(_Pending(conversation, data, self._future(), event, outcome))
         try:
             await done
         except ConcurrentUpdateError:
             self.forget(conversation.channel, conversation.external_id)
             raise
         self._after_commit(conversation, data)
+
+    async def record(self, outcome: TurnOutcome) -> None:
+        """Commit a turn that changed no state: its replies and its update's handled mark."""
+        await self._enqueue(_Pending(None, "", self._future(), None, outcome))
+
+    @staticmethod
+    def _future() -> asyncio.Future[None]:
+        return asyncio.get_running_loop().create_future()
+
+    def _enqueue(self, item: _Pending) -> asyncio.Future[None]:
+        self._queue.append(item)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_loop())
+        return item.done
 
     def _after_commit(self, conversation: Conversation, data: str) -> None:
         conversation.version += 1
@@ -333,9 +351,8 @@ class ConversationStore:
         try:
             await self._write_batch([item])
         except _BatchConflict:
-            item.done.set_exception(
-                ConcurrentUpdateError(f"conversation {item.conversation.user_pk} changed")
-            )
+            user = item.conversation.user_pk if item.conversation is not None else None
+            item.done.set_exception(ConcurrentUpdateError(f"conversation {user} changed"))
         except Exception as exc:
             item.done.set_exception(exc)
         else:
@@ -343,6 +360,7 @@ class ConversationStore:
 
     async def _write_batch(self, batch: list[_Pending]) -> None:
         now = _now()
+        states = [item.conversation for item in batch if item.conversation is not None]
         rows = [
             {
                 "b_user": item.conversation.user_pk,
@@ -354,9 +372,12 @@ class ConversationStore:
                 "b_now": now,
             }
             for item in batch
+            if item.conversation is not None
         ]
         async with self._writer_turn(), self.engine.begin() as connection:
-            if self._dialect.supports_sane_multi_rowcount or len(rows) == 1:
+            if not rows:
+                updated = 0
+            elif self._dialect.supports_sane_multi_rowcount or len(rows) == 1:
                 result = await connection.execute(_UPDATE_CONVERSATION, rows)
                 updated = result.rowcount
             else:
@@ -365,15 +386,14 @@ class ConversationStore:
                     updated += (await connection.execute(_UPDATE_CONVERSATION, row)).rowcount
             if updated != len(rows):
                 raise _BatchConflict
-            for item in batch:
-                conversation = item.conversation
+            for conversation in states:
                 if conversation.profile_changed():
                     await connection.execute(
                         update(users)
                         .where(users.c.id == conversation.user_pk)
                         .values(dict(zip(PROFILE_FIELDS, conversation.profile(), strict=True)))
                     )
-            await self._write_answers(connection, [item.conversation for item in batch], now)
+            await self._write_answers(connection, states, now)
             events = {item.event for item in batch if item.event is not None}
             if events:
                 await connection.execute(
@@ -383,6 +403,9 @@ class ConversationStore:
                         for channel, event_id in events
                     ],
                 )
+            outcomes = [item.outcome for item in batch if item.outcome is not None]
+            if outcomes:
+                await write_outcomes(connection, self._dialect.name, outcomes, now)
 
     def _dialect_insert(self, table: Table) -> DialectInsert:
         if self._dialect.name == "postgresql":

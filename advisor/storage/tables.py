@@ -108,3 +108,35 @@ public_snapshots = Table(
     Column("fetched_at", DateTime(timezone=True), nullable=False),
     Index("ix_public_snapshots_group_fetched", "group_id", "fetched_at"),
 )
+
+# Updates and events as they arrived, stored before the platform is told they were received
+# (the Telegram offset, the VK long poll ts, the Callback API "ok"); ``handled_at`` is set in the
+# transaction that commits their turn. A restarted bot handles the rows still unhandled.
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("channel", String(16), primary_key=True),
+    Column("event_id", String(96), primary_key=True),
+    Column("chat_id", String(64)),
+    Column("body", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("handled_at", DateTime(timezone=True), index=True),
+)
+
+# A turn's replies, committed with its conversation state; sent in ``id`` order per chat and
+# marked ``sent_at`` once the platform accepted them (``sent_parts``: the platform messages of
+# the row accepted so far). A restarted bot sends the rows still unsent.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(16), nullable=False),
+    Column("chat_id", String(64), nullable=False),
+    Column("event_id", String(96)),
+    Column("body", Text, nullable=False),
+    Column("context", Text, nullable=False, default="{}"),
+    Column("sent_parts", Integer, nullable=False, default=0),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True), index=True),
+    Index("ix_outbox_unsent", "channel", "chat_id", "sent_at", "id"),
+)

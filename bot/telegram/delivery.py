@@ -10,7 +10,9 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message
 
 from advisor.dialog.types import Outgoing
+from advisor.storage.delivery import OutboxRow
 from advisor.texts import t
+from bot.outbox import Accepted
 from bot.telegram.formatting import CAPTION_LIMIT, MESSAGE_LIMIT, as_html, fits, pieces
 from bot.telegram.keyboards import inline_keyboard
 
@@ -50,6 +52,30 @@ def _parts(reply: Outgoing) -> list[_Part]:
     return parts
 
 
+def _planned(
+    chat_id: int, replies: list[Outgoing]
+) -> list[tuple[_Part, InlineKeyboardMarkup | None]]:
+    """Every Telegram message of a reply, in order, each reply's keyboard on its last part."""
+    planned: list[tuple[_Part, InlineKeyboardMarkup | None]] = []
+    for reply in replies:
+        parts = _parts(reply)
+        if not parts:
+            if reply.buttons:
+                log.warning("an engine reply with buttons but no text for chat %s", chat_id)
+            continue
+        keyboard = inline_keyboard(reply.buttons)
+        planned.extend(
+            (part, keyboard if number == len(parts) else None)
+            for number, part in enumerate(parts, start=1)
+        )
+    return planned
+
+
+def edit_target(message: Message | None) -> int | None:
+    """The id of a pressed message a one-text reply may replace (it must show a text)."""
+    return message.message_id if message is not None and message.text is not None else None
+
+
 class Delivery:
     """Sends what the engine answered; remembers which chats blocked the bot to log that once."""
 
@@ -68,16 +94,45 @@ class Delivery:
         """Deliver ``replies``; when they are one plain text, edit ``edit`` in place instead.
         A chat that refuses messages is logged once, or with ``raise_refused`` the
         ``TelegramForbiddenError`` is left to the caller (a reminder is then dropped)."""
+        await self._deliver(chat_id, replies, edit_target(edit), raise_refused=raise_refused)
+
+    async def send_row(self, row: OutboxRow, accepted: Accepted) -> None:
+        """An outbox row (``bot/outbox.py``): its messages from ``row.sent_parts`` on, each
+        reported accepted; an edit in place when the row names the pressed message."""
+        edit = row.context.get("edit")
+        await self._deliver(
+            int(row.chat_id),
+            row.replies,
+            edit if isinstance(edit, int) else None,
+            skip=row.sent_parts,
+            accepted=accepted,
+        )
+
+    async def _deliver(
+        self,
+        chat_id: int,
+        replies: list[Outgoing],
+        edit: int | None,
+        *,
+        skip: int = 0,
+        accepted: Accepted | None = None,
+        raise_refused: bool = False,
+    ) -> None:
         try:
             if (
                 edit is not None
-                and self._can_edit(replies, edit)
-                and await self._edit(edit, replies[0])
+                and skip == 0
+                and self._can_edit(replies)
+                and await self._edit(chat_id, edit, replies[0])
             ):
                 self._blocked.discard(chat_id)
                 return
-            for reply in replies:
-                await self._send_reply(chat_id, reply)
+            for number, (part, keyboard) in enumerate(_planned(chat_id, replies), start=1):
+                if number <= skip:
+                    continue
+                await self._send_part(chat_id, part, keyboard)
+                if accepted is not None:
+                    await accepted(number)
         except TelegramForbiddenError as error:
             if raise_refused:
                 raise
@@ -96,8 +151,8 @@ class Delivery:
             log.warning("could not send a notice to chat %s: %s", chat_id, error)
 
     @staticmethod
-    def _can_edit(replies: list[Outgoing], message: Message) -> bool:
-        if len(replies) != 1 or message.text is None:
+    def _can_edit(replies: list[Outgoing]) -> bool:
+        if len(replies) != 1:
             return False
         reply = replies[0]
         return (
@@ -106,11 +161,11 @@ class Delivery:
             and len(pieces(reply.text, MESSAGE_LIMIT)) == 1
         )
 
-    async def _edit(self, message: Message, reply: Outgoing) -> bool:
+    async def _edit(self, chat_id: int, message_id: int, reply: Outgoing) -> bool:
         try:
             await self.bot.edit_message_text(
-                chat_id=message.chat.id,
-                message_id=message.message_id,
+                chat_id=chat_id,
+                message_id=message_id,
                 text=as_html(reply.text.strip()),
                 reply_markup=inline_keyboard(reply.buttons),
             )
@@ -118,19 +173,9 @@ class Delivery:
             if "message is not modified" in error.message:
                 return True
             # Too old, deleted or otherwise uneditable: a new message says the same.
-            log.info("editing message %s failed (%s); sending anew", message.message_id, error)
+            log.info("editing message %s failed (%s); sending anew", message_id, error)
             return False
         return True
-
-    async def _send_reply(self, chat_id: int, reply: Outgoing) -> None:
-        parts = _parts(reply)
-        if not parts:
-            if reply.buttons:
-                log.warning("an engine reply with buttons but no text for chat %s", chat_id)
-            return
-        keyboard = inline_keyboard(reply.buttons)
-        for number, part in enumerate(parts, start=1):
-            await self._send_part(chat_id, part, keyboard if number == len(parts) else None)
 
     async def _send_part(
         self, chat_id: int, part: _Part, keyboard: InlineKeyboardMarkup | None

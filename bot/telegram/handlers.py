@@ -12,8 +12,10 @@ from aiogram.types import CallbackQuery, ErrorEvent, Message, Update
 from advisor.app import Advisor
 from advisor.dialog import payloads
 from advisor.dialog.types import Incoming
+from advisor.storage.delivery import Envelope
 from advisor.texts import t
-from bot.telegram.delivery import Delivery
+from bot.outbox import OutboxSender
+from bot.telegram.delivery import Delivery, edit_target
 from bot.telegram.keyboards import EnginePress
 from bot.telegram.middlewares import CHANNEL, update_key
 from bot.telegram.progress import TurnProgress
@@ -30,15 +32,36 @@ async def _turn(
     bot: Bot,
     advisor: Advisor,
     delivery: Delivery,
+    outbox: OutboxSender,
+    update: Update,
     edit: Message | None = None,
 ) -> None:
+    """The turn commits its replies to the outbox with its state; they are sent from there."""
+    target = edit_target(edit)
+    envelope = Envelope(
+        channel=CHANNEL,
+        chat_id=str(chat_id),
+        event_id=update_key(bot, update.update_id),
+        context={"edit": target} if target is not None else {},
+    )
     async with TurnProgress(bot, chat_id, delivery) as progress:
-        replies = await advisor.handle(incoming, progress)
-    await delivery.send(chat_id, replies, edit=edit)
+
+        async def send() -> None:
+            await progress.finish()  # the status line says "done" before the answer shows
+            await outbox.send_locked(str(chat_id))
+
+        unsent = await advisor.answer(incoming, envelope, send, progress)
+    if unsent:  # the database is down: straight to the chat, as the only way left
+        await delivery.send(chat_id, unsent, edit=edit)
 
 
 async def on_message(
-    message: Message, bot: Bot, advisor: Advisor, delivery: Delivery, event_update: Update
+    message: Message,
+    bot: Bot,
+    advisor: Advisor,
+    delivery: Delivery,
+    outbox: OutboxSender,
+    event_update: Update,
 ) -> None:
     text = message.text if message.text is not None else message.caption
     chat_id = message.chat.id
@@ -51,7 +74,7 @@ async def on_message(
         text=text,
         event_id=update_key(bot, event_update.update_id),
     )
-    await _turn(incoming, chat_id, bot, advisor, delivery)
+    await _turn(incoming, chat_id, bot, advisor, delivery, outbox, event_update)
 
 
 async def _acknowledge(query: CallbackQuery) -> None:
@@ -75,6 +98,7 @@ async def on_press(
     bot: Bot,
     advisor: Advisor,
     delivery: Delivery,
+    outbox: OutboxSender,
     event_update: Update,
 ) -> None:
     await _acknowledge(query)
@@ -85,17 +109,22 @@ async def on_press(
         payload=callback_data.payload,
         event_id=update_key(bot, event_update.update_id),
     )
-    await _turn(incoming, chat_id, bot, advisor, delivery, edit=message)
+    await _turn(incoming, chat_id, bot, advisor, delivery, outbox, event_update, edit=message)
 
 
 async def on_foreign_press(
-    query: CallbackQuery, bot: Bot, advisor: Advisor, delivery: Delivery
+    query: CallbackQuery,
+    bot: Bot,
+    advisor: Advisor,
+    delivery: Delivery,
+    outbox: OutboxSender,
+    event_update: Update,
 ) -> None:
     await _acknowledge(query)
     chat_id, _ = _press_target(query)
     log.info("unknown button data %r in chat %s; showing the current step", query.data, chat_id)
     incoming = Incoming(channel=CHANNEL, user_id=str(chat_id), payload=RESUME)
-    await _turn(incoming, chat_id, bot, advisor, delivery)
+    await _turn(incoming, chat_id, bot, advisor, delivery, outbox, event_update)
 
 
 async def on_error(event: ErrorEvent, delivery: Delivery) -> bool:

@@ -58,11 +58,16 @@ class TurnProgress:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        await self.finish()
+
+    async def finish(self) -> None:
+        """Typing stops and the status line says "done": before the answer is sent (once)."""
         if self._typing is not None:
             self._typing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._typing
-        if self.message_id is not None:
+            self._typing = None
+        if self.message_id is not None and self.shown != as_html(t("telegram.progress_done")):
             # The status line must not keep saying "checking…" once the answer is there.
             await self._show(t("telegram.progress_done"))
 

@@ -11,6 +11,9 @@ import gc
 import logging
 import secrets
 import signal
+from collections.abc import Coroutine
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
@@ -21,11 +24,15 @@ from aiohttp import web
 from advisor.app import Advisor
 from advisor.config import Settings
 from advisor.dialog.types import Outgoing
+from advisor.storage.delivery import InboxRow, OutboxRow
+from advisor.texts import t
 from advisor.tracker.reminders import ReminderService, ReminderUndeliverable
 from bot.health import start_health_server
+from bot.outbox import OutboxSender
 from bot.telegram.commands import bot_commands
 from bot.telegram.delivery import Delivery
 from bot.telegram.handlers import build_router
+from bot.telegram.inbox import inbox_middleware, restore
 from bot.telegram.isolation import ChatIsolation
 from bot.telegram.middlewares import CHANNEL, OncePerUpdate, PrivateChatsOnly
 from bot.telegram.session import create_bot
@@ -36,6 +43,9 @@ log = logging.getLogger(__name__)
 
 # Telegram keeps an undelivered update for 24 hours; ids older than that cannot come back.
 DRAIN_SECONDS = 30.0
+# A replica's start sends the unsent replies older than this: younger ones belong to turns
+# another replica has in hand (its own sender is on them).
+ORPHANED_AFTER = timedelta(minutes=2)
 # Telegram's most: an update holds its connection for its whole turn (answered afterwards), so
 # the default 40 would cap the people served at once, however many replicas there are.
 WEBHOOK_CONNECTIONS = 100
@@ -44,10 +54,16 @@ WEBHOOK_CONNECTIONS = 100
 def build_dispatcher(advisor: Advisor, bot: Bot) -> tuple[Dispatcher, TurnLifecycle]:
     # The event isolation takes a per-chat lock in the order updates arrive, so one person's
     # updates are handled one after another while different people are served concurrently.
+    delivery = Delivery(bot)
+
+    async def give_up(row: OutboxRow, error: Exception) -> None:
+        await delivery.notice(int(row.chat_id), t("telegram.apology"))
+
     dispatcher = Dispatcher(
         events_isolation=ChatIsolation(),
         advisor=advisor,
-        delivery=Delivery(bot),
+        delivery=delivery,
+        outbox=OutboxSender(advisor, CHANNEL, delivery.send_row, give_up, traceback=True),
     )
     lifecycle = TurnLifecycle(advisor, CHANNEL)
     dispatcher.update.outer_middleware(PrivateChatsOnly())  # before anything is stored
@@ -72,7 +88,11 @@ class TelegramBot:
         self.advisor = advisor
         self.bot = bot
         self.dispatcher, self.in_flight = build_dispatcher(advisor, bot)
+        bot.session.middleware(inbox_middleware(self.in_flight))
         self.delivery: Delivery = self.dispatcher["delivery"]
+        self.outbox: OutboxSender = self.dispatcher["outbox"]
+        self._resuming: set[asyncio.Task[Any]] = set()
+        self._sweeping: asyncio.Task[None] | None = None
         self._pruning: asyncio.Task[None] | None = None
         self._reminding: asyncio.Task[None] | None = None
         self._stop_reminding = asyncio.Event()
@@ -81,6 +101,7 @@ class TelegramBot:
 
     async def _on_startup(self) -> None:
         await self.bot.set_my_commands(bot_commands())
+        await self._resume()
         self._pruning = asyncio.create_task(prune_handled_ids(self.advisor, CHANNEL))
         self._reminding = asyncio.create_task(
             ReminderService(self.advisor.db).run_every(
@@ -90,6 +111,33 @@ class TelegramBot:
                 channel=CHANNEL,
             )
         )
+
+    async def _resume(self) -> None:
+        """What a killed process left: its stored updates are handled (before any new one, which
+        queues behind them per chat), its unsent replies sent."""
+
+        def feed(row: InboxRow) -> None:
+            try:
+                update = restore(self.bot, row.body)
+            except ValueError as error:
+                log.error("stored update %s unreadable, skipped: %s", row.event_id, error)
+                return
+            self._track(self.dispatcher.feed_update(self.bot, update))
+
+        await self.in_flight.resume(feed)
+        self._track(self.outbox.resume(self._orphans_before()))
+        self._sweeping = asyncio.create_task(self.outbox.sweep_forever())
+
+    def _orphans_before(self) -> datetime | None:
+        """Replicas (Redis) leave the replies of turns in hand elsewhere to their own senders."""
+        if not self.settings.redis_url:
+            return None
+        return datetime.now(UTC) - ORPHANED_AFTER
+
+    def _track(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(work)
+        self._resuming.add(task)
+        task.add_done_callback(self._resuming.discard)
 
     async def send_reminder(self, channel: str, user_id: str, message: Outgoing) -> None:
         """The tracker's reminder to a chat, through the usual delivery."""
@@ -111,15 +159,20 @@ class TelegramBot:
                 await self._reminding
 
     async def _on_shutdown(self) -> None:
+        if self._resuming:
+            _, late = await asyncio.wait(set(self._resuming), timeout=DRAIN_SECONDS)
+            for task in late:  # sent by the next start
+                task.cancel()
         drained, _ = await asyncio.gather(
             self.in_flight.drain(DRAIN_SECONDS), self._finish_reminders()
         )
         if not drained:
             log.warning("stopping with %d updates still being handled", self.in_flight.in_hand)
-        if self._pruning is not None:
-            self._pruning.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._pruning
+        for task in (self._pruning, self._sweeping):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     async def poll(self) -> None:
         # A webhook left from another run would make getUpdates fail with 409 Conflict.

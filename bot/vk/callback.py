@@ -9,6 +9,9 @@ whichever comes first; the turn then goes on. Answering after the turn keeps one
 in order when several replicas share the traffic: the next event is sent after this "ok", so it
 cannot overtake this one on another replica. VK retries an event it got no "ok" for, and the
 retry is recognised by its ``event_id`` when it is handled.
+
+Before anything else the event is stored in the inbox (``store``): "ok" is never said for an
+event a kill could lose. When it cannot be stored the answer is 500 and VK posts it again.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -30,6 +33,8 @@ log = logging.getLogger(__name__)
 
 EventSink = Callable[[dict[str, Any], Callable[[], None]], None]
 """Takes an event and a callback to call once the event is handled."""
+EventStore = Callable[[dict[str, Any]], Awaitable[None]]
+"""Stores an event durably (the inbox); raises when it cannot."""
 MAX_BODY_BYTES = 256 * 1024
 # VK stops posting to a server whose answers keep failing, and a slow answer is a failure; a
 # slow turn (a public check) is answered "ok" after this long and carries on.
@@ -44,8 +49,10 @@ class CallbackServer:
         confirmation: SecretStr,
         secret: SecretStr,
         group_id: int | None,
+        store: EventStore | None = None,
     ) -> None:
         self.sink = sink
+        self.store = store
         self.confirmation = confirmation
         self.secret = secret
         self.group_id = group_id
@@ -95,6 +102,16 @@ class CallbackServer:
             log.info("VK callback: confirmation requested")
             return web.Response(text=self.confirmation.get_secret_value())
         body.pop("secret", None)
+        if self.store is not None:
+            try:
+                await self.store(body)
+            except Exception as exc:  # not stored: VK must post it again
+                log.warning(
+                    "VK callback: event %.64r not stored (%s); VK will retry",
+                    body.get("event_id"),
+                    type(exc).__name__,
+                )
+                return web.Response(status=500, text="retry")
         handled = asyncio.get_running_loop().create_future()
 
         def done() -> None:

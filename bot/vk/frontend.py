@@ -6,16 +6,20 @@ import asyncio
 import contextlib
 import logging
 import time
+from typing import Any
 
 from advisor.app import Advisor
 from advisor.dialog import payloads
 from advisor.dialog.types import Incoming, Outgoing
+from advisor.storage.delivery import Envelope, OutboxRow
 from advisor.texts import t
+from advisor.vk.api import VkApiError
+from bot.outbox import Accepted, OutboxSender
 from bot.turns import TurnLifecycle
 from bot.vk.events import VkAction
 from bot.vk.keyboards import KeyboardMode, build_keyboard
 from bot.vk.outgoing import Piece, last_buttons, plan_reply, random_id
-from bot.vk.sender import VkSender
+from bot.vk.sender import UNREACHABLE_CODES, VkSender
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +51,7 @@ class Progress:
         self.last = float("-inf")
         self.items: dict[str, int | None] = {}
         self.posted = 0
+        self.stopped = False
         self._typing: asyncio.Task[None] | None = None
 
     def _start_typing(self) -> None:
@@ -100,6 +105,9 @@ class Progress:
             await asyncio.sleep(TYPING_EVERY)
 
     async def stop(self) -> None:
+        if self.stopped:
+            return  # the reply's sending stopped it already
+        self.stopped = True
         if self._typing is not None:
             self._typing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -109,12 +117,69 @@ class Progress:
             await self.sender.edit_text(self.action.peer_id, self.status_id, t("vk.progress_done"))
 
 
+def row_pieces(row: OutboxRow) -> list[Piece]:
+    """The VK messages of an outbox row: the reply planned for the person's client, or the
+    page of its last buttons that a «далее» / «назад» asked for."""
+    mode = KeyboardMode(row.context.get("mode", KeyboardMode.TEXT.value))
+    page = row.context.get("page")
+    if not isinstance(page, int):
+        return plan_reply(row.replies, mode)
+    keyboard, shown, pages = build_keyboard(last_buttons(row.replies), mode, page)
+    if pages == 0:
+        # The step has no buttons any more: show it as it is now.
+        return plan_reply(row.replies, mode)
+    return [Piece(t("vk.page_title", page=shown + 1, pages=pages), keyboard)]
+
+
+def row_key(row: OutboxRow) -> str:
+    """What a row's random_ids derive from: sending it again after a kill repeats them, and
+    VK shows nothing twice."""
+    return f"outbox:{row.id}:{row.event_id or ''}"
+
+
 class VkFrontend:
     def __init__(self, advisor: Advisor, sender: VkSender, slots: int = ENGINE_SLOTS) -> None:
         self.advisor = advisor
         self.sender = sender
         self.slots = asyncio.Semaphore(slots)
         self.lifecycle = TurnLifecycle(advisor, CHANNEL)
+        self.outbox = OutboxSender(advisor, CHANNEL, self._send_row, self._give_up)
+
+    async def _send_row(self, row: OutboxRow, accepted: Accepted) -> None:
+        try:
+            await self.sender.send_or_raise(int(row.chat_id), row_key(row), row_pieces(row))
+        except VkApiError as exc:
+            if exc.vk_code not in UNREACHABLE_CODES:
+                raise
+            log.info(
+                "VK: peer %s does not accept the community's messages (error %d)",
+                row.chat_id,
+                exc.vk_code,
+            )
+
+    async def _give_up(self, row: OutboxRow, error: Exception) -> None:
+        await self.sender.apologize(int(row.chat_id), row_key(row))
+
+    async def _answer(self, incoming: Incoming, action: VkAction, context: dict[str, Any]) -> None:
+        """The turn through the outbox (``Advisor.answer``); its replies sent from there."""
+        chat = str(action.peer_id)
+        envelope = Envelope(CHANNEL, chat, action.event_id, context)
+        progress = Progress(self.sender, action) if action.page is None else None
+
+        async def send() -> None:
+            if progress is not None:
+                await progress.stop()  # no "typing…" once the answer is on its way
+            await self.outbox.send_locked(chat)
+
+        try:
+            async with self.slots:
+                unsent = await self.advisor.answer(incoming, envelope, send, progress)
+        finally:
+            if progress is not None:
+                await progress.stop()
+        if unsent:  # the database is down: straight to the person, as the only way left
+            pieces = plan_reply(unsent, action.caps.mode)
+            await self.sender.send_pieces(action.peer_id, action.event_id, pieces)
 
     async def handle(self, action: VkAction) -> None:
         """Never raises: a failure is logged for the operator and the person gets an apology."""
@@ -141,33 +206,14 @@ class VkFrontend:
                     await answering
 
     async def _respond(self, action: VkAction) -> None:
-        mode = action.caps.mode
+        context: dict[str, Any] = {"mode": action.caps.mode.value}
         if action.page is not None:
-            await self._page(action, mode)
+            # «далее» / «назад» of a paged keyboard: the current step's buttons, that page.
+            incoming = Incoming(channel=CHANNEL, user_id=str(action.peer_id), payload=RERENDER)
+            await self._answer(incoming, action, {**context, "page": action.page})
             return
         if action.incoming is None:
             return
         # The event id goes with the turn's state: a redelivery after a crash is known by it.
         incoming = action.incoming.model_copy(update={"event_id": action.event_id[:96]})
-        progress = Progress(self.sender, action)
-        try:
-            async with self.slots:
-                replies = await self.advisor.handle(incoming, progress)
-        finally:
-            await progress.stop()
-        await self.sender.send_pieces(action.peer_id, action.event_id, plan_reply(replies, mode))
-
-    async def _page(self, action: VkAction, mode: KeyboardMode) -> None:
-        """«далее» / «назад» of a paged keyboard: the current step's buttons, that page."""
-        assert action.page is not None
-        incoming = Incoming(channel=CHANNEL, user_id=str(action.peer_id), payload=RERENDER)
-        async with self.slots:
-            replies: list[Outgoing] = await self.advisor.handle(incoming)
-        rows = last_buttons(replies)
-        keyboard, page, pages = build_keyboard(rows, mode, action.page)
-        if pages == 0:
-            # The step has no buttons any more: show it as it is now.
-            pieces = plan_reply(replies, mode)
-        else:
-            pieces = [Piece(t("vk.page_title", page=page + 1, pages=pages), keyboard)]
-        await self.sender.send_pieces(action.peer_id, action.event_id, pieces)
+        await self._answer(incoming, action, context)

@@ -5,9 +5,11 @@ with the ``ts`` VK returns; ``2`` — the key expired, get a new key and keep th
 the information is lost, get a new key and ``ts``. A dropped connection or an unreadable answer
 is retried with exponential backoff, keeping key and ts so that no event is skipped.
 
-The ``ts`` up to which every event has been handled is kept in the database, so a restarted
-process (or a recreated container) asks VK for what arrived while it was down; a redelivered
-event is recognised by its ``event_id`` (``Advisor.first_delivery``).
+Each batch is stored in the inbox (``store``) before the next request moves past its ``ts``; if
+it cannot be stored, the same ``ts`` is asked again. The ``ts`` up to which every event has been
+handled is kept in the database too, so a restarted process (or a recreated container) asks VK
+for what arrived while it was down; a redelivered event is recognised by its ``event_id``
+(``Advisor.first_delivery``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import asyncio
 import logging
 import random
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -33,6 +35,8 @@ SAVE_EVERY = 1.0
 
 UpdatesSink = Callable[[list[dict[str, Any]], Callable[[], None]], None]
 """Receives a batch of updates and a callback to call once per update when it is handled."""
+UpdatesStore = Callable[[list[dict[str, Any]]], Awaitable[None]]
+"""Stores a batch durably (the inbox) before the next request moves past its ``ts``."""
 
 
 def backoff_delay(failures: int) -> float:
@@ -135,7 +139,9 @@ class LongPoll:
         group_id: int,
         state: HandledTs,
         wait: int = DEFAULT_WAIT,
+        store: UpdatesStore | None = None,
     ) -> None:
+        self.store = store
         self.client = client
         self.http = http
         self.group_id = group_id
@@ -176,7 +182,12 @@ class LongPoll:
         """Polls until cancelled. A VkApiError from groups.getLongPollServer (a bad token,
         long poll switched off in the community) propagates: the operator must act."""
         first = await self._refresh(keep_ts=None)
-        first.ts = _resume_ts(await self.state.load(), first.ts)
+        saved = await self.state.load()
+        first.ts = _resume_ts(saved, first.ts)
+        if first.ts != saved:
+            # Kept at once: a process killed before its first batch asks from here next time,
+            # not from a later "now" that would skip what arrived in between.
+            await self.state.write(first.ts)
         server = first
         log.info("VK long poll started for community %d", self.group_id)
         saver = asyncio.create_task(self._save_periodically())
@@ -207,8 +218,21 @@ class LongPoll:
                     await asyncio.sleep(backoff_delay(failures))
                     server = await self._refresh(keep_ts=server.ts)
                     continue
-                failures = 0
                 events = [u for u in updates if isinstance(u, dict)]
+                if self.store is not None and events:
+                    try:
+                        await self.store(events)
+                    except Exception as exc:  # asked again with the same ts: nothing skipped
+                        failures += 1
+                        delay = backoff_delay(failures)
+                        log.warning(
+                            "VK long poll: events not stored (%s); asking again in %.1f s",
+                            type(exc).__name__,
+                            delay,
+                        )
+                        await asyncio.sleep(delay)
+                        continue
+                failures = 0
                 sink(events, self.state.batch(str(ts), len(events)))
                 server.ts = str(ts)
         finally:

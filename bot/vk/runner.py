@@ -7,10 +7,12 @@ DRAIN_SECONDS), save the long-poll position and close everything.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import signal
 from collections.abc import Callable
 from contextlib import suppress
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from sqlalchemy.engine import make_url
 from advisor.app import Advisor
 from advisor.config import DEFAULT_DB_PATH, Settings
 from advisor.dialog.types import Outgoing
+from advisor.storage.delivery import InboxRow
 from advisor.storage.longpoll_positions import LongPollPositions
 from advisor.tracker.reminders import ReminderService, ReminderUndeliverable
 from advisor.vk.api import VkApiError, VkClient, VkUnavailable
@@ -39,6 +42,9 @@ from bot.vk.sender import UNREACHABLE_CODES, VkSender
 log = logging.getLogger(__name__)
 
 DRAIN_SECONDS = 30.0
+# A replica's start sends the unsent replies older than this: younger ones belong to turns
+# another replica has in hand (its own sender is on them).
+ORPHANED_AFTER = timedelta(minutes=2)
 # People served at once; their database work is bounded separately (frontend.ENGINE_SLOTS).
 MAX_CONCURRENT_PEOPLE = 2000
 # VK retries a callback for minutes and long poll keeps hours of history: a day covers both.
@@ -143,8 +149,10 @@ class VkBot:
         self.http = http
         self.group_id = group_id
         self.sender = VkSender(calls, http, settings.vk_request_timeout)
-        frontend = VkFrontend(advisor, self.sender)
-        self.serial: PerKeySerial[VkAction] = PerKeySerial(frontend.handle, MAX_CONCURRENT_PEOPLE)
+        self.frontend = VkFrontend(advisor, self.sender)
+        self.serial: PerKeySerial[VkAction] = PerKeySerial(
+            self.frontend.handle, MAX_CONCURRENT_PEOPLE
+        )
         self.queued = advisor.metrics.queue_depth.labels(CHANNEL)
         self.stop = asyncio.Event()
         self.state: HandledTs | None = None
@@ -170,6 +178,37 @@ class VkBot:
         for update in updates:
             self.submit(update, done)
 
+    async def store(self, updates: list[dict[str, Any]]) -> None:
+        """The inbox: the updates worth answering stored before VK is told they arrived (the
+        next long poll request, the Callback API's "ok")."""
+        entries = []
+        for update in updates:
+            action = parse_update(update)
+            if action is not None:
+                body = json.dumps(update, ensure_ascii=False, separators=(",", ":"))
+                entries.append((action.event_id, str(action.peer_id), body))
+        await self.frontend.lifecycle.receive(entries)
+
+    async def store_one(self, update: dict[str, Any]) -> None:
+        await self.store([update])
+
+    async def _resume(self) -> asyncio.Task[int]:
+        """What a killed process left: its stored events are handed over before any new one
+        (one person's queue behind them), its unsent replies are sent."""
+
+        def feed(row: InboxRow) -> None:
+            try:
+                update = json.loads(row.body)
+            except ValueError as error:
+                log.error("VK: stored event %s unreadable, skipped: %s", row.event_id, error)
+                return
+            if isinstance(update, dict):
+                self.submit(update)
+
+        await self.frontend.lifecycle.resume(feed)
+        created_before = datetime.now(UTC) - ORPHANED_AFTER if self.settings.redis_url else None
+        return asyncio.create_task(self.frontend.outbox.resume(created_before))
+
     async def _start_source(self) -> asyncio.Task[Any]:
         """The task that receives events: the long poll, or (callback) waiting for the stop."""
         settings = self.settings
@@ -179,7 +218,7 @@ class VkBot:
                     self.advisor.db, self.group_id, state_path(settings, self.group_id)
                 )
             )
-            poll = LongPoll(self.client, self.http, self.group_id, self.state)
+            poll = LongPoll(self.client, self.http, self.group_id, self.state, store=self.store)
             return asyncio.create_task(poll.run(self._submit_all))
         assert settings.vk_callback_confirmation is not None
         assert settings.vk_callback_secret is not None  # _config_problem refused to start without
@@ -188,6 +227,7 @@ class VkBot:
             confirmation=settings.vk_callback_confirmation,
             secret=settings.vk_callback_secret,
             group_id=self.group_id,
+            store=self.store_one,
         )
         await self.callback.start(settings.vk_callback_host, settings.vk_callback_port)
         return asyncio.create_task(self.stop.wait())
@@ -217,8 +257,10 @@ class VkBot:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop.set)
+        resuming = await self._resume()
         source = await self._start_source()
         pruner = asyncio.create_task(prune_handled_ids(self.advisor, "VK"))
+        sweeper = asyncio.create_task(self.frontend.outbox.sweep_forever())
         reminding = asyncio.create_task(
             ReminderService(self.advisor.db).run_every(
                 self.send_reminder,
@@ -236,9 +278,11 @@ class VkBot:
             log.info("VK bot stopping")
         finally:
             self.stop.set()  # the reminder loop ends after the tick in hand
-            for task in (source, stopper, pruner):
+            if not resuming.done():
+                await asyncio.wait({resuming}, timeout=DRAIN_SECONDS)
+            for task in (source, stopper, pruner, resuming, sweeper):
                 task.cancel()
-            for task in (source, stopper, pruner):
+            for task in (source, stopper, pruner, resuming, sweeper):
                 with suppress(asyncio.CancelledError, Exception):
                     await task
             if self.callback is not None:

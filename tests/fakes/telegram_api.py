@@ -302,6 +302,7 @@ class FakeTelegram:
         self.callbacks: dict[str, dict[str, Any]] = {}
         self.webhook_deliveries: list[tuple[int, int]] = []  # (update_id, HTTP status)
         self._failures: list[Failure] = []
+        self._stalls: dict[str, float] = {}
         self._update_ids = itertools.count(700_000_001)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._file_ids = itertools.count(1)
@@ -461,6 +462,12 @@ class FakeTelegram:
             Failure(method, chat_id, ApiError(code, description, retry_after), times)
         )
 
+    def stall(self, method: str, seconds: float) -> None:
+        """From now on every call of ``method`` waits ``seconds`` before it is carried out (0:
+        no more): a slow network while replies are in flight. A call whose client went away
+        meanwhile is still carried out, as by a server that got the whole request."""
+        self._stalls[method] = seconds
+
     def redirect_loop(self, method: str, times: int = 1) -> None:
         """Answer the next call of ``method`` with endless redirects: the HTTP client gives up
         with an error whose text holds the request URL (and so the bot token)."""
@@ -576,6 +583,9 @@ class FakeTelegram:
         self.calls.append(call)
         await self._notify()
         handler = getattr(self, f"_m_{method.lower()}", None)
+        stall = self._stalls.get(method, 0.0)
+        if stall > 0 and not self._closing:
+            await asyncio.sleep(stall)
         failure = self._take_failure(method, call.chat_id) if handler else None
         if failure is not None and failure.redirect:
             call.status = 302
