@@ -984,7 +984,7 @@ async def test_json_shape_is_exactly_the_issue(fake_vk: FakeVK) -> None:
 async def test_chat_messages_with_chart(fake_vk: FakeVK) -> None:
     spec = public(fake_vk)
     async with checker_for(fake_vk) as checker:
-        messages = await checker.chat_answer([spec.screen_name])
+        _, messages = await checker.chat_check([spec.screen_name])
     report, portrait, admin = messages
     assert report.image is not None
     assert report.image.png.startswith(b"\x89PNG\r\n\x1a\n")

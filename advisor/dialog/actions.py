@@ -49,16 +49,6 @@ class PublicCheckPort(Protocol):
     With ``detail``, several publics are answered by a compact summary with a «Подробнее» button
     per public (``detail`` hears each one's full report) instead of every report at once."""
 
-    async def chat_answer(
-        self,
-        links: list[str],
-        progress: Callable[[str], Awaitable[None]] | None,
-        detail: DetailButton | None = None,
-        *,
-        target: OwnerTarget | None = None,
-        prices: Sequence[float | None] | None = None,
-    ) -> list[Outgoing]: ...
-
     async def chat_check(
         self,
         links: list[str],

@@ -3,7 +3,7 @@
 ``PublicChecker.check`` parses each input, collects the public's data (``collect``), computes the
 issue's metrics (``metrics``, ``sampling``), and asks ``advisor.verdicts.judge_public`` for the
 verdict. A link that cannot be analysed gives a result with ``error`` instead; nothing raises.
-``PublicChecker.chat_answer`` is the same check rendered as chat messages (the dialog's
+``PublicChecker.chat_check`` is the same check with its chat messages (the dialog's
 ``PublicCheckPort``).
 """
 
@@ -511,19 +511,6 @@ class PublicChecker:
             ]
         return results
 
-    async def chat_answer(
-        self,
-        links: list[str],
-        progress: ProgressCallback | None = None,
-        detail: DetailButton | None = None,
-        *,
-        target: OwnerTarget | None = None,
-        prices: Sequence[float | None] | None = None,
-    ) -> list[Outgoing]:
-        """The check as chat messages: the dialog's port (see ``chat_check``)."""
-        _, messages = await self.chat_check(links, progress, detail, target=target, prices=prices)
-        return messages
-
     async def chat_check(
         self,
         links: list[str],
@@ -559,6 +546,11 @@ class PublicChecker:
             estimated.add(key)
             await board.item(key, line)
 
+        async def report(result: PublicResult) -> list[Outgoing]:
+            price = price_of.get(result.input)
+            draw_one = functools.partial(report_messages, price=price, target=target)
+            return await asyncio.to_thread(draw_one, result)
+
         async def ready(result: PublicResult) -> None:
             if summary and result.ok:
                 # Its verdict at once, in its status message; the ranked summary follows.
@@ -568,10 +560,7 @@ class PublicChecker:
                 await board.item(result.input, final_line(result))
             if not many or summary or not result.ok or result.group is None:
                 return
-            report = functools.partial(
-                report_messages, price=price_of.get(result.input), target=target
-            )
-            await board.post(await asyncio.to_thread(report, result))
+            await board.post(await report(result))
             posted.add(result.group.id)
 
         results = await self.check(
@@ -583,10 +572,7 @@ class PublicChecker:
         rest: list[Outgoing] = []
         for result in results:
             if result.ok and result.group is not None and result.group.id not in posted:
-                report = functools.partial(
-                    report_messages, price=price_of.get(result.input), target=target
-                )
-                rest += await asyncio.to_thread(report, result)
+                rest += await report(result)
         return results, rest + closing_messages(results, prices=prices, target=target)
 
     # -- collection ---------------------------------------------------------------------------
