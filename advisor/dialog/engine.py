@@ -643,21 +643,20 @@ class Turn:
     def remember(self) -> None:
         self.state.remember(self.here())
 
-    def lasting_features(self) -> dict[str, dict[str, Any]]:
-        return {k: v for k, v in self.state.features.items() if k in LASTING_FEATURES}
+    def carry_over(self, fresh: DialogState) -> DialogState:
+        """``fresh`` with what outlives a scenario: the tools' hand-off, the kept reports, the
+        owner's words, the lasting features and the last turn's time."""
+        old = self.state
+        fresh.handoff, fresh.kept, fresh.owner = old.handoff, old.kept, old.owner
+        fresh.features.update({k: v for k, v in old.features.items() if k in LASTING_FEATURES})
+        fresh.seen_at = old.seen_at
+        return fresh
 
     def leave_scenario(self, *, keep_returns: bool = False) -> None:
         returns = self.state.returns if keep_returns else []
         self.conv.scenario = None
         self.conv.step = None
-        self.state = DialogState(
-            returns=returns,
-            handoff=self.state.handoff,
-            kept=self.state.kept,
-            owner=self.state.owner,
-            features=self.lasting_features(),
-            seen_at=self.state.seen_at,
-        )
+        self.state = self.carry_over(DialogState(returns=returns))
 
     def go_back(self) -> None:
         """The previous position, shown again (its command is not run a second time)."""
@@ -709,12 +708,9 @@ class Turn:
         if scenario is None or not any(s.id == position.step for s in scenario.steps):
             self.show_menu()
             return
-        old, lasting = self.state, self.lasting_features()
-        self.state = DialogState.load(back.saved)
-        self.state.returns = old.returns
-        self.state.handoff, self.state.kept, self.state.owner = old.handoff, old.kept, old.owner
-        self.state.features.update(lasting)
-        self.state.seen_at = old.seen_at
+        returns = self.state.returns
+        self.state = self.carry_over(DialogState.load(back.saved))
+        self.state.returns = returns
         self.set_position(position.scenario, position.step, position.index)
         self.continue_here()
 
