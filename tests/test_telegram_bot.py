@@ -17,6 +17,7 @@ import pytest_asyncio
 
 from advisor.texts import t
 from bot.telegram.commands import COMMANDS
+from tests.chat_helpers import verdict_key
 from tests.fakes.telegram_api import FakeTelegram, Output, TelegramUser
 from tests.fakes.vk_api import FakeVK
 from tests.fakes.vk_data import make_public
@@ -172,9 +173,13 @@ async def test_comparing_publics_updates_the_progress_message(
     # Each public's verdict in its own status message as soon as it is in, the ranking after.
     sends = [o for o in sent(user.last) if o.kind in ("send", "edit")]
     ranked = next(i for i, o in enumerate(sends) if o.text.startswith(ranking))
-    for name in ("Чай СПб", "Торты СПб"):
+    for name, screen_name in (("Чай СПб", "tea_spb"), ("Торты СПб", "cakes_spb")):
         verdict_at = next(i for i, o in enumerate(sends) if o.text.startswith(f"«{name}» — "))
         assert verdict_at < ranked
+        # The summary (committed with the turn, sent from the outbox) carries that verdict: a
+        # kill before the commit costs the early lines only until the update is handled again.
+        verdict = t(f"check.compare.verdict.{verdict_key(sends[verdict_at].text)}")
+        assert f"«{name}» (vk.com/{screen_name}) — {verdict}:" in sends[ranked].text
     # …each report (with its chart, from the check's cache) behind its «Подробнее».
     requests = len(vk.requests)
     await user.press("Подробнее: Торты СПб", until=lambda new: bool(photo_outputs(new)))
