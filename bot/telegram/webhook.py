@@ -14,13 +14,15 @@ recognised by its id and skipped (its unsent replies are sent from the outbox on
 is answered once. A turn that fails is answered with an apology (committed the same way) and
 confirmed: its redelivery would fail again.
 
-That alone would not need an inbox, but aiogram answers 200 anyway after 55 s and lets a slow
-turn go on in the background (a check of several publics on a busy token can take that long),
-and a redelivery that arrives while the first delivery's turn is still in hand is answered 200
-at once. So, as with long polling, the update is stored in the inbox before its turn runs: a
-process killed after such an early answer handles the stored update on start (``_resume`` in
-the runner). If the database cannot store it, the turn runs anyway (it then ends in the
-dialog's apology, which beats no answer) and Telegram still gets no answer before it is over.
+That alone would need no inbox, but two answers come before the turn is over: aiogram answers
+200 anyway after 55 s and lets a slow turn go on in the background (a check of several publics
+on a busy token can take that long), and in one process without Redis a redelivery that arrives
+while the first delivery's turn is in hand is skipped and answered at once. So, as with long
+polling, the update is stored in the inbox before its turn runs: a process killed after such an
+early answer handles the stored update on start (``_resume`` in the runner; with replicas the
+Redis claim makes a starting replica wait for the outcome of a turn another one has in hand).
+If the database cannot store it, the turn runs anyway (it then ends in the dialog's apology,
+which beats no answer) and Telegram still gets no answer before it is over.
 """
 
 from __future__ import annotations
