@@ -51,7 +51,10 @@ def test_passwords_are_required_and_each_bot_gets_only_its_secrets() -> None:
     services = compose()["services"]
     assert "${POSTGRES_PASSWORD:?" in services["db"]["environment"]["POSTGRES_PASSWORD"]
     assert "${POSTGRES_PASSWORD:?" in services["migrate"]["environment"]["DATABASE_URL"]
-    assert "--requirepass" in " ".join(services["redis"]["command"])
+    redis_command = " ".join(services["redis"]["command"])
+    assert '--requirepass "$$REDIS_PASSWORD"' in redis_command
+    # An empty password would be no password: Redis refuses to start without one.
+    assert '[ -n "$$REDIS_PASSWORD" ] || {' in redis_command and "exit 1" in redis_command
     for name, kind in BOTS.items():
         env = set(services[name]["environment"])
         assert "env_file" not in services[name], f"{name} would get every secret in .env"
