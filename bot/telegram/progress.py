@@ -25,9 +25,10 @@ class TurnProgress:
 
     "Typing" starts when the turn is slower than ``typing_after`` seconds or reports progress;
     the first status line becomes a message that later lines edit; an item's lines (a public's
-    first estimate, then its final figure) are one message of their own, edited likewise; and
-    parts of the answer ready early (a public's report among several) go out at once through
-    ``delivery``. A failure to show progress is logged and never breaks the turn itself.
+    first estimate, then its final figure or verdict) are one message of their own, edited
+    likewise. They go straight to the chat: the turn's reply, committed with its state, says
+    all they say (``ProgressBoard``). A failure to show progress is logged and never breaks
+    the turn itself.
     """
 
     def __init__(self, bot: Bot, chat_id: int, typing_after: float = 1.0) -> None:
