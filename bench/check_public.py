@@ -99,6 +99,7 @@ NORMS = load_knowledge().norms
 BANDS = (NORMS.inactive.normal_max_percent, NORMS.inactive.pointless_from_percent)
 OVERLAP_EXTRA = 5  # issue 15: at most 5 extra requests for the overlap with a service token
 
+
 @asynccontextmanager
 async def checker_for(
     settings: Settings, rng: random.Random | None = None

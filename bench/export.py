@@ -121,9 +121,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         waited = asyncio.run(menu_wait_during_export(Path(folder)))
     served = waited <= MAX_WAIT_SECONDS
-    print(
-        f"another person's /menu during a {MAX_ROWS_PER_PERSON:,}-row export: max {waited:.3f} s"
-    )
+    print(f"another person's /menu during a {MAX_ROWS_PER_PERSON:,}-row export: max {waited:.3f} s")
     print(f"  served meanwhile (<= {MAX_WAIT_SECONDS} s): {'PASS' if served else 'FAIL'}")
     return 0 if linear and served else 1
 

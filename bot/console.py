@@ -109,7 +109,7 @@ class ConsoleChat:
 
 class _Board:
     """The console's ``ProgressBoard``: status lines as they come (a terminal cannot replace
-    a line that scrolled away), parts of the answer shown as soon as they are ready."""
+    a line that scrolled away)."""
 
     def __init__(self, chat: ConsoleChat) -> None:
         self.chat = chat
@@ -119,9 +119,6 @@ class _Board:
 
     async def item(self, key: str, status: str) -> None:
         await self.chat.progress(status)
-
-    async def post(self, replies: list[Outgoing]) -> None:
-        self.chat.show(replies)
 
 
 def read_message(stream: TextIO, interactive: bool) -> str:

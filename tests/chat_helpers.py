@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from advisor.app import Advisor
 from advisor.dialog.types import MAX_PAYLOAD_BYTES, Button, Incoming, Outgoing
+from advisor.texts import t
 
 
 @dataclass
@@ -52,3 +53,12 @@ class ChatUser:
     @property
     def text(self) -> str:
         return "\n".join(m.text for m in self.last)
+
+
+def verdict_key(line: str) -> str:
+    """The verdict (buy, caution, avoid) a public's early verdict line shows."""
+    words = {key: t(f"check.compare.verdict.{key}") for key in ("buy", "caution", "avoid")}
+    if words["avoid"] in line:  # «не брать» holds «брать»
+        return "avoid"
+    (key,) = [key for key in ("buy", "caution") if words[key] in line]
+    return key

@@ -51,7 +51,10 @@ def test_passwords_are_required_and_each_bot_gets_only_its_secrets() -> None:
     services = compose()["services"]
     assert "${POSTGRES_PASSWORD:?" in services["db"]["environment"]["POSTGRES_PASSWORD"]
     assert "${POSTGRES_PASSWORD:?" in services["migrate"]["environment"]["DATABASE_URL"]
-    assert "--requirepass" in " ".join(services["redis"]["command"])
+    redis_command = " ".join(services["redis"]["command"])
+    assert '--requirepass "$$REDIS_PASSWORD"' in redis_command
+    # An empty password would be no password: Redis refuses to start without one.
+    assert '[ -n "$$REDIS_PASSWORD" ] || {' in redis_command and "exit 1" in redis_command
     for name, kind in BOTS.items():
         env = set(services[name]["environment"])
         assert "env_file" not in services[name], f"{name} would get every secret in .env"
@@ -91,3 +94,22 @@ def test_the_lock_pins_every_dependency_with_hashes() -> None:
     assert wanted <= pinned, f"not in requirements.lock: {sorted(wanted - pinned)}"
     entries = re.split(r"\n(?=[A-Za-z0-9_.-]+==)", lock.split("\n", 6)[-1])
     assert all("--hash=sha256:" in entry for entry in entries if "==" in entry)
+
+
+def test_bots_keep_their_state_in_the_database_service() -> None:
+    # The VK long-poll position is kept in the database (test_vk_bot_restart proves it of the
+    # process), and every bot's database is the PostgreSQL service with its volume: a recreated
+    # container starts from where the last one stopped.
+    services = compose()["services"]
+    assert "pgdata:/var/lib/postgresql/data" in services["db"]["volumes"]
+    for name in BOTS:
+        url = services[name]["environment"]["DATABASE_URL"]
+        assert url.startswith("postgresql+asyncpg://") and "@db:5432/" in url, name
+
+
+def test_readme_documents_the_lock_file() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "pip install --require-hashes --no-deps -r requirements.lock" in readme
+    assert (
+        "pip-compile --generate-hashes" in readme and "requirements.lock pyproject.toml" in readme
+    )

@@ -126,7 +126,7 @@ async def test_price_line_with_and_without_views(result: PublicResult) -> None:
             "audience": None,
             "price": PriceOut(
                 rub=3000, expected_views=1500, cpm_rub=2000.0, target_cpm_rub=14084.51
-            )
+            ),
         }
     )
     line = price_line(priced, 3000)

@@ -165,9 +165,10 @@ async def test_the_claim_of_a_dead_replica_lapses(
         await asyncio.sleep(1.8)
         assert not waiting.done()
         await dead.close()  # SIGKILL: no renewal, no outcome
-        started = time.monotonic()
-        assert await asyncio.wait_for(waiting, 3) is True
-        assert time.monotonic() - started < 1.5
+        # Counted, not timed: what is left of the claim is at most one lease.
+        left = await alive.redis.pttl(alive._seen_key("telegram", "7"))
+        assert left <= shared_state.LEASE_SECONDS * 1000
+        assert await asyncio.wait_for(waiting, 10) is True  # a hang guard
         await alive.finished("telegram", "7")
     finally:
         await alive.close()
@@ -198,9 +199,11 @@ async def test_a_conversation_lock_outlives_its_lease_while_held_and_lapses_afte
         # A replica killed mid-turn leaves its lock unrenewed: it is free within a lease.
         dead = first.redis.lock(f"{prefix}lock:telegram:2", timeout=shared_state.LEASE_SECONDS)
         assert await dead.acquire()
-        started = time.monotonic()
-        await hold(second, "d", 0.0, "telegram:2")
-        assert 0.5 < time.monotonic() - started < 2.0
+        # Counted, not timed: the lock is held, for at most one lease, and then taken.
+        left = await second.redis.pttl(f"{prefix}lock:telegram:2")
+        assert 0 < left <= shared_state.LEASE_SECONDS * 1000
+        await asyncio.wait_for(hold(second, "d", 0.0, "telegram:2"), 10)  # a hang guard
+        assert order[-2:] == ["d+", "d-"]
     finally:
         await first.close()
         await second.close()

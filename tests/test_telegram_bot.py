@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import signal
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest_asyncio
 
 from advisor.texts import t
 from bot.telegram.commands import COMMANDS
+from tests.chat_helpers import verdict_key
 from tests.fakes.telegram_api import FakeTelegram, Output, TelegramUser
 from tests.fakes.vk_api import FakeVK
 from tests.fakes.vk_data import make_public
@@ -67,6 +69,17 @@ async def bot(
 
 def sent(outputs: list[Output]) -> list[Output]:
     return [o for o in outputs if o.kind != "action"]
+
+
+def shown(outputs: list[Output]) -> str:
+    return "\n".join(o.text for o in outputs if o.kind != "action")
+
+
+async def post_json(
+    http: aiohttp.ClientSession, url: str, body: dict[str, object], headers: dict[str, str]
+) -> int:
+    async with http.post(url, json=body, headers=headers) as response:
+        return response.status
 
 
 async def open_checklist(user: TelegramUser) -> None:
@@ -160,9 +173,13 @@ async def test_comparing_publics_updates_the_progress_message(
     # Each public's verdict in its own status message as soon as it is in, the ranking after.
     sends = [o for o in sent(user.last) if o.kind in ("send", "edit")]
     ranked = next(i for i, o in enumerate(sends) if o.text.startswith(ranking))
-    for name in ("Чай СПб", "Торты СПб"):
+    for name, screen_name in (("Чай СПб", "tea_spb"), ("Торты СПб", "cakes_spb")):
         verdict_at = next(i for i, o in enumerate(sends) if o.text.startswith(f"«{name}» — "))
         assert verdict_at < ranked
+        # The summary (committed with the turn, sent from the outbox) carries that verdict: a
+        # kill before the commit costs the early lines only until the update is handled again.
+        verdict = t(f"check.compare.verdict.{verdict_key(sends[verdict_at].text)}")
+        assert f"«{name}» (vk.com/{screen_name}) — {verdict}:" in sends[ranked].text
     # …each report (with its chart, from the check's cache) behind its «Подробнее».
     requests = len(vk.requests)
     await user.press("Подробнее: Торты СПб", until=lambda new: bool(photo_outputs(new)))
@@ -352,8 +369,52 @@ async def test_webhook_mode_checks_the_secret(tmp_path: Path) -> None:
                 headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
                 async with http.post(url, json=forged, headers=headers) as response:
                     assert response.status == 200
-            await tg.settle(intruder.id, 0)
-            assert "Здравствуйте" in intruder.messages()[0].text
+                # 200 comes after the turn: its answer is out by then.
+                assert "Здравствуйте" in intruder.messages()[0].text
+                greeted = len(intruder.outputs)
+                # Telegram posts again an update it doubts was received: answered once.
+                async with http.post(url, json=forged, headers=headers) as response:
+                    assert response.status == 200
+                assert len(intruder.outputs) == greeted
+                assert f":{forged['update_id']} was delivered again" in process.log_text()
+
+            # SIGKILL while two presses are in their turns, before either committed (the
+            # button's answer is stalled): one delivered by Telegram, which got no 200 and so
+            # posts it again; one posted once and never again (as when aiogram answered 200
+            # after 55 s while the turn went on), which only the inbox brings back.
+            await user.say("/start")
+            tg.stall("answerCallbackQuery", 5.0)
+            acks = len(tg.calls_to("answerCallbackQuery"))
+            redelivered = user.send_press("Подготовить сообщество")
+            message, data = intruder.find_button("Подготовить сообщество")
+            once = {"update_id": 2, **tg.callback_update(intruder.id, message, data)}
+            async with aiohttp.ClientSession() as http:
+                posting = asyncio.create_task(post_json(http, url, once, headers))
+                await tg.wait_for(lambda: len(tg.calls_to("answerCallbackQuery")) >= acks + 2)
+                assert await process.stop(signal.SIGKILL) == -signal.SIGKILL
+                with pytest.raises(aiohttp.ClientError):
+                    await posting
+            tg.stall("answerCallbackQuery", 0)
+            assert (redelivered["update_id"], 0) in tg.webhook_deliveries
+            marks = {person.id: len(person.outputs) for person in (user, intruder)}
+            await process.start()
+            for person in (user, intruder):
+                await tg.settle(
+                    person.id, marks[person.id], until=lambda new: "К какому типу" in shown(new)
+                )
+            # The redelivery got its 200 after its turn; the stored copy's turn was fed first.
+            await tg.wait_for(lambda: tg.pending == [])
+            log = process.log_text()
+            assert "handling 2 updates stored before a stop" in log
+            # The user's press came twice (stored, posted again): one of them was skipped.
+            assert f":{redelivered['update_id']} was delivered again" in log
+            # Each press answered once, the same way for both.
+            answers = [
+                [o.text for o in sent(person.outputs[marks[person.id] :])]
+                for person in (user, intruder)
+            ]
+            assert answers[0] == answers[1], answers
+            assert "\n".join(answers[0]).count("К какому типу") == 1, answers[0]
         finally:
             code = await process.stop()
         log = process.log_text()

@@ -99,9 +99,7 @@ def test_few_target_actions_with_good_reach_means_format_does_not_fit() -> None:
 
 
 def test_few_target_actions_with_poor_reach_is_a_warning() -> None:
-    verdict = placement_verdict(
-        row(views=500, members=10000, hides=5, clicks=50, actions=1), NORMS
-    )
+    verdict = placement_verdict(row(views=500, members=10000, hides=5, clicks=50, actions=1), NORMS)
     assert verdict is not None and verdict.verdict == "warning"
     assert verdict.rules() == ["hide_rate_ok", "reach_low", "target_actions_low", "ctr_value"]
 

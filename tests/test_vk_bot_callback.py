@@ -12,7 +12,9 @@ from typing import Any
 import aiohttp
 import pytest
 
+from advisor.texts import t
 from tests.fakes.vk_api import FakeVK
+from tests.fakes.vk_data import make_public
 from tests.vk_bot_driver import BotProcess, VkUser
 
 CONFIRMATION = "a1b2c3d4"
@@ -129,6 +131,35 @@ async def test_callback_api_confirms_refuses_and_handles_retries_once(
     await user.reply()
     assert [a.peer_id for a in vk.event_answers] == [user.peer_id]
     assert "К какому типу относится ваше сообщество" in user.text
+
+    # SIGKILL in the middle of a turn, before it committed (the public check waits on VK):
+    # the event was stored before anything else, so the restarted process answers it, once,
+    # although VK never posts it again (as after an "ok" sent at ANSWER_WITHIN).
+    public = vk.add_public(make_public("healthy", screen_name="cb_coffee"))
+    checking = VkUser(vk, 2002, bot=bot)
+    executes = vk.count("execute")
+    vk.delay_next("execute", 2.5)  # under VK_REQUEST_TIMEOUT: not retried by the bot
+    posting = asyncio.create_task(
+        poster.post(vk.user_message(checking.peer_id, "vk.com/cb_coffee"))
+    )
+    deadline = time.monotonic() + 30  # a hang guard
+    while vk.count("execute") == executes:
+        assert time.monotonic() < deadline, bot.log_text()[-3000:]
+        await asyncio.sleep(0.02)
+    await bot.kill()
+    with pytest.raises(aiohttp.ClientError):
+        await posting  # no "ok": the turn was cut off
+    await bot.start(wait_for_poll=False)
+    await poster.wait_ready(bot)
+    admin = t("check.report.admin_title")
+    deadline = time.monotonic() + 90  # a hang guard: a check after a restart
+    while not any(admin in m.message for m in checking.messages()):
+        assert time.monotonic() < deadline, bot.log_text()[-3000:]
+        await asyncio.sleep(0.05)
+    assert "handling 1 updates stored before a stop" in bot.log_text()
+    shown = [m.message for m in checking.messages()]
+    assert len(shown) == len(set(shown)), shown  # nothing twice
+    assert any(public.spec.name in m.message and m.attachment for m in checking.messages())
 
     log = bot.log_text()
     for secret in (SECRET, CONFIRMATION, vk.group_token, vk.user_token):

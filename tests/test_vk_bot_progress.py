@@ -13,6 +13,7 @@ import pytest
 import pytest_asyncio
 
 from advisor.texts import t
+from tests.chat_helpers import verdict_key
 from tests.fakes.vk_api import FakeVK, SentMessage, VKRequest
 from tests.fakes.vk_data import make_public
 from tests.vk_bot_driver import BotProcess, VkUser
@@ -168,6 +169,14 @@ async def test_several_publics_each_report_as_soon_as_ready_the_ranking_last(
     # The ranked summary comes after every verdict; the reports wait behind «Подробнее».
     ranking = next(i for i, r in sent if r.params["message"].startswith(t("check.compare.title")))
     assert max(verdicts.values()) < ranking
+    # The ranked summary (committed with the turn, sent from the outbox) carries each verdict
+    # shown early: a kill before the commit loses those lines only until the update is
+    # handled again, and the summary then brings them all.
+    summary = vk.requests[ranking].params["message"]
+    for spec in (small.spec, big.spec, mid.spec):
+        early = vk.requests[verdicts[spec.screen_name]].params["message"]
+        verdict = t(f"check.compare.verdict.{verdict_key(early)}")
+        assert f"«{spec.name}» (vk.com/{spec.screen_name}) — {verdict}:" in summary, summary
     assert not any("Почему:" in r.params["message"] for _, r in sent)
     # At most one status message per public: the sampled ones' first estimates, each edited
     # into its verdict, and the turn's status line.

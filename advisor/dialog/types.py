@@ -78,8 +78,15 @@ buttons."""
 @runtime_checkable
 class ProgressBoard(Protocol):
     """A front-end's progress that can do more than one status line (``ProgressCallback``):
-    a status message per item of the turn (a public of a check) that later lines replace, and
-    parts of the answer sent as soon as they are ready, before the turn's reply."""
+    a status message per item of the turn (a public of a check) that later lines replace.
+
+    These lines go straight to the chat, not through the outbox: they are a courtesy while the
+    turn runs, never the only place something is said. Everything an item's line says (a
+    public's verdict among several, or that it could not be checked) is in the turn's reply
+    too (the ranked summary), which is committed with the turn's state and sent from the
+    outbox. So a process killed mid-check loses nothing: the turn was not committed, its
+    update (kept in the inbox, or delivered again by the platform) is handled again on start,
+    and that turn's summary carries every verdict; at worst a status line shows twice."""
 
     async def __call__(self, status: str) -> None:
         """The turn's status line (as ``ProgressCallback``)."""
@@ -87,7 +94,3 @@ class ProgressBoard(Protocol):
     async def item(self, key: str, status: str) -> None:
         """One item's status: the first line of a ``key`` is shown as a message of its own,
         the next ones replace it (at most one message per item)."""
-
-    async def post(self, replies: list[Outgoing]) -> None:
-        """Messages of the answer that are ready early: shown now, in order, before the
-        turn's reply."""

@@ -526,9 +526,11 @@ class PublicChecker:
 
         With a front-end's ``ProgressBoard``, a sampled public's first estimate is its own
         status message, replaced by the final figure when the public is in; among several
-        publics each public's verdict (its report, or with ``detail`` its summary line) is
-        posted as soon as it is ready, and the reply is the ranking."""
-        from advisor.vk.render import chat_messages, closing_messages, report_messages
+        publics with ``detail``, each public's verdict is shown in its status message as soon
+        as it is ready. Those lines go straight to the chat; everything they say is in the
+        returned messages too (the ranked summary has each public's verdict, or why it could
+        not be checked), which the turn commits with its state (see ``ProgressBoard``)."""
+        from advisor.vk.render import chat_messages
 
         many = len(links) > 1
         summary = many and detail is not None
@@ -539,41 +541,22 @@ class PublicChecker:
             return results, await asyncio.to_thread(draw, results, charts=not summary)
         board = progress
         estimated: set[str] = set()
-        posted: set[int] = set()  # the groups whose report is out
-        price_of = dict(zip(links, prices or [], strict=False))
 
         async def item(key: str, line: str) -> None:
             estimated.add(key)
             await board.item(key, line)
 
-        async def report(result: PublicResult) -> list[Outgoing]:
-            price = price_of.get(result.input)
-            draw_one = functools.partial(report_messages, price=price, target=target)
-            return await asyncio.to_thread(draw_one, result)
-
         async def ready(result: PublicResult) -> None:
             if summary and result.ok:
                 # Its verdict at once, in its status message; the ranked summary follows.
                 await board.item(result.input, summary_line(result))
-                return
-            if result.input in estimated:
+            elif result.input in estimated:
                 await board.item(result.input, final_line(result))
-            if not many or summary or not result.ok or result.group is None:
-                return
-            await board.post(await report(result))
-            posted.add(result.group.id)
 
         results = await self.check(
             links, progress=board, on_result=ready, on_item=item, target=target, prices=prices
         )
-        if not many or summary:
-            return results, await asyncio.to_thread(draw, results, charts=not summary)
-        # Cached publics were not heard of on the way: their reports come before the ranking.
-        rest: list[Outgoing] = []
-        for result in results:
-            if result.ok and result.group is not None and result.group.id not in posted:
-                rest += await report(result)
-        return results, rest + closing_messages(results, prices=prices, target=target)
+        return results, await asyncio.to_thread(draw, results, charts=not summary)
 
     # -- collection ---------------------------------------------------------------------------
 

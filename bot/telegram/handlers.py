@@ -44,7 +44,7 @@ async def _turn(
         event_id=update_key(bot, update.update_id),
         context={"edit": target} if target is not None else {},
     )
-    async with TurnProgress(bot, chat_id, delivery) as progress:
+    async with TurnProgress(bot, chat_id) as progress:
 
         async def send() -> None:
             await progress.finish()  # the status line says "done" before the answer shows

@@ -6,18 +6,13 @@ import asyncio
 import contextlib
 import logging
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 from aiogram import Bot
 from aiogram.enums import ChatAction
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 
-from advisor.dialog.types import Outgoing
 from advisor.texts import t
 from bot.telegram.formatting import as_html
-
-if TYPE_CHECKING:
-    from bot.telegram.delivery import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -30,17 +25,15 @@ class TurnProgress:
 
     "Typing" starts when the turn is slower than ``typing_after`` seconds or reports progress;
     the first status line becomes a message that later lines edit; an item's lines (a public's
-    first estimate, then its final figure) are one message of their own, edited likewise; and
-    parts of the answer ready early (a public's report among several) go out at once through
-    ``delivery``. A failure to show progress is logged and never breaks the turn itself.
+    first estimate, then its final figure or verdict) are one message of their own, edited
+    likewise. They go straight to the chat: the turn's reply, committed with its state, says
+    all they say (``ProgressBoard``). A failure to show progress is logged and never breaks
+    the turn itself.
     """
 
-    def __init__(
-        self, bot: Bot, chat_id: int, delivery: Delivery, typing_after: float = 1.0
-    ) -> None:
+    def __init__(self, bot: Bot, chat_id: int, typing_after: float = 1.0) -> None:
         self.bot = bot
         self.chat_id = chat_id
-        self.delivery = delivery
         self.typing_after = typing_after
         self.message_id: int | None = None
         self.shown: str | None = None
@@ -106,9 +99,6 @@ class TurnProgress:
             log.info("item status for chat %s not shown: %s", self.chat_id, error.message)
         except TelegramAPIError as error:
             log.warning("item status for chat %s not shown: %s", self.chat_id, error)
-
-    async def post(self, replies: list[Outgoing]) -> None:
-        await self.delivery.send(self.chat_id, replies)
 
     async def _show(self, line: str) -> None:
         text = as_html(line)

@@ -185,7 +185,7 @@ class TelegramBot:
         app = web.Application()
         # Dispatcher shutdown first (it drains updates in flight), the Bot session after it.
         setup_application(app, self.dispatcher, bot=self.bot)
-        handler = CheckedRequestHandler(self.dispatcher, self.bot, secret)
+        handler = CheckedRequestHandler(self.dispatcher, self.bot, secret, self.in_flight)
         handler.register(app, path=urlsplit(url).path or "/")
 
         async def register_webhook(_: web.Application) -> None:

@@ -4,6 +4,25 @@ aiogram parses the body inside the request handler, so a body that is not an upd
 JSON, wrong types, a forged post that got past the secret) ended in an HTTP 500 and a traceback
 in the log. Here it is refused with 400 and one warning line; a real update is handled as before,
 answered once its turn is over.
+
+Why nothing is lost to a kill (issue 17.1). Telegram takes an update as delivered only when the
+webhook answers 2xx, and otherwise posts it again. The answer (``handle_in_background=False``)
+comes after the turn: its state, its replies (the outbox) and the update's handled mark are
+committed in one transaction and the replies sent. A process killed before that answers
+nothing, so Telegram delivers the update again; a redelivery of a committed update is
+recognised by its id and skipped (its unsent replies are sent from the outbox on start), so it
+is answered once. A turn that fails is answered with an apology (committed the same way) and
+confirmed: its redelivery would fail again.
+
+That alone would need no inbox, but two answers come before the turn is over: aiogram answers
+200 anyway after 55 s and lets a slow turn go on in the background (a check of several publics
+on a busy token can take that long), and in one process without Redis a redelivery that arrives
+while the first delivery's turn is in hand is skipped and answered at once. So, as with long
+polling, the update is stored in the inbox before its turn runs: a process killed after such an
+early answer handles the stored update on start (``_resume`` in the runner; with replicas the
+Redis claim makes a starting replica wait for the outcome of a turn another one has in hand).
+If the database cannot store it, the turn runs anyway (it then ends in the dialog's apology,
+which beats no answer) and Telegram still gets no answer before it is over.
 """
 
 from __future__ import annotations
@@ -19,6 +38,8 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.refusals import RefusalLog
+from bot.telegram.inbox import inbox_entry
+from bot.turns import TurnLifecycle
 from bot.webhook_body import UnreadableBody, read_json, sender
 
 log = logging.getLogger(__name__)
@@ -35,13 +56,16 @@ def secret_matches(given: str, expected: str) -> bool:
 
 
 class CheckedRequestHandler(SimpleRequestHandler):
-    def __init__(self, dispatcher: Dispatcher, bot: Bot, secret_token: str) -> None:
+    def __init__(
+        self, dispatcher: Dispatcher, bot: Bot, secret_token: str, lifecycle: TurnLifecycle
+    ) -> None:
         # Answered after the turn, not on arrival: Telegram sends a chat's next update only
         # once this one is answered, so with several replicas one person's updates are still
         # handled in order, and an update a dying replica never finished is delivered again.
         # (aiogram answers anyway after 55 s and finishes the turn in the background.)
         super().__init__(dispatcher, bot, handle_in_background=False, secret_token=secret_token)
         self.refusals = RefusalLog(log)
+        self.lifecycle = lifecycle
 
     def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
         if not self.secret_token:
@@ -77,5 +101,20 @@ class CheckedRequestHandler(SimpleRequestHandler):
             # Nothing to answer; 200, or Telegram would deliver it again and again.
             log.info("webhook: update %s of no known kind ignored", update.update_id)
             return web.json_response({})
+        await self._store(bot, update)
         result = await self.dispatcher.feed_webhook_update(bot, update, **self.data)
         return web.Response(body=self._build_response_writer(bot=bot, result=result))
+
+    async def _store(self, bot: Bot, update: Update) -> None:
+        """The update into the inbox before its turn (a group's is not kept: it gets one line)."""
+        entry = inbox_entry(bot, update)
+        if entry is None:
+            return
+        try:
+            await self.lifecycle.receive([entry])
+        except Exception as error:
+            log.warning(
+                "webhook: update %s not stored, handled anyway: %s",
+                update.update_id,
+                type(error).__name__,
+            )

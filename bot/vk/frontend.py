@@ -10,7 +10,7 @@ from typing import Any
 
 from advisor.app import Advisor
 from advisor.dialog import payloads
-from advisor.dialog.types import Incoming, Outgoing
+from advisor.dialog.types import Incoming
 from advisor.storage.delivery import Envelope, OutboxRow
 from advisor.texts import t
 from advisor.vk.api import VkApiError
@@ -28,9 +28,6 @@ CHANNEL = "vk"
 PROGRESS_INTERVAL = 8.0
 TYPING_EVERY = 5.0
 RERENDER = payloads.encode(payloads.RESUME)
-# Pieces posted before the reply are numbered from here (the reply's own start at 0), so that
-# their random_ids never meet.
-EARLY_PIECES = 10_000
 # Turns touching the database at once: more would only queue inside the connection pool (and,
 # on SQLite, for its single write lock), where a wait can time out; sending, the slow part
 # under load, happens outside this bound.
@@ -41,8 +38,9 @@ class Progress:
     """What the person sees while a long step runs (a ``ProgressBoard``): "typing…" from the
     first status until the turn is over (``stop``); the turn's status lines in ONE message,
     edited (messages.edit) at most once per PROGRESS_INTERVAL and marked done at the end; one
-    message per item (a public's first estimate), replaced by its final line; and parts of the
-    answer ready early (a public's report among several), sent at once."""
+    message per item (a public's first estimate), replaced by its final line or verdict. They
+    go straight to the chat: the turn's reply, committed with its state, says all they say
+    (``ProgressBoard``)."""
 
     def __init__(self, sender: VkSender, action: VkAction) -> None:
         self.sender = sender
@@ -50,7 +48,6 @@ class Progress:
         self.status_id: int | None = None
         self.last = float("-inf")
         self.items: dict[str, int | None] = {}
-        self.posted = 0
         self.stopped = False
         self._typing: asyncio.Task[None] | None = None
 
@@ -89,14 +86,6 @@ class Progress:
     async def item(self, key: str, status: str) -> None:
         self._start_typing()
         await self._show(f"item:{key}", status)
-
-    async def post(self, replies: list[Outgoing]) -> None:
-        """Sends an early part of the answer; its random_ids differ from the reply's."""
-        pieces = plan_reply(replies, self.action.caps.mode)
-        await self.sender.send_pieces(
-            self.action.peer_id, self.action.event_id, pieces, first=EARLY_PIECES + self.posted
-        )
-        self.posted += len(pieces)
 
     async def _keep_typing(self) -> None:
         # VK shows the indicator for about ten seconds: renewed while the step runs.

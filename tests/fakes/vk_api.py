@@ -427,6 +427,10 @@ class FakeVK:
         """The next `times` calls of `method` answer `seconds` late (for timeout tests)."""
         self._delays[method].extend([seconds] * times)
 
+    def delays_left(self, method: str) -> int:
+        """How many calls of ``method`` are still to be delayed (``delay_next``)."""
+        return len(self._delays.get(method, ()))
+
     def gather(self, methods: set[str], count: int, within: float = 10.0) -> None:
         """The next calls of these methods wait in the fake for each other until ``count`` of
         them are here at once (or ``within`` seconds pass): a client that makes them together
