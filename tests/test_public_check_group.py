@@ -3,14 +3,17 @@ one round trip of the community token's executes, through the fake VK API (issue
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import logging
 import random
 
 import pytest
+from pydantic import SecretStr
 
 from advisor.config import Settings
+from advisor.vk.api import VkClient
 from advisor.vk.check import PublicChecker, PublicResult
 from advisor.vk.gateway import VkGateway
 from advisor.vk.sampling import (
@@ -213,3 +216,28 @@ async def test_cli_json_with_both_tokens_uses_the_community_sample() -> None:
         assert metrics["ci_halfwidth"] == pytest.approx((high - low) / 2, abs=0.01)  # rounded
         assert item["vk_requests"] == vk.count(inner=False) == 3 + 6
         assert vk.group_token not in out + err and vk.service_token not in out + err
+
+
+async def test_the_bots_requests_go_before_queued_samples() -> None:
+    # The check's executes on the community token give way: they leave the limiter's last two
+    # slots free and never queue in it, so a request of the VK bot's made while 32 of them
+    # wait goes out at once, not behind them, and VK refuses nothing.
+    async with own_fake() as vk:
+        settings = both_tokens(vk)
+        client = VkClient(settings, SecretStr(vk.group_token), "group")
+        try:
+            samples = [
+                asyncio.ensure_future(client.execute("return 1;", background=True))
+                for _ in range(50)
+            ]
+            for _ in range(20):  # every sample reaches the limiter: 18 go out, 32 wait
+                await asyncio.sleep(0)
+            reply = await client.call("groups.getById", {"group_id": vk.group_id})
+            assert reply
+            await asyncio.gather(*samples)
+        finally:
+            await client.close()
+        order = [r.method for r in vk.requests if not r.inner]
+        assert len(order) == 51 and order.count("execute") == 50
+        assert order.index("groups.getById") == 18
+        assert vk.refused("group") == 0

@@ -796,13 +796,15 @@ async def _community_sample(
 ) -> _Sampled:
     """A big public's sample through the community token: a systematic sample of small blocks
     (``sampling.plan_systematic``), 25 a script, all the executes sent at once (one round
-    trip). Hidden members (VK error 15 or 203 inside execute) end it as ``members.hidden``;
-    any other failure raises ``_SamplerFailed``."""
+    trip while the community token has room; the VK bot's own requests on it go first).
+    Hidden members (VK error 15 or 203 inside execute) end it as ``members.hidden``; any other
+    failure raises ``_SamplerFailed``."""
     count = group.members_count
     plan = plan_systematic(count, options.member_budget, options.rng)
     scripts = sample_scripts(group.id, plan.blocks)
     outcomes = await asyncio.gather(
-        *(sampler.execute(script, tally) for script in scripts), return_exceptions=True
+        *(sampler.execute(script, tally, background=True) for script in scripts),
+        return_exceptions=True,
     )
     step = EXECUTE_CALL_LIMIT
     parts = [plan.blocks[i : i + step] for i in range(0, len(plan.blocks), step)]

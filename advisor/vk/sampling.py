@@ -552,16 +552,18 @@ def stratum_offset(members_count: int, strata: int, index: int, position: float,
 # --- the community token's sample: many small blocks at one spacing ----------------------------
 
 GROUP_BLOCKS_PER_EXECUTE = 25  # VK runs at most 25 API calls inside one execute
-GROUP_MAX_EXECUTES = 20
-"""At most this many executes a public: VK's per-second limit for a community token, so a
-public's executes go out at once (one round trip) and never wait out a refusal. Simulated
-over 400 samples (bench/check_public.py, section 11): at 1 000 000 members fewer executes leave
-the blocks further apart than a run of bots is long, and the worst error on runs of bots with
-members spread between grows past ±2 points (5.2, 3.3 and 3.0 points at 6, 10 and 15
-executes); with 20 it is 1.0, and 1.6 at most when the runs are 1 500 or 2 500 members long."""
+GROUP_MAX_EXECUTES = 18
+"""At most this many executes a public: VK allows a community token 20 requests a second, and
+the check's requests leave the last two of them to the VK bot's replies (``api``'s
+``BACKGROUND_RESERVE``), so a public's executes go out at once (one round trip) and never wait
+out a refusal. Simulated (bench/check_public.py, section 11): at 1 000 000 members fewer
+executes leave the blocks further apart than a run of bots is long, and the worst error on
+runs of bots with members spread between grows past ±2 points (5.2, 3.3 and 3.0 points at 6,
+10 and 15 executes over 400 samples); with 18 it is 1.7 at most on the bench's lists, and 1.8
+when the runs are 1 500 members long (20 executes would give 1.0, leaving the replies nothing)."""
 GROUP_SPACING = 1000
-"""Members between neighbouring blocks, at most, while the executes allow it (1 000 000
-members: 2 000, the length of the shortest runs of bots the bench knows)."""
+"""Members between neighbouring blocks, at most, while the executes allow it (beyond 450 000
+members they no longer do: 1 000 000 members get a block every 2 222)."""
 
 
 def group_blocks(members_count: int, max_executes: int = GROUP_MAX_EXECUTES) -> int:
@@ -589,7 +591,8 @@ def plan_systematic(
     wherever it starts, so the runs' share is nearly exact once the spacing is no longer than
     the runs; with independent positions each run's two ends would each add the chance of a
     block falling on either side. Simulated on runs starting off the strata's grid: worst
-    error 0.1 point against 4.5 for independent positions (1 000 000 members, 500 blocks).
+    error 0.1 point against 4.5 for independent positions (1 000 000 members, 500 blocks; runs
+    of 2 000 members).
     The blocks stay one per stratum, so ``estimate_inactive``'s successive-difference
     variance applies (for a systematic sample it errs on the wide side when the list has
     runs, and is the usual estimate on an even one: Wolter 2007, ch. 8)."""
