@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from advisor.config import Settings
 from advisor.vk.api import VkClient
 from advisor.vk.check import PublicChecker, PublicResult
+from advisor.vk.fit import OwnerTarget
 from advisor.vk.gateway import VkGateway
 from advisor.vk.sampling import (
     GROUP_BLOCKS_PER_EXECUTE,
@@ -22,6 +23,7 @@ from advisor.vk.sampling import (
     plan_systematic,
 )
 from tests.fakes.vk_api import FakeVK, VKRequest
+from tests.fakes.vk_data import PublicSpec
 from tests.test_public_check import (
     NORMS,
     cli_env,
@@ -44,13 +46,15 @@ def both_tokens(vk: FakeVK, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
-async def check(vk: FakeVK, link: str, **overrides: object) -> PublicResult:
+async def check(
+    vk: FakeVK, link: str, target: OwnerTarget | None = None, **overrides: object
+) -> PublicResult:
     settings = both_tokens(vk, **overrides)
     async with VkGateway(settings) as gateway:
         checker = PublicChecker(
             settings, NORMS, gateway.reader, rng=random.Random(7), sampler=gateway.sampler
         )
-        return (await checker.check([link]))[0]
+        return (await checker.check([link], target=target))[0]
 
 
 def executes(vk: FakeVK) -> list[VKRequest]:
@@ -183,6 +187,30 @@ async def test_hidden_members_stop_the_community_sample() -> None:
         assert len(refused) == len(sent) and {r.error for r in refused} == {15}
         assert service_reads(vk) == []
         assert result.vk_requests == vk.count(inner=False) == 3 + len(sent)
+
+
+async def test_the_portrait_and_the_overlap_come_from_the_community_sample() -> None:
+    async with own_fake(service_rate=100.0) as vk:
+        vk.add_public(
+            PublicSpec(id=330_501, screen_name="salon_tver", name="Салон", members_count=300)
+        )
+        spec = public(
+            vk,
+            public_id=330_502,
+            members_count=150_000,
+            female_share=0.7,
+            city_mix=((72, "Тверь", 0.6), (1, "Москва", 0.1)),
+        )
+        target = OwnerTarget(my_group="salon_tver", city="Тверь")
+        result = await check(vk, f"club{spec.id}", target, vk_service_rate_per_second=100.0)
+        assert result.ok and result.audience is not None and result.overlap is not None
+        assert result.audience.female_percent == pytest.approx(70, abs=3)
+        assert result.overlap.group == "salon_tver"
+        asked = [r for r in vk.requests if r.method == "groups.isMember"]
+        # 2 500 of the sampled members, 500 a call, with the service token.
+        assert len(asked) == 5 and {r.token_type for r in asked} == {"service"}
+        assert len(executes(vk)) == 6 and service_reads(vk) == []
+        assert result.vk_requests == vk.count(inner=False) == 3 + 6 + 5
 
 
 async def test_a_small_public_is_read_whole_by_the_service_token() -> None:
