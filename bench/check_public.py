@@ -1200,7 +1200,7 @@ async def group_three(vk: FakeVK, repeats: int = 3) -> bool:
     ratio, net_ratio = three_wall / one_wall, three_net / one_net
     ok = ratio <= THREE_RATIO and refusals == 0
     print(
-        f"   c) three publics in one message (150,000 head, 1,000,000 bursts+spread, 1,000,000 "
+        f"   b) three publics in one message (150,000 head, 1,000,000 bursts+spread, 1,000,000 "
         f"tail) vs one (1,000,000 bursts), medians of {repeats} runs each:\n"
         f"      one {one_wall:.2f} s ({one_requests} requests), three {three_wall:.2f} s "
         f"({requests} requests, {executes} of them executes) = {ratio:.2f}× one "
@@ -1230,7 +1230,7 @@ async def group_three(vk: FakeVK, repeats: int = 3) -> bool:
 
 def group_simulated(seeds: int) -> bool:
     print(
-        f"   b) the design simulated over {seeds} samples per list (in memory, the fake's member "
+        f"   c) the design simulated over {seeds} samples per list (in memory, the fake's member "
         f"lists, {SHARE:.2%} inactive; plan_systematic + estimate_inactive):"
     )
     passed = True
