@@ -67,7 +67,12 @@ def _vk_features(
 
     return VkFeatures(
         public_check=PublicChecker(
-            settings, knowledge.norms, client, cache=shared, snapshots=DbSnapshots(db)
+            settings,
+            knowledge.norms,
+            client,
+            cache=shared,
+            snapshots=DbSnapshots(db),
+            sampler=vk.sampler,
         ),
         auditor=Auditor(settings, client, knowledge),
         post_figures=VkPostFigures(client),

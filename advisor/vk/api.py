@@ -13,6 +13,9 @@
   with a user token, 20 with a community token, and ``settings.vk_service_rate_per_second`` with
   a service token. VK counts per token, so replicas sharing a token share its rate: with a
   ``pacer`` (``SharedState.pace``, Redis across replicas) calls are also spaced across processes.
+  Background requests (the check's samples on the VK bot's community token) give way to the
+  others: they never queue in the limiter and leave its last two slots free, so a reply goes
+  out at once (or at the next free slot), never behind a queue of samples.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ CheckErrorCode = Literal[
 USER_RATE_PER_SECOND = 3.0
 GROUP_RATE_PER_SECOND = 20.0
 RATE_MARGIN = 1.1  # seconds per "second" of VK's limit
+BACKGROUND_RESERVE = 2  # slots of a token's bucket that background requests leave free
 
 RETRYABLE_VK_CODES = frozenset({6, 9, 10})
 MISCONFIGURED_VK_CODES = frozenset({5, 27, 28})
@@ -174,6 +178,7 @@ class VkClient:
         # A leaky bucket: up to ``rate`` requests at once, then ``rate`` a second, as VK allows,
         # stretched by a margin: a request delayed on its way must not arrive too close to the next.
         self._limiter = AsyncLimiter(rate, RATE_MARGIN)
+        self._waiting = 0  # requests queued in the limiter (background ones never are)
         timeout = aiohttp.ClientTimeout(total=settings.vk_request_timeout)
         self._http = AiohttpClient(timeout=timeout)
         self._api = API(
@@ -194,27 +199,52 @@ class VkClient:
     async def close(self) -> None:
         await self._http.close()
 
+    async def _admit(self, background: bool) -> None:
+        """Wait for the limiter. A ``background`` request (the public check's sample on the VK
+        bot's community token) never queues in it: it goes only while the limiter has room
+        beyond ``BACKGROUND_RESERVE`` and no other request waits, so the bot's replies never
+        wait behind a queue of samples."""
+        if not background:
+            self._waiting += 1
+            try:
+                await self._limiter.acquire()
+            finally:
+                self._waiting -= 1
+            return
+        # No event fires when the bucket leaks room back: look again each slot's time.
+        # The last BACKGROUND_RESERVE slots of the bucket are kept for the others: a reply
+        # never comes right after a full burst, where a little network jitter is all it takes
+        # for VK to count one request too many in its second.
+        room = 1 + min(BACKGROUND_RESERVE, self._limiter.max_rate - 1)
+        while self._waiting or not self._limiter.has_capacity(room):  # noqa: ASYNC110
+            await asyncio.sleep(self._interval)
+        await self._limiter.acquire()  # room checked just now: no wait, nothing in between
+
     async def _attempt(
-        self, method: str, params: dict[str, Any], tally: RequestTally | None
+        self,
+        method: str,
+        params: dict[str, Any],
+        tally: RequestTally | None,
+        background: bool = False,
     ) -> Any:
         if self._pacer is not None:
             wait = await self._pacer(self._pace_key, self._interval)
             if wait > 0:
                 await asyncio.sleep(wait)
-        async with self._limiter:
-            self.requests += 1
-            if tally is not None:
-                tally.count += 1
-            try:
-                return await self._api.request(method, dict(params))
-            except VKAPIError as exc:
-                code = int(getattr(exc, "code", 0) or 0)
-                if code in RETRYABLE_VK_CODES:
-                    raise _Transient(f"VK error {code}") from None
-                raise VkApiError(method, code, str(getattr(exc, "error_msg", ""))) from None
-            except (TimeoutError, aiohttp.ClientError) as exc:
-                # aiohttp's messages can contain the request URL, and with it the token.
-                raise _Transient(type(exc).__name__) from None
+        await self._admit(background)
+        self.requests += 1
+        if tally is not None:
+            tally.count += 1
+        try:
+            return await self._api.request(method, dict(params))
+        except VKAPIError as exc:
+            code = int(getattr(exc, "code", 0) or 0)
+            if code in RETRYABLE_VK_CODES:
+                raise _Transient(f"VK error {code}") from None
+            raise VkApiError(method, code, str(getattr(exc, "error_msg", ""))) from None
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            # aiohttp's messages can contain the request URL, and with it the token.
+            raise _Transient(type(exc).__name__) from None
 
     @staticmethod
     def _log_retry(state: RetryCallState) -> None:
@@ -229,9 +259,15 @@ class VkClient:
         )
 
     async def raw(
-        self, method: str, params: Mapping[str, Any], tally: RequestTally | None = None
+        self,
+        method: str,
+        params: Mapping[str, Any],
+        tally: RequestTally | None = None,
+        *,
+        background: bool = False,
     ) -> dict[str, Any]:
-        """The whole answer of one method (``{"response": ..., ...}``), retried as described."""
+        """The whole answer of one method (``{"response": ..., ...}``), retried as described.
+        ``background``: give way to the other requests on the token (``_admit``)."""
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._max_attempts),
             wait=wait_exponential(multiplier=0.2, max=4.0) + wait_random(0, 0.1),
@@ -240,7 +276,7 @@ class VkClient:
             reraise=True,
         )
         try:
-            answer: Any = await retrying(self._attempt, method, dict(params), tally)
+            answer: Any = await retrying(self._attempt, method, dict(params), tally, background)
         except _Transient as exc:
             log.warning(
                 "VK %s unavailable after %d attempts: %s", method, self._max_attempts, exc.cause
@@ -266,8 +302,10 @@ class VkClient:
         """The ``response`` of one method."""
         return (await self.raw(method, params, tally)).get("response")
 
-    async def execute(self, code: str, tally: RequestTally | None = None) -> ExecuteResult:
+    async def execute(
+        self, code: str, tally: RequestTally | None = None, *, background: bool = False
+    ) -> ExecuteResult:
         """Run a VKScript program (user and community tokens only): one round trip."""
-        answer = await self.raw("execute", {"code": code}, tally)
+        answer = await self.raw("execute", {"code": code}, tally, background=background)
         errors = answer.get("execute_errors") or []
         return ExecuteResult(answer.get("response"), [e for e in errors if isinstance(e, dict)])

@@ -423,9 +423,12 @@ class PublicChecker:
         rng: random.Random | None = None,
         snapshots: SnapshotStore | None = None,
         clock: Callable[[], datetime] | None = None,
+        sampler: VkClient | None = None,
     ) -> None:
         """``snapshots`` keeps each fetched public's members and metrics, so a later check
-        reports growth; ``clock`` (UTC now) dates the snapshots (tests pass their own)."""
+        reports growth; ``clock`` (UTC now) dates the snapshots (tests pass their own);
+        ``sampler``: the community token's client (``VkGateway.sampler``), which reads big
+        publics' samples in one round trip of executes when ``client`` is a service token's."""
         self.settings = settings
         self._snapshots = snapshots
         self._clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
@@ -433,6 +436,7 @@ class PublicChecker:
         self.cache: CheckCache = cache if cache is not None else MemoryCache()
         self._rng = rng or random.Random()
         self._client = client
+        self._sampler = sampler if client is not None and client.kind == "service" else None
         # Publics being fetched right now, so concurrent checks of one public share the work.
         self._inflight: dict[str, asyncio.Future[PublicResult]] = {}
 
@@ -705,7 +709,7 @@ class PublicChecker:
                     log.warning("public check: result callback failed", exc_info=True)
 
         try:
-            await collect_publics(self._client, refs, options, stage, ready)
+            await collect_publics(self._client, refs, options, stage, ready, self._sampler)
         except Exception:
             log.exception("public check: unexpected failure for %s", [r.key for r in refs])
             return {

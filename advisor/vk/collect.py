@@ -16,6 +16,12 @@ still too uncertain to tell the verdict. Publics checked together interleave the
 under the one limiter, taking turns (``turns``). A hidden member list (VK error 15) is noticed
 on the first member call, which goes alone; nothing more is asked of it.
 
+With a service token and the community's token (``VK_GROUP_TOKEN``) both configured, a big
+public's sample goes through the community token's ``execute`` instead: hundreds of small blocks
+at one spacing (``sampling.plan_systematic``), 25 a script, one public's executes sent at once
+under the community client's limiter, beside the service token's wall pages. A failure of the
+community token falls back to the service token's adaptive sample.
+
 The member records are kept (``SampledBlock.members``) with the fields of ``MEMBER_FIELDS``, so
 other statistics of the same sample need no other request.
 """
@@ -23,6 +29,7 @@ other statistics of the same sample need no other request.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -57,6 +64,8 @@ from advisor.vk.sampling import (
     count_block,
     estimate_inactive,
     plan_sample,
+    plan_systematic,
+    stratum_widths,
     whole_read_limit,
 )
 from advisor.vk.scripts import (
@@ -70,8 +79,11 @@ from advisor.vk.scripts import (
     one_public_plan,
     pack,
     publics_script,
+    sample_scripts,
 )
 from advisor.vk.turns import Caller, InTurn, Turns
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[str], Awaitable[None]]
 Stage = Literal["group", "wall", "members"]
@@ -763,10 +775,77 @@ async def _adaptive_sample(
     return sample
 
 
+@dataclass(frozen=True)
+class _Sampled:
+    """A big public's sample as read: its estimate and each block's weight by offset."""
+
+    estimate: InactiveEstimate | None
+    weights: dict[int, float]
+
+
+class _SamplerFailed(Exception):
+    """The community token could not read the sample (the service token reads it instead)."""
+
+
+async def _community_sample(
+    sampler: VkClient,
+    group: GroupInfo,
+    members: _Members,
+    tally: RequestTally,
+    options: CollectOptions,
+) -> _Sampled:
+    """A big public's sample through the community token: a systematic sample of small blocks
+    (``sampling.plan_systematic``), 25 a script, all the executes sent at once (one round
+    trip while the community token has room; the VK bot's own requests on it go first).
+    Hidden members (VK error 15 or 203 inside execute) end it as ``members.hidden``; any other
+    failure raises ``_SamplerFailed``."""
+    count = group.members_count
+    plan = plan_systematic(count, options.member_budget, options.rng)
+    scripts = sample_scripts(group.id, plan.blocks)
+    outcomes = await asyncio.gather(
+        *(sampler.execute(script, tally, background=True) for script in scripts),
+        return_exceptions=True,
+    )
+    step = EXECUTE_CALL_LIMIT
+    parts = [plan.blocks[i : i + step] for i in range(0, len(plan.blocks), step)]
+    for blocks, outcome in zip(parts, outcomes, strict=True):
+        if isinstance(outcome, VkApiError):
+            raise _SamplerFailed(f"{outcome.method}: VK error {outcome.vk_code}")
+        if isinstance(outcome, VkUnavailable):
+            raise _SamplerFailed(f"{outcome.method}: {outcome.cause}")
+        if isinstance(outcome, BaseException):
+            raise outcome
+        answers = outcome.response if isinstance(outcome.response, list) else []
+        for index, block in enumerate(blocks):
+            answer = answers[index] if index < len(answers) else None
+            if isinstance(answer, Mapping):
+                members.add(block.offset, answer)
+            elif _members_denied(outcome.errors):
+                members.hidden = True
+                break
+            else:
+                codes = [e.get("error_code") for e in outcome.errors]
+                raise _SamplerFailed(f"groups.getMembers inside execute: VK errors {codes}")
+    if members.hidden:
+        return _Sampled(None, {})
+    widths = stratum_widths(count, len(plan.blocks))
+    weights = {b.offset: w / count for b, w in zip(plan.blocks, widths, strict=True)}
+    population = max(count, members.total)
+    return _Sampled(estimate_inactive(members.ordered(), population, whole=False), weights)
+
+
 async def collect_with_calls(
-    client: Caller, ref: PublicRef, options: CollectOptions, progress: Progress | None = None
+    client: Caller,
+    ref: PublicRef,
+    options: CollectOptions,
+    progress: Progress | None = None,
+    sampler: VkClient | None = None,
 ) -> PublicData:
-    """One method per request, all the independent ones at once, under the rate limiter."""
+    """One method per request, all the independent ones at once, under the rate limiter.
+
+    ``sampler``: the community token's client. A public too big to read whole then gets its
+    sample through it (``_community_sample``: one round trip of executes, beside the wall
+    pages), and through ``client``'s adaptive sample only when the community token fails."""
     tally = RequestTally()
     fetched_at = int(time.time())
     await _say(progress, "group")
@@ -800,23 +879,40 @@ async def collect_with_calls(
         }
         return await client.call("wall.get", params, tally)
 
-    async def member_list() -> AdaptiveSample | None:
+    async def member_list() -> _Sampled | None:
+        nonlocal members
         if whole:
             await _whole_list(client, group, members, tally)
             return None
-        return await _adaptive_sample(client, ref, group, members, tally, options, progress)
+        if sampler is not None:
+            await _say(progress, "members")
+            try:
+                return await _community_sample(sampler, group, members, tally, options)
+            except _SamplerFailed as exc:
+                # The reason names the method and VK's error code, never a token.
+                log.warning(
+                    "public check: the community token could not sample club%d (%s); "
+                    "the service token samples it instead",
+                    group.id,
+                    exc,
+                )
+                members = _Members(options, fetched_at)
+        sample = await _adaptive_sample(client, ref, group, members, tally, options, progress)
+        weights = {cell.block.offset: cell.width / group.members_count for cell in sample.cells}
+        return _Sampled(sample.estimate(), weights)
 
-    *pages, sample = await _gather(
+    *pages, sampled = await _gather(
         [*(wall_page(page) for page in range(WALL_PAGES)), member_list()]
     )
     data.posts = _posts(pages)
-    if sample is None:
+    if sampled is None:
         population = max(group.members_count, members.total)
         estimate = estimate_inactive(members.ordered(), population, whole=True)
         _finish_members(data, members, whole=True, estimate=estimate)
     else:
-        weights = {cell.block.offset: cell.width / group.members_count for cell in sample.cells}
-        _finish_members(data, members, whole=False, estimate=sample.estimate(), weights=weights)
+        _finish_members(
+            data, members, whole=False, estimate=sampled.estimate, weights=sampled.weights
+        )
     if options.my_group is not None and data.member_blocks:
         asks = overlap_asks(data, options.my_group)
         data.member_of = merge_answers(await _ask_with_calls(client, asks, tally))
@@ -842,13 +938,15 @@ async def collect_publics(
     options: CollectOptions,
     progress: Progress | None = None,
     ready: Ready | None = None,
+    sampler: VkClient | None = None,
 ) -> list[PublicData | Exception]:
     """Each public's data, or the exception that ended its collection, in ``refs`` order.
 
     The exceptions are ``CollectError`` (the issue's error codes) and ``VkUnavailable``.
     With a service token the publics are collected at once, their requests interleaved under
     the client's one limiter, the earlier public's first (``Turns``); ``ready`` hears of each
-    as soon as it is in, before the others.
+    as soon as it is in, before the others. ``sampler`` (the community token's client, with a
+    service token only): big publics' samples go through its executes (``collect_with_calls``).
     """
     if client.kind == "user":
         if len(refs) == 1:
@@ -871,7 +969,7 @@ async def collect_publics(
         outcome: PublicData | Exception
         caller: Caller = client if len(refs) == 1 else InTurn(client, turns, index)
         try:
-            outcome = await collect_with_calls(caller, ref, options, progress)
+            outcome = await collect_with_calls(caller, ref, options, progress, sampler)
         except (CollectError, VkUnavailable) as exc:
             outcome = exc
         except VkApiError as exc:

@@ -3,7 +3,8 @@
 VK counts requests per token, so every call made with one token goes through one client: one
 rate limiter in the process, and the shared pacer (``SharedState.pace``, Redis across replicas).
 ``Advisor.open`` builds the gateway; the public check, the audit and the tracker's post figures
-get its ``reader`` client, the VK bot its ``community`` client; ``Advisor.close`` closes them.
+get its ``reader`` client, the VK bot its ``community`` client (which also reads the check's
+big samples when the reader is a service token: ``sampler``); ``Advisor.close`` closes them.
 
 The clients are built on first use, so a process that never calls VK never imports vkbottle.
 """
@@ -68,6 +69,17 @@ class VkGateway:
         if token is None or not token.get_secret_value():
             return None
         return self.client(token, "group")
+
+    @property
+    def sampler(self) -> VkClient | None:
+        """The client that reads big publics' member samples in the public check when the
+        reader cannot: the community token's (``execute``, 25 calls a request, 20 requests a
+        second) when the reader is a service token (no ``execute``, 5 requests a second). None
+        with a user token (its own executes do it) or without a community token. The client
+        is the VK bot's: the one limiter keeps both within VK's rate for the token."""
+        if reader_kind(self.settings) != "service":
+            return None
+        return self.community
 
     async def close(self) -> None:
         self._closed = True

@@ -94,6 +94,28 @@ return result;
 """
 
 
+# A big public's sample with the community token (the check's reader being a service token):
+# up to 25 blocks of one community, [offset, count] pairs. The first refused call ends the
+# script (a hidden member list costs one refused call per execute, not 25); the answers come in
+# the blocks' order, the refused one as false (its error is in execute_errors).
+SAMPLE_SCRIPT = """
+var group = {group};
+var blocks = {blocks};
+var result = [];
+var refused = false;
+var i = 0;
+while (i < blocks.length && !refused) {{
+  var page = API.groups.getMembers({{"group_id": group, "offset": blocks[i][0],
+                                     "count": blocks[i][1], "fields": "{member_fields}"}});
+  result.push(page);
+  if (!page) {{
+    refused = true;
+  }}
+  i = i + 1;
+}}
+return result;
+"""
+
 # One public in one round trip: ``USER_EXECUTES`` of these are sent at once. Each reads the
 # member count, then its ``slots``: [stratum, position] pairs. A list of up to ``whole_limit``
 # members is read whole (stratum i is then page i: the first execute has enough slots for the
@@ -294,6 +316,20 @@ def members_script(blocks: Sequence[tuple[int, Block]]) -> str:
         blocks=json.dumps([[group_id, b.offset, b.count] for group_id, b in blocks]),
         member_fields=MEMBER_FIELDS,
     )
+
+
+def sample_scripts(group_id: int, blocks: Sequence[Block]) -> list[str]:
+    """The executes reading ``blocks`` of one community, 25 blocks each, in list order."""
+    return [
+        SAMPLE_SCRIPT.format(
+            group=group_id,
+            blocks=json.dumps([[b.offset, b.count] for b in part]),
+            member_fields=MEMBER_FIELDS,
+        )
+        for part in (
+            blocks[i : i + EXECUTE_CALL_LIMIT] for i in range(0, len(blocks), EXECUTE_CALL_LIMIT)
+        )
+    ]
 
 
 def membership_script(asks: Sequence[tuple[str | int, Sequence[int]]]) -> str:

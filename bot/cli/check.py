@@ -167,7 +167,9 @@ async def _check(
         print(text, file=sys.stderr, flush=True)
 
     async with VkGateway(settings) as vk, _snapshots(settings) as snapshots:
-        checker = PublicChecker(settings, load_knowledge().norms, vk.reader, snapshots=snapshots)
+        checker = PublicChecker(
+            settings, load_knowledge().norms, vk.reader, snapshots=snapshots, sampler=vk.sampler
+        )
         return await checker.check(
             links,
             posts,
