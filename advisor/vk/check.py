@@ -554,7 +554,7 @@ class PublicChecker:
             if summary and result.ok:
                 # Its verdict at once, in its status message; the ranked summary follows.
                 await board.item(result.input, summary_line(result))
-            elif result.input in estimated:
+            elif summary or result.input in estimated:
                 await board.item(result.input, final_line(result))
 
         results = await self.check(
@@ -700,7 +700,10 @@ class PublicChecker:
             if isinstance(outcome, PublicData) and result.ok:
                 collected[ref.key] = outcome
             results[ref.key] = result
-            if many:
+            if many and on_item is not None:
+                # Each public's verdict is in its own status (``on_result``): this line counts.
+                await say(t("check.progress.done", done=len(results), total=len(refs)))
+            elif many:
                 await say(ready_line(ref, result, len(results), len(refs)))
             if on_result is not None:
                 try:
