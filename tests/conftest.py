@@ -47,6 +47,44 @@ def pytest_configure(config: pytest.Config) -> None:
         pytest.exit(problem, returncode=pytest.ExitCode.USAGE_ERROR)
 
 
+# The files that take longest, longest first (per-file sums of `--durations` of a full run).
+# The two workers take whole files in collection order (pyproject: --dist loadfile
+# --no-loadscope-reorder), so these start first and the many short files fill in beside them;
+# with xdist's own order (most tests first) the two-test kill files came last and kept one
+# worker busy alone for minutes at the end.
+LONGEST_FILES = (
+    "test_delivery_kills_telegram.py",
+    "test_delivery_kills_vk.py",
+    "test_secrets_in_logs.py",
+    "test_bad_input.py",
+    "test_public_check.py",
+    "test_replicas_faults.py",
+    "test_replicas_telegram.py",
+    "test_replicas_migrate.py",
+    "test_public_fit.py",
+    "test_console.py",
+    "test_telegram_bot.py",
+    "test_audit_cli.py",
+    "test_replicas_vk.py",
+    "test_dialog_engine.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Whole files, the longest first, then the rest with the most tests first; a file's own
+    tests keep their order (its module fixtures rely on it)."""
+    files: dict[Path, list[pytest.Item]] = {}
+    for item in items:
+        files.setdefault(item.path, []).append(item)
+
+    def rank(tests: list[pytest.Item]) -> tuple[int, int]:
+        name = tests[0].path.name
+        longest = LONGEST_FILES.index(name) if name in LONGEST_FILES else len(LONGEST_FILES)
+        return longest, -len(tests)
+
+    items[:] = [item for tests in sorted(files.values(), key=rank) for item in tests]
+
+
 @pytest.fixture
 async def fake_vk() -> AsyncIterator[FakeVK]:
     """A started fake VK API; the test fails if any answer broke the VK schema."""
