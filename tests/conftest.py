@@ -5,19 +5,23 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from aiogram import Bot
 
 from advisor.config import Settings
 from advisor.knowledge.guide import GUIDE_ENV, find_guide
 from advisor.storage.db import create_engine
 from advisor.storage.migrate import upgrade
-from bot.telegram.session import create_bot
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.vk_api import FakeVK
 from tests.fakes.vk_schema import SCHEMA_ENV, schema_dir
 from tests.services import PostgresServer, RedisServer, postgres_server, redis_server
+
+if TYPE_CHECKING:
+    # aiogram takes seconds to import; the xdist controller loads this file too and runs no
+    # test, so only the fixture that uses it imports it.
+    from aiogram import Bot
 
 
 def shared_folder_problem() -> str | None:
@@ -105,6 +109,8 @@ async def tg() -> AsyncIterator[FakeTelegram]:
 @pytest.fixture
 async def telegram_client(tg: FakeTelegram) -> AsyncIterator[Bot]:
     """An aiogram Bot talking to the fake Bot API."""
+    from bot.telegram.session import create_bot
+
     created = create_bot(Settings(telegram_bot_token=tg.token, telegram_api_url=tg.base_url))
     yield created
     await created.session.close()
