@@ -5,19 +5,23 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from aiogram import Bot
 
 from advisor.config import Settings
 from advisor.knowledge.guide import GUIDE_ENV, find_guide
 from advisor.storage.db import create_engine
 from advisor.storage.migrate import upgrade
-from bot.telegram.session import create_bot
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.vk_api import FakeVK
 from tests.fakes.vk_schema import SCHEMA_ENV, schema_dir
 from tests.services import PostgresServer, RedisServer, postgres_server, redis_server
+
+if TYPE_CHECKING:
+    # aiogram takes seconds to import; the xdist controller loads this file too and runs no
+    # test, so only the fixture that uses it imports it.
+    from aiogram import Bot
 
 
 def shared_folder_problem() -> str | None:
@@ -47,6 +51,44 @@ def pytest_configure(config: pytest.Config) -> None:
         pytest.exit(problem, returncode=pytest.ExitCode.USAGE_ERROR)
 
 
+# The files that take longest, longest first (per-file sums of `--durations` of a full run).
+# The two workers take whole files in collection order (pyproject: --dist loadfile
+# --no-loadscope-reorder), so these start first and the many short files fill in beside them;
+# with xdist's own order (most tests first) the two-test kill files came last and kept one
+# worker busy alone for minutes at the end.
+LONGEST_FILES = (
+    "test_delivery_kills_telegram.py",
+    "test_delivery_kills_vk.py",
+    "test_secrets_in_logs.py",
+    "test_bad_input.py",
+    "test_public_check.py",
+    "test_replicas_faults.py",
+    "test_replicas_telegram.py",
+    "test_replicas_migrate.py",
+    "test_public_fit.py",
+    "test_console.py",
+    "test_telegram_bot.py",
+    "test_audit_cli.py",
+    "test_replicas_vk.py",
+    "test_dialog_engine.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Whole files, the longest first, then the rest with the most tests first; a file's own
+    tests keep their order (its module fixtures rely on it)."""
+    files: dict[Path, list[pytest.Item]] = {}
+    for item in items:
+        files.setdefault(item.path, []).append(item)
+
+    def rank(tests: list[pytest.Item]) -> tuple[int, int]:
+        name = tests[0].path.name
+        longest = LONGEST_FILES.index(name) if name in LONGEST_FILES else len(LONGEST_FILES)
+        return longest, -len(tests)
+
+    items[:] = [item for tests in sorted(files.values(), key=rank) for item in tests]
+
+
 @pytest.fixture
 async def fake_vk() -> AsyncIterator[FakeVK]:
     """A started fake VK API; the test fails if any answer broke the VK schema."""
@@ -67,6 +109,8 @@ async def tg() -> AsyncIterator[FakeTelegram]:
 @pytest.fixture
 async def telegram_client(tg: FakeTelegram) -> AsyncIterator[Bot]:
     """An aiogram Bot talking to the fake Bot API."""
+    from bot.telegram.session import create_bot
+
     created = create_bot(Settings(telegram_bot_token=tg.token, telegram_api_url=tg.base_url))
     yield created
     await created.session.close()

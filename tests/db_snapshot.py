@@ -16,9 +16,15 @@ IGNORED_TABLES = frozenset({"processed_events"})
 Snapshot = dict[str, list[tuple[Any, ...]]]
 
 
-def _read(connection: Connection) -> Snapshot:
+def _reflect(connection: Connection) -> MetaData:
     metadata = MetaData()
     metadata.reflect(connection)
+    return metadata
+
+
+def _read(connection: Connection, metadata: MetaData | None = None) -> Snapshot:
+    if metadata is None:
+        metadata = _reflect(connection)
     tables: Snapshot = {}
     for table in metadata.sorted_tables:
         if table.name in IGNORED_TABLES:
@@ -28,11 +34,23 @@ def _read(connection: Connection) -> Snapshot:
     return tables
 
 
-async def snapshot(database_url: str) -> Snapshot:
+async def reflect(database_url: str) -> MetaData:
+    """The database's tables, to take many snapshots of a schema that stays put: reflecting
+    them costs far more than reading their rows."""
     engine = create_engine(database_url)
     try:
         async with engine.connect() as connection:
-            return await connection.run_sync(_read)
+            return await connection.run_sync(_reflect)
+    finally:
+        await engine.dispose()
+
+
+async def snapshot(database_url: str, tables: MetaData | None = None) -> Snapshot:
+    """Every row; of ``tables`` (from ``reflect``) if given, else of the tables there now."""
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(_read, tables)
     finally:
         await engine.dispose()
 
