@@ -72,7 +72,10 @@ async def _vk_run(
     await asyncio.to_thread(workdir.mkdir)
     first = 300_001 if kills else 310_001
     people = [VkUser(vk, first + n) for n in range(PEOPLE)]
-    bot = VkProcess(vk, workdir, {"DATABASE_URL": database_url})
+    # A generous request timeout: on a loaded machine a stalled reply could otherwise time out
+    # and become the apology, which the transcripts would count as a changed reply; this test
+    # is about kills (timeouts have tests of their own).
+    bot = VkProcess(vk, workdir, {"DATABASE_URL": database_url, "VK_REQUEST_TIMEOUT": "15"})
 
     async def start() -> None:
         """Up once this process polls (a killed one's request may still wait in the fake)."""
