@@ -539,27 +539,33 @@ class PublicChecker:
         many = len(links) > 1
         summary = many and detail is not None
         draw = functools.partial(chat_messages, prices=prices, target=target, detail=detail)
-        if not isinstance(progress, ProgressBoard):
-            results = await self.check(links, progress=progress, target=target, prices=prices)
-            # Drawing charts takes a moment of CPU: keep the event loop serving other users.
-            return results, await asyncio.to_thread(draw, results, charts=not summary)
-        board = progress
-        estimated: set[str] = set()
+        on_item: ItemCallback | None = None
+        on_result: ResultCallback | None = None
+        if isinstance(progress, ProgressBoard):
+            board = progress
+            estimated: set[str] = set()
 
-        async def item(key: str, line: str) -> None:
-            estimated.add(key)
-            await board.item(key, line)
+            async def item(key: str, line: str) -> None:
+                estimated.add(key)
+                await board.item(key, line)
 
-        async def ready(result: PublicResult) -> None:
-            if summary and result.ok:
-                # Its verdict at once, in its status message; the ranked summary follows.
-                await board.item(result.input, summary_line(result))
-            elif summary or result.input in estimated:
-                await board.item(result.input, final_line(result))
+            async def ready(result: PublicResult) -> None:
+                if summary and result.ok:
+                    # Its verdict at once, in its status message; the ranked summary follows.
+                    await board.item(result.input, summary_line(result))
+                elif summary or result.input in estimated:
+                    await board.item(result.input, final_line(result))
 
+            on_item, on_result = item, ready
         results = await self.check(
-            links, progress=board, on_result=ready, on_item=item, target=target, prices=prices
+            links,
+            progress=progress,
+            on_result=on_result,
+            on_item=on_item,
+            target=target,
+            prices=prices,
         )
+        # Drawing charts takes a moment of CPU: keep the event loop serving other users.
         return results, await asyncio.to_thread(draw, results, charts=not summary)
 
     # -- collection ---------------------------------------------------------------------------
