@@ -97,7 +97,7 @@ from advisor.vk.scripts import (
     WALL_PAGES,
     one_public_plan,
 )
-from tests.fakes.vk_api import FakeVK
+from tests.fakes.vk_api import FakeVK, round_trips
 from tests.fakes.vk_data import Community, make_public
 
 ONE_PUBLIC_SECONDS = 0.3
@@ -1080,21 +1080,6 @@ async def group_checker(vk: FakeVK, seed: int) -> AsyncIterator[tuple[PublicChec
         )
 
 
-def chain_depth(requests: list[Any]) -> int:
-    """Round trips among ``requests`` (HTTP ones): the longest chain of calls each sent after
-    the previous one was answered (FakeVK.rounds, for a subset of the calls)."""
-    calls = sorted(requests, key=lambda r: r.time)
-    depth: list[int] = []
-    for index, call in enumerate(calls):
-        before = [
-            depth[i]
-            for i, earlier in enumerate(calls[:index])
-            if earlier.answered is not None and earlier.answered <= call.time
-        ]
-        depth.append(1 + max(before, default=0))
-    return max(depth, default=0)
-
-
 def prefix_of(size: int, fields: dict[str, Any]) -> list[int]:
     """Inactive members before each index of the fake's list (in memory, no HTTP)."""
     spec = make_public("huge", id=640_001, members_count=size, inactive_fraction=SHARE, **fields)
@@ -1150,7 +1135,7 @@ async def group_through_fake(vk: FakeVK) -> bool:
                 kind: sum(r.token_type == kind for r in sent) for kind in ("service", "group")
             }
             executes = [r for r in sent if r.method == "execute"]
-            sample_trips = chain_depth(executes)
+            sample_trips = round_trips(executes)
             refusals = sum(r.error == 6 for r in sent)
             assert run.percent is not None and run.ci95 is not None
             error = abs(run.percent - truth)

@@ -29,6 +29,7 @@ import socket
 import struct
 import time
 from collections import defaultdict, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,6 +91,21 @@ class VKRequest:
     error: int | None = None  # the VK error code answered, if any
     http_method: str = "POST"
     answered: float | None = None  # time.monotonic() when the answer was ready (HTTP calls)
+
+
+def round_trips(requests: Iterable[VKRequest]) -> int:
+    """The longest chain among HTTP ``requests`` of calls each sent after the previous one
+    was answered: calls sent together, before any answer, make one round trip."""
+    calls = sorted(requests, key=lambda r: r.time)
+    depth: list[int] = []
+    for index, call in enumerate(calls):
+        before = [
+            depth[i]
+            for i, earlier in enumerate(calls[:index])
+            if earlier.answered is not None and earlier.answered <= call.time
+        ]
+        depth.append(1 + max(before, default=0))
+    return max(depth, default=0)
 
 
 @dataclass
@@ -468,16 +484,7 @@ class FakeVK:
         """Round trips of the HTTP calls (from ``requests[since]`` on): the longest chain of
         calls each sent after the previous one was answered (calls sent together, before any
         answer, make one round)."""
-        calls = sorted((r for r in self.requests[since:] if not r.inner), key=lambda r: r.time)
-        depth: list[int] = []
-        for index, call in enumerate(calls):
-            before = [
-                depth[i]
-                for i, earlier in enumerate(calls[:index])
-                if earlier.answered is not None and earlier.answered <= call.time
-            ]
-            depth.append(1 + max(before, default=0))
-        return max(depth, default=0)
+        return round_trips(r for r in self.requests[since:] if not r.inner)
 
     def validate_response(
         self, method: str, body: Any, params: dict[str, Any] | None = None
