@@ -55,6 +55,7 @@ from advisor.vk.overlap import (
 )
 from advisor.vk.sampling import (
     ADAPTIVE_BLOCK,
+    EXECUTE_CALL_LIMIT,
     PAGE_SIZE,
     AdaptiveSample,
     Block,
@@ -69,7 +70,6 @@ from advisor.vk.sampling import (
     whole_read_limit,
 )
 from advisor.vk.scripts import (
-    EXECUTE_CALL_LIMIT,
     GROUP_FIELDS,
     MEMBER_FIELDS,
     WALL_PAGE,

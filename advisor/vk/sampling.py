@@ -551,7 +551,8 @@ def stratum_offset(members_count: int, strata: int, index: int, position: float,
 
 # --- the community token's sample: many small blocks at one spacing ----------------------------
 
-GROUP_BLOCKS_PER_EXECUTE = 25  # VK runs at most 25 API calls inside one execute
+EXECUTE_CALL_LIMIT = 25  # VK runs at most 25 API calls inside one execute
+GROUP_BLOCKS_PER_EXECUTE = EXECUTE_CALL_LIMIT  # one groups.getMembers call a block
 GROUP_MAX_EXECUTES = 18
 """At most this many executes a public: VK allows a community token 20 requests a second, and
 the check's requests leave the last two of them to the VK bot's replies (``api``'s

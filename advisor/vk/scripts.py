@@ -15,9 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from advisor.vk.links import PublicRef
-from advisor.vk.sampling import PAGE_SIZE, Block, whole_read_limit
+from advisor.vk.sampling import EXECUTE_CALL_LIMIT, PAGE_SIZE, Block, whole_read_limit
 
-EXECUTE_CALL_LIMIT = 25  # VK runs at most 25 API calls inside one execute
 WALL_PAGE = 100  # wall.get returns at most 100 posts per call
 WALL_PAGES = 2  # enough for N ≤ 100 analysed posts plus the 5–7 most recent ad posts
 # filter=owner asks VK for the community's own posts only; metrics.eligible_posts checks again.
