@@ -98,7 +98,7 @@ from advisor.vk.scripts import (
     one_public_plan,
 )
 from tests.fakes.vk_api import FakeVK, round_trips
-from tests.fakes.vk_data import Community, make_public
+from tests.fakes.vk_data import Community, PublicSpec, make_public
 
 ONE_PUBLIC_SECONDS = 0.3
 RUNS = 9
@@ -332,14 +332,37 @@ class Run:
         return None if self.ci95 is None else (self.ci95[1] - self.ci95[0]) / 2
 
 
-def service_settings(vk: FakeVK) -> Settings:
+def service_settings(vk: FakeVK, community: bool = False) -> Settings:
+    """A service token reads the communities and walls; with ``community`` the community token
+    reads the big publics' samples (section 11)."""
     return Settings(
         vk_api_url=vk.base_url,
         vk_user_token=None,
         vk_service_token=vk.service_token,
+        vk_group_token=vk.group_token if community else None,
         vk_service_rate_per_second=vk.service_rate,
         check_cache_seconds=0,
     )
+
+
+# The member lists of sections 8 and 11: where the inactive members sit.
+LIST_SHAPES: dict[str, dict[str, Any]] = {
+    "head": {"inactive_layout": "head"},
+    "tail": {"inactive_layout": "tail"},
+    "uniform": {"inactive_layout": "uniform"},
+    "bursts": {"inactive_layout": "bursts", "burst_share": 1.0},
+    "bursts+spread": {"inactive_layout": "bursts", "burst_share": 0.5},
+}
+
+
+def prefix_of(size: int, fields: dict[str, Any]) -> list[int]:
+    """Inactive members before each index of the fake's list (in memory, no HTTP)."""
+    spec = make_public("huge", id=640_001, members_count=size, inactive_fraction=SHARE, **fields)
+    community = Community(spec, int(time.time()))
+    prefix = [0]
+    for index in range(size):
+        prefix.append(prefix[-1] + community.is_inactive(index))
+    return prefix
 
 
 def options(seed: int) -> CollectOptions:
@@ -663,29 +686,17 @@ def simulate_designs(seeds: int) -> bool:
         f"(blocks + groups.getById + {WALL_PAGES} wall pages)"
     )
     passed = True
-    layouts = {
-        "head": {"inactive_layout": "head"},
-        "tail": {"inactive_layout": "tail"},
-        "uniform": {"inactive_layout": "uniform"},
-        "bursts": {"inactive_layout": "bursts", "burst_share": 1.0},
-        "bursts+spread": {"inactive_layout": "bursts", "burst_share": 0.5},
-    }
     for size in (150_000, MILLION):
-        for name, fields in layouts.items():
-            spec = make_public(
-                "huge", id=640_001, members_count=size, inactive_fraction=SHARE, **fields
-            )
-            community = Community(spec, int(time.time()))
-            prefix = [0]
-            for index in range(size):
-                prefix.append(prefix[-1] + community.is_inactive(index))
+        for name, fields in LIST_SHAPES.items():
+            prefix = prefix_of(size, fields)
             truth = prefix[-1] / size * 100
-            run = spec.burst_run
+            run = fields.get("burst_run", PublicSpec.burst_run)
             # The runs of bots: whole runs of inactive members (none outside "bursts").
+            bursts = fields["inactive_layout"] == "bursts"
             runs = [
                 start
                 for start in range(0, size - run + 1, run)
-                if spec.inactive_layout == "bursts" and prefix[start + run] - prefix[start] == run
+                if bursts and prefix[start + run] - prefix[start] == run
             ]
 
             def inactive_in(b: Block, prefix: list[int] = prefix) -> int:
@@ -1042,35 +1053,16 @@ async def million(vk: FakeVK, clock: ValidationClock, checker: PublicChecker) ->
 
 # --- section 11: the community token + the service token ---------------------------------------
 
-GROUP_SHAPES: dict[str, dict[str, Any]] = {
-    "head": {"inactive_layout": "head"},
-    "tail": {"inactive_layout": "tail"},
-    "uniform": {"inactive_layout": "uniform"},
-    "bursts": {"inactive_layout": "bursts", "burst_share": 1.0},
-    "bursts+spread": {"inactive_layout": "bursts", "burst_share": 0.5},
-}
 GROUP_ROBUSTNESS: dict[str, dict[str, Any]] = {
     "runs of 1,500": {"inactive_layout": "bursts", "burst_share": 1.0, "burst_run": 1500},
     "runs of 2,500": {"inactive_layout": "bursts", "burst_share": 1.0, "burst_run": 2500},
 }
 
 
-def both_settings(vk: FakeVK) -> Settings:
-    """A service token reads the communities and walls, the community token the samples."""
-    return Settings(
-        vk_api_url=vk.base_url,
-        vk_user_token=None,
-        vk_service_token=vk.service_token,
-        vk_group_token=vk.group_token,
-        vk_service_rate_per_second=vk.service_rate,
-        check_cache_seconds=0,
-    )
-
-
 @asynccontextmanager
 async def group_checker(vk: FakeVK, seed: int) -> AsyncIterator[tuple[PublicChecker, VkGateway]]:
     """The checker and its gateway (whose community client the VK bot would share)."""
-    settings = both_settings(vk)
+    settings = service_settings(vk, community=True)
     async with VkGateway(settings) as gateway:
         yield (
             PublicChecker(
@@ -1078,16 +1070,6 @@ async def group_checker(vk: FakeVK, seed: int) -> AsyncIterator[tuple[PublicChec
             ),
             gateway,
         )
-
-
-def prefix_of(size: int, fields: dict[str, Any]) -> list[int]:
-    """Inactive members before each index of the fake's list (in memory, no HTTP)."""
-    spec = make_public("huge", id=640_001, members_count=size, inactive_fraction=SHARE, **fields)
-    community = Community(spec, int(time.time()))
-    prefix = [0]
-    for index in range(size):
-        prefix.append(prefix[-1] + community.is_inactive(index))
-    return prefix
 
 
 def simulate_group(prefix: list[int], seeds: int, executes: int) -> tuple[float, float, float]:
@@ -1123,7 +1105,7 @@ async def group_through_fake(vk: FakeVK) -> bool:
                 id=650_001 + number,
                 members_count=size,
                 inactive_fraction=SHARE,
-                **GROUP_SHAPES[layout],
+                **LIST_SHAPES[layout],
             )
             vk.add_public(spec)
             truth = truth_of(vk, spec.id)
@@ -1160,10 +1142,10 @@ async def group_three(vk: FakeVK, repeats: int = 3) -> bool:
         make_public("huge", id=660_001 + i, members_count=size, inactive_fraction=SHARE, **fields)
         for i, (size, fields) in enumerate(
             [
-                (MILLION, GROUP_SHAPES["bursts"]),
-                (150_000, GROUP_SHAPES["head"]),
-                (MILLION, GROUP_SHAPES["bursts+spread"]),
-                (MILLION, GROUP_SHAPES["tail"]),
+                (MILLION, LIST_SHAPES["bursts"]),
+                (150_000, LIST_SHAPES["head"]),
+                (MILLION, LIST_SHAPES["bursts+spread"]),
+                (MILLION, LIST_SHAPES["tail"]),
             ]
         )
     ]
@@ -1254,7 +1236,7 @@ def group_simulated(seeds: int) -> bool:
     )
     passed = True
     for size in (150_000, MILLION):
-        for name, fields in GROUP_SHAPES.items():
+        for name, fields in LIST_SHAPES.items():
             prefix = prefix_of(size, fields)
             truth = prefix[-1] / size * 100
             worst, coverage, halfwidth = simulate_group(prefix, seeds, GROUP_MAX_EXECUTES)
@@ -1276,7 +1258,7 @@ def group_simulated(seeds: int) -> bool:
             f"±{halfwidth:4.2f}"
         )
     print(f"      executes a public (1,000,000 members, bursts+spread): why {GROUP_MAX_EXECUTES}")
-    prefix = prefix_of(MILLION, GROUP_SHAPES["bursts+spread"])
+    prefix = prefix_of(MILLION, LIST_SHAPES["bursts+spread"])
     for executes in (6, 10, 15, GROUP_MAX_EXECUTES, 20):
         worst, coverage, halfwidth = simulate_group(prefix, seeds, executes)
         blocks = group_blocks(MILLION, executes)
