@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +26,7 @@ from advisor.storage.tables import checklist_answers, users
 from tests import telegram_driver, vk_bot_driver
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.vk_api import FakeVK
+from tests.launcher import run_to_end
 from tests.services import free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -65,18 +65,8 @@ async def migrate(database_url: str) -> None:
 
 async def run_cli(*args: str, env: dict[str, str], within: float = 60.0) -> tuple[int, str]:
     """`python -m bot ARGS` to its end: exit code and everything it printed."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        env=env,
-        cwd=REPO,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await asyncio.wait_for(process.communicate(), within)
-    return int(process.returncode or 0), output.decode(errors="replace")
+    code, output, _ = await run_to_end(args, env=env, cwd=REPO, merged=True, within=within)
+    return code, output
 
 
 async def wait_port(port: int, within: float = 30.0, process: Any = None) -> None:

@@ -1,4 +1,5 @@
-"""Runs the real `python -m bot telegram` process against the fake Telegram Bot API.
+"""Runs the real `python -m bot telegram` process (tests/launcher.py) against the fake Telegram
+Bot API.
 
 Used by the end-to-end tests and by ``bench/telegram_load.py``.
 """
@@ -9,11 +10,11 @@ import asyncio
 import os
 import signal
 import socket
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.fakes.telegram_api import FakeTelegram
+from tests.launcher import BotRun, start_bot
 
 REPO = Path(__file__).resolve().parents[1]
 START_SECONDS = 90.0
@@ -49,8 +50,9 @@ class BotProcess:
     tg: FakeTelegram
     workdir: Path
     extra_env: dict[str, str] = field(default_factory=dict)
-    process: asyncio.subprocess.Process | None = None
+    process: BotRun | None = None
     runs: int = 0
+    fresh: bool = False  # a new interpreter instead of a fork (tests/launcher.py)
 
     @property
     def log_path(self) -> Path:
@@ -71,17 +73,14 @@ class BotProcess:
         self.runs += 1
         ready_method = "setWebhook" if self.webhook_mode else "getUpdates"
         before = len(self.tg.calls_to(ready_method))
-        with self.log_path.open("wb") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "telegram",
-                env=bot_env(self.tg, self.workdir, **self.extra_env),
-                cwd=self.workdir,
-                stdout=log,
-                stderr=log,
-            )
+        self.process = await start_bot(
+            ["telegram"],
+            env=bot_env(self.tg, self.workdir, **self.extra_env),
+            cwd=self.workdir,
+            stdout=self.log_path,
+            stderr=self.log_path,
+            fresh=self.fresh,
+        )
         process = self.process
 
         def ready() -> bool:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
-import sys
 from pathlib import Path
 
 from advisor.texts import t
 from tests.fakes.vk_api import FakeVK
 from tests.fakes.vk_data import make_public
+from tests.launcher import run_to_end
 
 REPO = Path(__file__).resolve().parents[1]
 DESCRIPTION = (
@@ -29,20 +28,7 @@ def cli_env(vk: FakeVK | None, **tokens: str) -> dict[str, str]:
 
 
 async def run_cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "audit",
-        *args,
-        cwd=REPO,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    return process.returncode or 0, out.decode(), err.decode()
+    return await run_to_end(["audit", *args], env=env, cwd=REPO)
 
 
 def add_salon(vk: FakeVK, **overrides: object) -> None:

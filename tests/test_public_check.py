@@ -39,6 +39,7 @@ from advisor.vk.scripts import (
 from tests.fakes.vk_api import FakeVK, VKRequest
 from tests.fakes.vk_data import DAY, PostSpec, PublicSpec, make_public
 from tests.fakes.vk_script import parse
+from tests.launcher import run_to_end
 
 REPO = Path(__file__).resolve().parents[1]
 NORMS: Norms = load_knowledge().norms
@@ -1093,6 +1094,9 @@ def cli_env(vk: FakeVK | None, **tokens: str) -> dict[str, str]:
 async def run_cli(
     *args: str, env: dict[str, str], stderr: int | None = asyncio.subprocess.PIPE
 ) -> tuple[int, str, str]:
+    if stderr == asyncio.subprocess.PIPE:
+        return await run_to_end(["check", *args], env=env, cwd=REPO)
+    # Anything else (a terminal) needs a new interpreter with that stream.
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -50,11 +50,14 @@ async def tg() -> AsyncIterator[FakeTelegram]:
 async def bot(
     tg: FakeTelegram, vk: FakeVK, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[BotProcess]:
-    """One polling process shared by the tests of this module (starting one takes seconds)."""
+    """One polling process shared by the tests of this module (starting one takes seconds): a
+    new interpreter, as `python -m bot telegram` starts (most tests start a fork, see
+    tests/launcher.py)."""
     process = BotProcess(
         tg,
         tmp_path_factory.mktemp("telegram"),
         {"VK_API_URL": vk.base_url, "VK_USER_TOKEN": vk.user_token, "VK_REQUEST_TIMEOUT": "5"},
+        fresh=True,
     )
     await process.start()
     yield process

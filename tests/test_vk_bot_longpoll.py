@@ -41,7 +41,8 @@ async def vk() -> AsyncIterator[FakeVK]:
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def bot(vk: FakeVK, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[BotProcess]:
     env = {"LOG_LEVEL": "DEBUG", "HEALTH_PORT": str(_free_port())}
-    process = BotProcess(vk, tmp_path_factory.mktemp("vkbot"), env)
+    # A new interpreter, as `python -m bot vk` starts (most tests start a fork: tests/launcher.py).
+    process = BotProcess(vk, tmp_path_factory.mktemp("vkbot"), env, fresh=True)
     await process.start()
     yield process
     try:

@@ -1,8 +1,8 @@
 """Drives the real `promo-advisor vk` process against the fake VK API, as VK users would.
 
-``BotProcess`` starts ``python -m bot vk`` with the fake's URL and tokens; ``VkUser`` writes
-messages and presses buttons exactly as a VK client does: a callback button becomes a
-``message_event``, a text button a ``message_new`` with the button's label and payload.
+``BotProcess`` starts ``python -m bot vk`` (tests/launcher.py) with the fake's URL and tokens;
+``VkUser`` writes messages and presses buttons exactly as a VK client does: a callback button
+becomes a ``message_event``, a text button a ``message_new`` with the button's label and payload.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ import asyncio
 import json
 import os
 import signal
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tests.fakes.vk_api import DEFAULT_CLIENT_INFO, FakeVK, SentMessage
+from tests.launcher import BotRun, start_bot
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -63,8 +63,9 @@ class BotProcess:
     vk: FakeVK
     workdir: Path
     extra_env: dict[str, str | None] = field(default_factory=dict)
-    process: asyncio.subprocess.Process | None = None
+    process: BotRun | None = None
     runs: int = 0
+    fresh: bool = False  # a new interpreter instead of a fork (tests/launcher.py)
 
     @property
     def log_path(self) -> Path:
@@ -78,17 +79,13 @@ class BotProcess:
 
     async def start(self, *, wait_for_poll: bool = True) -> None:
         self.runs += 1
-        with self.log_path.open("wb") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "vk",
-                env=bot_env(self.vk, self.workdir, **self.extra_env),
-                cwd=self.workdir,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=log,
-            )
+        self.process = await start_bot(
+            ["vk"],
+            env=bot_env(self.vk, self.workdir, **self.extra_env),
+            cwd=self.workdir,
+            stderr=self.log_path,
+            fresh=self.fresh,
+        )
         if wait_for_poll:
             await self.wait_listening()
 
