@@ -94,8 +94,12 @@ async def test_check_audit_and_tracker_share_one_limiter_per_token(
     # nothing: before the gateway, the audit and the tracker each burst on their own limiter.
     assert vk.refused(kind) == 0
     if shared == "redis":
-        # Paced through Redis, calls are spaced evenly: never more than `rate` in any second.
-        assert vk.busiest_window(kind, 1.0) <= rate
+        # Paced through Redis, calls are spaced evenly, 1/rate s apart: never more than `rate`
+        # in any second. The window is a little shorter than a second because the fake stamps
+        # a call when its loop gets to it: calls k and k + rate, due exactly 1 s apart, can be
+        # stamped a few ms closer (it failed so once on a loaded machine); a burst still counts
+        # all its calls.
+        assert vk.busiest_window(kind, 0.9) <= rate
     assert vk.problems == []
 
 
