@@ -166,6 +166,8 @@ async def one_configuration(
             TelegramReplica(tg, root / f"run{replicas}-replica{n}", env)
             for n in range(1, replicas + 1)
         ]
+        for process in processes:
+            process.fresh = True  # new interpreters, as deployed, not the tests' forks
         print(f"\n== {replicas} replica(s): starting…", flush=True)
         await start_all(processes)
         try:

@@ -179,7 +179,8 @@ async def main(args: argparse.Namespace) -> int:
     if args.database_url:
         extra["DATABASE_URL"] = args.database_url
     async with FakeTelegram() as tg:
-        bot = BotProcess(tg, workdir, extra)
+        # A new interpreter, as deployed (tests/launcher.py forks the tests' bots).
+        bot = BotProcess(tg, workdir, extra, fresh=True)
         print(f"starting the bot (log: {workdir})…", flush=True)
         await bot.start()
         assert bot.process is not None

@@ -208,7 +208,8 @@ def report(run: Run, args: argparse.Namespace) -> bool:
 async def main(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="vk-load-") as workdir:
         async with FakeVK() as vk:
-            bot = BotProcess(vk, Path(workdir), {"LOG_LEVEL": "WARNING"})
+            # A new interpreter, as deployed (tests/launcher.py forks the tests' bots).
+            bot = BotProcess(vk, Path(workdir), {"LOG_LEVEL": "WARNING"}, fresh=True)
             try:
                 await bot.start()
                 run = await play_all(vk, bot, args)

@@ -13,7 +13,8 @@ reported like a child's.
 What a fork cannot show (the command line, the imports themselves) is covered by the processes
 that start a new interpreter: the shared bots of `test_telegram_bot.py` and
 `test_vk_bot_longpoll.py` (``fresh=True``), the console chat's tests and the CLI on a terminal.
-``TEST_FRESH_PROCESSES=1`` makes every start a new interpreter.
+``TEST_FRESH_PROCESSES=1`` makes every start a new interpreter; the benches (`bench/`), which
+measure the bot, always start new interpreters.
 """
 
 from __future__ import annotations
