@@ -13,6 +13,14 @@ Every answer is validated against the VK JSON Schema copy (see vk_schema.py); vi
 calls of methods the fake does not implement yet, and crashes of the fake itself are
 collected in `schema_violations`, `unimplemented_calls` and `internal_errors`, which the
 `fake_vk` fixture requires to be empty at teardown.
+
+The schema checks run after the answers, one per turn of the event loop, on a JSON copy of each
+answer taken when it is given: checking a big answer takes far longer than making it, and
+checked in the answer's own path (an execute's 25 member calls one after another) they held up
+the requests arriving meanwhile, which were then stamped together and looked like a burst to
+the fake's rate limit: error 6 that VK, taking each request as it comes, would not give. (On a
+thread of their own they were no better: the thread and the loop took turns at Python's lock.)
+Reading ``schema_violations`` or ``problems`` first finishes the checks of every answer so far.
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ import socket
 import struct
 import time
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -292,7 +300,9 @@ class FakeVK:
         self.schema: VKSchema = load_schema(str(schema_dir()))
 
         self.requests: list[VKRequest] = []
-        self.schema_violations: list[str] = []
+        self._violations: list[str] = []
+        self._unchecked: deque[tuple[Callable[[Any], list[str]], str]] = deque()
+        self._checking: asyncio.Task[None] | None = None
         self.unimplemented_calls: list[str] = []
         self.internal_errors: list[str] = []
         self._failures: dict[str, deque[int]] = defaultdict(deque)
@@ -370,6 +380,10 @@ class FakeVK:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        self.finish_checks()
+        if self._checking is not None:
+            self._checking.cancel()
+            self._checking = None
 
     async def __aenter__(self) -> FakeVK:
         return await self.start()
@@ -387,6 +401,42 @@ class FakeVK:
     def base_url(self) -> str:
         """The API base URL without a trailing slash; methods live at {base_url}/{name}."""
         return f"{self.root_url}/method"
+
+    @property
+    def schema_violations(self) -> list[str]:
+        """What the answers given so far break of the VK schema (their checks finished)."""
+        self.finish_checks()
+        return self._violations
+
+    def finish_checks(self) -> None:
+        """Check every answer given so far now."""
+        while self._unchecked:
+            self._run_check(*self._unchecked.popleft())
+
+    def _check(self, validate: Callable[[Any], list[str]], answer: Any) -> str:
+        """Check ``answer`` (as VK would send it: a JSON copy taken now) soon; the JSON."""
+        sent = _dumps(answer)
+        self._unchecked.append((validate, sent))
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # called outside the server's loop: no turns to wait for
+            self.finish_checks()
+            return sent
+        if self._checking is None or self._checking.done():
+            self._checking = loop.create_task(self._check_in_turns())
+        return sent
+
+    async def _check_in_turns(self) -> None:
+        while self._unchecked:
+            self._run_check(*self._unchecked.popleft())
+            await asyncio.sleep(0)  # requests that came meanwhile are taken (and stamped) now
+
+    def _run_check(self, validate: Callable[[Any], list[str]], sent: str) -> None:
+        try:
+            self._record_violations(validate(json.loads(sent)))
+        except Exception as exc:  # a crash of the check must fail the test, not vanish
+            log.exception("fake VK schema check crashed")
+            self.internal_errors.append(f"schema check crashed: {exc!r}")
 
     @property
     def problems(self) -> list[str]:
@@ -495,7 +545,7 @@ class FakeVK:
     def _record_violations(self, problems: list[str]) -> None:
         for problem in problems:
             log.error("fake VK answer violates the schema: %s", problem)
-        self.schema_violations.extend(problems)
+        self._violations.extend(problems)
 
     # -- method calls ----------------------------------------------------------------
 
@@ -553,9 +603,9 @@ class FakeVK:
                 body = {"response": result.value}
                 if result.errors:
                     body["execute_errors"] = result.errors
-        self._record_violations(self.schema.validate_response(name, body, params))
+        sent = self._check(lambda copy: self.schema.validate_response(name, copy, params), body)
         record.answered = time.monotonic()
-        return web.json_response(body, dumps=_dumps)
+        return web.Response(text=sent, content_type="application/json")
 
     async def inner_call(
         self, method: str, params: dict[str, str], token_type: str
@@ -570,9 +620,11 @@ class FakeVK:
         except VKError as error:
             record.error = error.code
             body = self._error_body(method, params, error)
-            self._record_violations(self.schema.validate_error(method, body))
+            self._check(lambda sent: self.schema.validate_error(method, sent), body)
             return False, body["error"]
-        self._record_violations(self.schema.validate_response(method, {"response": value}, params))
+        self._check(
+            lambda sent: self.schema.validate_response(method, sent, params), {"response": value}
+        )
         return True, value
 
     async def _run(self, name: str, params: dict[str, str], token_type: str, *, inner: bool) -> Any:
@@ -667,7 +719,7 @@ class FakeVK:
             "v": API_VERSION,
             "object": object,
         }
-        self._record_violations(self.schema.validate_event(event))
+        self._check(self.schema.validate_event, event)
         if self.callback is not None:
             self.callback.push(event)
         else:
