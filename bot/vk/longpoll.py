@@ -45,6 +45,23 @@ def backoff_delay(failures: int) -> float:
     return base * random.uniform(0.8, 1.2)
 
 
+class Backoff:
+    """The failures in a row of one loop and the wait after each, growing until a success."""
+
+    def __init__(self) -> None:
+        self.failures = 0
+
+    async def wait(self, problem: str, *args: object) -> None:
+        """Log ``problem``, a %-format of ``args`` and then of the wait in seconds, and wait."""
+        self.failures += 1
+        delay = backoff_delay(self.failures)
+        log.warning(problem, *args, delay)
+        await asyncio.sleep(delay)
+
+    def succeeded(self) -> None:
+        self.failures = 0
+
+
 @dataclass
 class Server:
     server: str
@@ -164,15 +181,12 @@ class LongPoll:
 
     async def _refresh(self, keep_ts: str | None) -> Server:
         """A new key (and ts unless ``keep_ts``); VK being down is waited out, not fatal."""
-        failures = 0
+        backoff = Backoff()
         while True:
             try:
                 server = await self.get_server()
             except (ValueError, VkUnavailable) as exc:
-                failures += 1
-                delay = backoff_delay(failures)
-                log.warning("VK long poll: no server (%s); again in %.1f s", exc, delay)
-                await asyncio.sleep(delay)
+                await backoff.wait("VK long poll: no server (%s); again in %.1f s", exc)
                 continue
             if keep_ts is not None:
                 server.ts = keep_ts
@@ -191,21 +205,17 @@ class LongPoll:
         server = first
         log.info("VK long poll started for community %d", self.group_id)
         saver = asyncio.create_task(self._save_periodically())
-        failures = 0
+        backoff = Backoff()
         try:
             while True:
                 try:
                     body = await self._check(server)
                 except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-                    failures += 1
-                    delay = backoff_delay(failures)
                     # The request URL carries the key: only the kind of failure is logged.
-                    log.warning(
+                    await backoff.wait(
                         "VK long poll: connection problem (%s); reconnecting in %.1f s",
                         type(exc).__name__,
-                        delay,
                     )
-                    await asyncio.sleep(delay)
                     continue
                 failed = body.get("failed")
                 if failed is not None:
@@ -213,9 +223,9 @@ class LongPoll:
                     continue
                 updates, ts = body.get("updates"), body.get("ts")
                 if not isinstance(updates, list) or ts is None:
-                    failures += 1
-                    log.warning("VK long poll: an answer without updates or ts; new server")
-                    await asyncio.sleep(backoff_delay(failures))
+                    await backoff.wait(
+                        "VK long poll: an answer without updates or ts; new server in %.1f s"
+                    )
                     server = await self._refresh(keep_ts=server.ts)
                     continue
                 events = [u for u in updates if isinstance(u, dict)]
@@ -223,16 +233,12 @@ class LongPoll:
                     try:
                         await self.store(events)
                     except Exception as exc:  # asked again with the same ts: nothing skipped
-                        failures += 1
-                        delay = backoff_delay(failures)
-                        log.warning(
+                        await backoff.wait(
                             "VK long poll: events not stored (%s); asking again in %.1f s",
                             type(exc).__name__,
-                            delay,
                         )
-                        await asyncio.sleep(delay)
                         continue
-                failures = 0
+                backoff.succeeded()
                 sink(events, self.state.batch(str(ts), len(events)))
                 server.ts = str(ts)
         finally:
