@@ -129,9 +129,6 @@ class BotRun:
             except ProcessLookupError:  # ended between the check and the signal
                 pass
 
-    def terminate(self) -> None:
-        self.send_signal(signal.SIGTERM)
-
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
 
