@@ -17,6 +17,7 @@ reason with severity ``warning``, because a purchase cannot be called safe on mi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -169,6 +170,28 @@ def shown_figure(value: float, *limits: float) -> str:
 
 _shown = shown_figure
 
+# The norms a reason compares each share with, by the keys of its ``numbers``: a screen that
+# shows the share beside such reasons prints it as they do (``shown_beside``).
+_NORM_KEYS: dict[str, tuple[str, ...]] = {
+    "er_percent": ("norm_percent", "er_max_percent"),
+    "reach_percent": ("min_percent", "max_percent"),
+    "inactive_percent": ("normal_max_percent", "pointless_from_percent"),
+}
+
+
+def shown_beside(value: float, key: str, reasons: Sequence[Reason]) -> str:
+    """``value`` (the share under ``key`` in the reasons' numbers) as the reasons about it print
+    it: with the norms of every reason that carries this very value. A report's figures block
+    would otherwise show «20%» above a reason saying «19,99% — это нормально (до 20%)»."""
+    limits = [
+        float(limit)
+        for reason in reasons
+        if reason.numbers.get(key) == value
+        for name in _NORM_KEYS.get(key, ())
+        if (limit := reason.numbers.get(name)) is not None
+    ]
+    return shown_figure(value, *limits)
+
 
 def _reason(
     rule: str,
@@ -223,9 +246,13 @@ def _engagement_reasons(
     # falling short of it alone never lowers a verdict (severity info, not warning).
     estimate = engagement_norm_is_estimate(members, norms.engagement)
     low, high = norms.engagement.anchors[0], norms.engagement.anchors[-1]
+    padding = norms.padding
+    padded = padding.members_from <= members <= padding.members_to and er <= padding.er_max_percent
+    # Both reasons print the ER alike: with the padding ceiling too when that reason follows.
+    er_text = _shown(er, norm, *([padding.er_max_percent] if padded else []))
     numbers = {"er_percent": er, "norm_percent": norm, "members": members}
     params = {
-        "er": _shown(er, norm),
+        "er": er_text,
         "norm": fmt_number(norm),
         "members": counted(members, t("verdicts.member_word"), "accs"),
         "low_members": fmt_number(low.members, 0),
@@ -243,8 +270,7 @@ def _engagement_reasons(
         text_key = f"engagement_low{suffix}"
         reasons = [_reason("engagement_low", severity, section, numbers, text_key, **params)]
 
-    padding = norms.padding
-    if padding.members_from <= members <= padding.members_to and er <= padding.er_max_percent:
+    if padded:
         reasons.append(
             _reason(
                 "padding_suspected",
@@ -257,7 +283,7 @@ def _engagement_reasons(
                     "members_from": padding.members_from,
                     "members_to": padding.members_to,
                 },
-                er=_shown(er, padding.er_max_percent),
+                er=er_text,
                 members=counted(members, t("verdicts.member_word"), "loct"),
                 er_max=fmt_number(padding.er_max_percent),
             )
@@ -779,10 +805,10 @@ def _padding_with_bots(reasons: list[Reason], m: PublicMetrics, norms: Norms) ->
                 "inactive_percent": m.inactive_percent,
                 "reach_percent": reach,
             },
-            er=_shown(m.er_percent, norms.padding.er_max_percent),
-            inactive=_shown(m.inactive_percent, norms.inactive.normal_max_percent),
+            er=shown_beside(m.er_percent, "er_percent", reasons),
+            inactive=shown_beside(m.inactive_percent, "inactive_percent", reasons),
             normal_max=fmt_number(norms.inactive.normal_max_percent),
-            reach=_shown(reach, norms.reach.min_percent),
+            reach=shown_beside(reach, "reach_percent", reasons),
             min=fmt_number(norms.reach.min_percent),
         )
     ]

@@ -376,6 +376,22 @@ async def test_hidden_members_give_no_inactive_share(fake_vk: FakeVK) -> None:
     assert "список участников скрыт" in report_text(result)
 
 
+async def test_a_share_next_to_its_norm_reads_the_same_in_figures_and_reasons(
+    fake_vk: FakeVK,
+) -> None:
+    # 1,999 of 10,000 inactive: 19.99%, just under the guide's 20%. One decimal would print
+    # «20%» in the figures above a reason saying «19,99% — это нормально (до 20%)».
+    spec = public(fake_vk, members_count=10_000, inactive_fraction=0.1999, inactive_layout="tail")
+    result = await check_one(fake_vk, spec.screen_name)
+    m = result.metrics
+    assert m is not None and m.inactive_percent == pytest.approx(19.99)
+    assert m.members_sampled == 10_000
+    report = report_text(result)
+    assert "Неактивных подписчиков: 19,99% (проверен каждый" in report
+    assert "Неактивных подписчиков 19,99% — это нормально (до 20%)" in report
+    assert "неактивных 19,99%" in comparison_text([result, result]).lower()
+
+
 # --- sampling a big public -------------------------------------------------------------------
 
 

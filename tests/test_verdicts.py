@@ -169,6 +169,27 @@ def test_padding_with_bots_and_low_reach_is_avoid(norms: Norms) -> None:
         assert partial.verdict == "caution", changes
 
 
+def test_every_reason_prints_one_share_alike(norms: Norms) -> None:
+    # 2.996% rounds to «3» beside the 10.8% size norm but not beside the 3% padding ceiling;
+    # 24.99% inactive rounds to «25» beside the 20% norm but not beside the 25% bound.
+    metrics = public(
+        members_count=5000,
+        er_percent=2.996,
+        ad_reach_percent=4.0,
+        inactive_percent=24.99,
+        inactive_ci95=None,
+    )
+    verdict = v.judge_public(metrics, norms)
+    for rule in ("engagement_low", "padding_suspected", "padding_bots_low_reach"):
+        assert "2,996%" in reason(verdict, rule).text, rule
+    for rule in ("inactive_bots", "padding_bots_low_reach"):
+        assert "24,99%" in reason(verdict, rule).text, rule
+    assert v.shown_beside(24.99, "inactive_percent", verdict.reasons) == "24,99"
+    assert v.shown_beside(2.996, "er_percent", verdict.reasons) == "2,996"
+    # A reason about another value lends it no norms.
+    assert v.shown_beside(19.996, "inactive_percent", verdict.reasons) == "20"
+
+
 def test_engagement_small_and_big_publics_use_flat_ends(norms: Norms) -> None:
     assert v.judge_engagement(14.0, 400, norms).rules() == ["engagement_low"]
     assert v.judge_engagement(15.0, 400, norms).rules() == ["engagement_ok"]

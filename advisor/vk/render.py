@@ -9,6 +9,7 @@ from advisor.dialog.types import DetailButton, Image, Outgoing
 from advisor.morph import counted
 from advisor.numbers import format_number as fmt_number
 from advisor.texts import t
+from advisor.verdicts import shown_beside
 from advisor.vk.check import PublicResult, admin_message, rank_results
 from advisor.vk.fit import AGE_BANDS, AudienceOut, OwnerTarget
 from advisor.vk.growth import growth_line
@@ -27,6 +28,15 @@ def _percent(value: float | None) -> str:
     return shown if shown != "0" else "<0,01"
 
 
+def _beside(result: PublicResult, value: float | None, key: str) -> str:
+    """A share of the figures block as the reasons below it print it (``shown_beside``)."""
+    if value is None:
+        return ""
+    if value != 0 and abs(value) < 1:
+        return _percent(value)
+    return shown_beside(value, key, result.reasons)
+
+
 def _time(moment: datetime) -> str:
     return moment.astimezone(MOSCOW).strftime("%d.%m.%Y %H:%M")
 
@@ -37,18 +47,22 @@ def _metric_lines(result: PublicResult) -> list[str]:
     lines = [t("check.report.numbers_title")]
     if m.er_percent is not None:
         posts = counted(m.posts_analyzed, t("check.words.post"), "datv")
-        lines.append(t("check.report.er", value=_percent(m.er_percent), posts=posts))
+        lines.append(
+            t("check.report.er", value=_beside(result, m.er_percent, "er_percent"), posts=posts)
+        )
     else:
         lines.append(t("check.report.er_none"))
     if m.reach_percent is not None:
-        lines.append(t("check.report.reach", value=_percent(m.reach_percent)))
+        lines.append(
+            t("check.report.reach", value=_beside(result, m.reach_percent, "reach_percent"))
+        )
     else:
         lines.append(t("check.report.reach_none"))
     if m.ad_reach_percent is not None:
         lines.append(
             t(
                 "check.report.ad_reach",
-                value=_percent(m.ad_reach_percent),
+                value=_beside(result, m.ad_reach_percent, "reach_percent"),
                 posts=counted(m.ad_posts_analyzed, t("check.words.ad_post"), "datv"),
             )
         )
@@ -67,7 +81,7 @@ def _metric_lines(result: PublicResult) -> list[str]:
         lines.append(
             t(
                 "check.report.inactive_sample",
-                value=_percent(m.inactive_percent),
+                value=_beside(result, m.inactive_percent, "inactive_percent"),
                 sampled=fmt_number(m.members_sampled, 0),
                 members=counted(result.group.members_count, t("check.words.member"), "gent"),
                 low=_percent(low),
@@ -78,7 +92,7 @@ def _metric_lines(result: PublicResult) -> list[str]:
         lines.append(
             t(
                 "check.report.inactive_whole",
-                value=_percent(m.inactive_percent),
+                value=_beside(result, m.inactive_percent, "inactive_percent"),
                 sampled=counted(m.members_sampled or 0, t("check.words.participant"), "gent"),
             )
         )
@@ -249,7 +263,7 @@ def _inactive_shown(result: PublicResult) -> str:
         return t("check.compare.none")
     sampled = m.members_sampled is not None and m.members_sampled < group.members_count
     key = "check.compare.percent_sampled" if sampled else "check.compare.percent"
-    return t(key, value=_percent(m.inactive_percent))
+    return t(key, value=_beside(result, m.inactive_percent, "inactive_percent"))
 
 
 def _full_report(result: PublicResult, price: float | None, target: OwnerTarget | None) -> str:
@@ -277,10 +291,10 @@ def comparison_text(results: Sequence[PublicResult], *, buttons: bool = False) -
         group, m = result.group, result.metrics
         assert group is not None and m is not None and result.verdict is not None
 
-        def shown(value: float | None) -> str:
+        def shown(value: float | None, key: str, result: PublicResult = result) -> str:
             if value is None:
                 return t("check.compare.none")
-            return t("check.compare.percent", value=_percent(value))
+            return t("check.compare.percent", value=_beside(result, value, key))
 
         ad = m.ad_reach_percent is not None
         lines.append(
@@ -291,9 +305,9 @@ def comparison_text(results: Sequence[PublicResult], *, buttons: bool = False) -
                 verdict=t(f"check.compare.verdict.{result.verdict}"),
                 name=group.name,
                 screen_name=group.screen_name,
-                er=shown(m.er_percent),
+                er=shown(m.er_percent, "er_percent"),
                 reach_label=t("check.compare.ad_reach" if ad else "check.compare.reach"),
-                reach=shown(m.ad_reach_percent if ad else m.reach_percent),
+                reach=shown(m.ad_reach_percent if ad else m.reach_percent, "reach_percent"),
                 inactive=_inactive_shown(result),
             )
         )
