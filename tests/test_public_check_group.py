@@ -269,3 +269,32 @@ async def test_the_bots_requests_go_before_queued_samples() -> None:
         assert len(order) == 51 and order.count("execute") == 50
         assert order.index("groups.getById") == 18
         assert vk.refused("group") == 0
+
+
+async def test_a_wide_service_sample_tells_the_operator_about_the_community_token(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with own_fake(service_rate=100.0) as vk:
+        spec = public(
+            vk,
+            public_id=330_601,
+            members_count=150_000,
+            inactive_fraction=0.2345,
+            inactive_layout="bursts",
+            burst_share=0.5,
+        )
+        with caplog.at_level(logging.INFO, logger="advisor.vk.check"):
+            alone = await check(
+                vk, f"club{spec.id}", vk_group_token=None, vk_service_rate_per_second=100.0
+            )
+        assert alone.metrics is not None and alone.metrics.ci_halfwidth is not None
+        assert alone.metrics.ci_halfwidth > 2.0
+        hint = [r.getMessage() for r in caplog.records if "VK_GROUP_TOKEN" in r.getMessage()]
+        assert len(hint) == 1 and str(spec.id) in hint[0]
+        assert vk.service_token not in caplog.text
+        caplog.clear()
+        # With the community token beside it the sample is fine, and nothing is suggested.
+        with caplog.at_level(logging.INFO, logger="advisor.vk.check"):
+            both = await check(vk, f"club{spec.id}", vk_service_rate_per_second=100.0)
+        assert both.metrics is not None and both.metrics.sample_blocks == 150
+        assert "VK_GROUP_TOKEN" not in caplog.text

@@ -67,7 +67,7 @@ from advisor.vk.overlap import (
     pair_questions,
     reverse_share,
 )
-from advisor.vk.sampling import InactiveEstimate
+from advisor.vk.sampling import TARGET_HALFWIDTH, InactiveEstimate
 
 log = logging.getLogger(__name__)
 
@@ -852,9 +852,31 @@ class PublicChecker:
             elapsed,
             outcome.requests,
         )
+        self._log_coarse_sample(ref.key, result)
         result = await self._with_growth(result)
         await self._store(result, ref, limit, _fit_key(target))
         return result
+
+    def _log_coarse_sample(self, key: str, result: PublicResult) -> None:
+        """Tell the operator how to narrow a wide interval the service token alone left: its
+        one block a request cannot pin runs of bots down; the owner only sees the interval."""
+        m = result.metrics
+        if (
+            self._client is None
+            or self._client.kind != "service"
+            or self._sampler is not None
+            or m is None
+            or m.ci_halfwidth is None
+            or m.ci_halfwidth <= TARGET_HALFWIDTH
+        ):
+            return
+        log.info(
+            "public check: %s: the service token's sample puts the inactive share at ±%.1f "
+            "points; set VK_GROUP_TOKEN too and big publics are sampled through the community "
+            "token's execute (README: the community token in the public check)",
+            key,
+            m.ci_halfwidth,
+        )
 
     async def _with_growth(self, result: PublicResult) -> PublicResult:
         """Keep this fetch as the public's snapshot; with an earlier one (at least
