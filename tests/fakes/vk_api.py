@@ -37,7 +37,7 @@ import socket
 import struct
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -306,7 +306,7 @@ class FakeVK:
         self.unimplemented_calls: list[str] = []
         self.internal_errors: list[str] = []
         self._failures: dict[str, deque[int]] = defaultdict(deque)
-        self._delays: dict[str, deque[float]] = defaultdict(deque)
+        self._delays: dict[str, deque[tuple[dict[str, str], float]]] = defaultdict(deque)
         # Method calls being answered right now, and the most there were at once.
         self.in_flight = 0
         self.peak_in_flight = 0
@@ -489,9 +489,17 @@ class FakeVK:
             raise ValueError(f"{code} is not a VK error code of errors.json")
         self._failures[method].extend([code] * times)
 
-    def delay_next(self, method: str, seconds: float, times: int = 1) -> None:
-        """The next `times` calls of `method` answer `seconds` late (for timeout tests)."""
-        self._delays[method].extend([seconds] * times)
+    def delay_next(
+        self,
+        method: str,
+        seconds: float,
+        times: int = 1,
+        *,
+        where: Mapping[str, str] | None = None,
+    ) -> None:
+        """The next `times` calls of `method` answer `seconds` late (for timeout tests); with
+        `where`, only calls whose parameters include these values (one public's page)."""
+        self._delays[method].extend([(dict(where or {}), seconds)] * times)
 
     def delays_left(self, method: str) -> int:
         """How many calls of ``method`` are still to be delayed (``delay_next``)."""
@@ -645,8 +653,12 @@ class FakeVK:
         if failures:
             raise VKError(failures.popleft())
         delays = self._delays.get(name)
-        if delays:
-            await self._sleep(delays.popleft())
+        for index, (where, seconds) in enumerate(delays or ()):
+            if all(params.get(key) == value for key, value in where.items()):
+                assert delays is not None
+                del delays[index]
+                await self._sleep(seconds)
+                break
         try:
             return await handler(self, Call(name, params, token_type, inner))
         except VKError:
