@@ -78,8 +78,10 @@ class ChoiceMatcher:
             return ChoiceMatch(item.id, item.title, 1.0)
         return None
 
-    def match(self, text: str, kind: ChoiceKind) -> ChoiceMatch | None:
-        """The option the text names, or ``None`` when it names none or two equally."""
+    def match(self, text: str, kind: ChoiceKind, *, places: bool = True) -> ChoiceMatch | None:
+        """The option the text names, or ``None`` when it names none or two equally. Without
+        ``places`` a place name alone does not name the city goal: said in passing («у меня
+        кафе в Твери») it is where the owner is, not yet what they want."""
         ordinal = self._ordinal(text, kind)
         if ordinal is not None:
             return ordinal
@@ -91,13 +93,14 @@ class ChoiceMatcher:
                 scores[option_id] = scores.get(option_id, 0.0) + len(phrase)
                 matched |= phrase
         # A place name no option's phrase has claimed («по всей России» is the sales goal's).
-        places = [
-            word
-            for word in words(text)
-            if _is_place(word) and not set(self.mapper.lemmas(word)) & matched
-        ]
         if kind == "goal" and self._place_goal and places:
-            scores[self._place_goal] = scores.get(self._place_goal, 0.0) + PLACE_WEIGHT
+            named = [
+                word
+                for word in words(text)
+                if _is_place(word) and not set(self.mapper.lemmas(word)) & matched
+            ]
+            if named:
+                scores[self._place_goal] = scores.get(self._place_goal, 0.0) + PLACE_WEIGHT
         if not scores:
             return None
         ranked = sorted(scores.items(), key=lambda pair: -pair[1])
@@ -112,6 +115,8 @@ def choice_matcher(lang: str = DEFAULT_LANG) -> ChoiceMatcher:
     return ChoiceMatcher(load_knowledge(lang), load_lexicon(lang))
 
 
-def match_choice(text: str, kind: ChoiceKind, lang: str = DEFAULT_LANG) -> ChoiceMatch | None:
+def match_choice(
+    text: str, kind: ChoiceKind, lang: str = DEFAULT_LANG, *, places: bool = True
+) -> ChoiceMatch | None:
     """A typed answer to the community-type or goal question, matched to an option id."""
-    return choice_matcher(lang).match(text, kind)
+    return choice_matcher(lang).match(text, kind, places=places)

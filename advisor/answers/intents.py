@@ -17,10 +17,20 @@ from advisor.answers.lexicon import DEFAULT_LANG, IntentName, Lexicon, load_lexi
 from advisor.answers.terms import normalize
 from advisor.texts import t
 
-Intent = Literal["help", "cancel", "back", "restart", "greeting", "thanks", "english", "emoji"]
+Intent = Literal[
+    "help", "cancel", "back", "restart", "greeting", "thanks", "profile", "english", "emoji"
+]
 
 # When a message holds several intents («привет, помогите»), the most consequential one wins.
-_PRIORITY: tuple[IntentName, ...] = ("greeting", "thanks", "help", "back", "restart", "cancel")
+_PRIORITY: tuple[IntentName, ...] = (
+    "greeting",
+    "thanks",
+    "help",
+    "profile",
+    "back",
+    "restart",
+    "cancel",
+)
 MAX_INTENT_WORDS = 8
 _WORD = re.compile(r"[a-zа-яё]+")
 _CYRILLIC = re.compile(r"[а-яё]")
@@ -31,16 +41,19 @@ _LINK = re.compile(r"https?://|www\.|\b[a-z0-9-]+\.(?:com|ru|me|org)\b|^/")
 class IntentClassifier:
     def __init__(self, lexicon: Lexicon) -> None:
         self._phrases: dict[tuple[str, ...], int] = {}
+        filler = frozenset(normalize(word) for word in lexicon.intent_filler)
         for name, phrases in lexicon.intents.items():
             rank = _PRIORITY.index(name)
             for phrase in phrases:
-                words = tuple(_WORD.findall(normalize(phrase)))
+                # A message loses its filler before it is matched; so does a phrase
+                # («что ты обо мне знаешь» is matched as «что ты обо знаешь»).
+                words = tuple(w for w in _WORD.findall(normalize(phrase)) if w not in filler)
                 if words:
                     self._phrases[words] = max(rank, self._phrases.get(words, rank))
         self._longest = max(len(words) for words in self._phrases)
         self._vocabulary = sorted({word for words in self._phrases for word in words})
         self._vocabulary_set = frozenset(self._vocabulary)
-        self._filler = frozenset(normalize(word) for word in lexicon.intent_filler)
+        self._filler = filler
         self._terms = frozenset(normalize(word) for word in lexicon.latin_terms)
         self._known = lru_cache(maxsize=20_000)(self._known_uncached)
 

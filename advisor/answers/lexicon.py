@@ -16,7 +16,7 @@ from advisor.yaml_files import read_yaml
 LEXICON_DIR = Path(__file__).parent
 DEFAULT_LANG = "ru"
 
-IntentName = Literal["help", "cancel", "back", "restart", "greeting", "thanks"]
+IntentName = Literal["help", "cancel", "back", "restart", "greeting", "thanks", "profile"]
 
 
 class LexiconError(RuntimeError):
@@ -35,6 +35,11 @@ class Lexicon(BaseModel):
     place_goal: str | None = None
     ordinals: list[str] = []
     option_filler: list[str] = []
+    first_person: list[str] = []
+    want_words: list[str] = []
+    city_markers: list[str] = []
+    not_cities: list[str] = []
+    city_aliases: dict[str, str] = {}
 
 
 @lru_cache(maxsize=4)

@@ -12,7 +12,7 @@ from advisor.dialog import fit_actions, payloads
 from advisor.dialog.engine import Action, ActionContext
 from advisor.dialog.payloads import Open
 from advisor.dialog.prices import prices_for_links
-from advisor.dialog.render import render_verdict
+from advisor.dialog.render import lower_title, render_verdict
 from advisor.dialog.types import Button, DetailButton, Image, Outgoing
 from advisor.knowledge.models import ChecklistItem, distinct_advice
 from advisor.morph import counted
@@ -74,17 +74,16 @@ async def profile_summary(ctx: ActionContext) -> list[Outgoing]:
     kind = ctx.knowledge.community_type(conv.community_type)
     goal = ctx.knowledge.goal(conv.goal)
     lines = [
-        t("actions.profile_done", community_type=_lower(kind.title), goal=_lower(goal.title)),
+        t(
+            "actions.profile_done",
+            community_type=lower_title(kind.title),
+            goal=lower_title(goal.title),
+        ),
         t("actions.profile_advice_title"),
     ]
     advice = distinct_advice([*kind.advice, *goal.advice])
     lines.extend(f"• {ctx.in_owner_words(line)}" for line in advice)
     return [Outgoing(text="\n".join(lines)), await fit_actions.target_summary(ctx)]
-
-
-def _lower(title: str) -> str:
-    """A title inside a sentence: its first letter small, abbreviations kept («по любому ГЕО»)."""
-    return title[:1].lower() + title[1:]
 
 
 def _todo_order(item: ChecklistItem, community_type: str | None) -> tuple[int, int]:

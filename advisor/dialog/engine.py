@@ -41,8 +41,9 @@ from advisor.dialog import payloads
 from advisor.dialog.answer_view import answer_messages
 from advisor.dialog.examples import adapt, owner_from
 from advisor.dialog.fields import GENERIC_PARSERS, FieldParser, FieldRefused, Refused
+from advisor.dialog.owner_facts import read_owner_facts
 from advisor.dialog.payloads import Answer, Control, Goto, Open, Payload, Start, Tool
-from advisor.dialog.render import profile_titles, render_topic
+from advisor.dialog.render import lower_title, profile_titles, render_topic
 from advisor.dialog.routing import KeywordRouter
 from advisor.dialog.scenario_models import (
     ButtonSpec,
@@ -71,6 +72,11 @@ log = logging.getLogger(__name__)
 
 ANSWER_LIMIT = 500
 PROFILE_SCENARIO = "profile"
+# The profile's steps a fact told in passing leads to: the first answer still missing, or the
+# goal's follow-up (the city once, then the advice for the type and goal).
+_PROFILE_TYPE, _PROFILE_GOAL, _PROFILE_ROUTE = "type", "goal", "target"
+OWNER_PROFILE_ACTION = "owner_profile"
+_OWNER_FIELDS = ("community_type", "goal", "target_city")
 CHECKLIST_ANSWERS = {"y": "yes", "n": "no", "u": "unsure"}
 SKIP = "skip"
 SHOWN_STEPS_KEPT = 3  # results kept for «Назад»: the current step's and the two before
@@ -246,6 +252,11 @@ class DialogEngine:
                 if isinstance(step, InputStep | FieldStep):
                     for key in step.accepts:
                         words(key)  # a missing word list fails here, at start, not mid-chat
+        profile = self.scenario(PROFILE_SCENARIO)
+        if profile is not None:
+            needed.add(OWNER_PROFILE_ACTION)
+            for step_id in (_PROFILE_TYPE, _PROFILE_GOAL, _PROFILE_ROUTE):
+                profile.step(step_id)  # a renamed step fails here, at start, not mid-chat
         missing = needed - set(self.actions)
         if missing:
             raise RuntimeError(f"scenarios use actions that are not registered: {sorted(missing)}")
@@ -454,6 +465,7 @@ class Turn:
         if isinstance(step, FieldStep) and not _match_label(text, step.buttons):
             await self.answer_field(step, text, typed=True)
             return
+        noted = self.note_owner_facts(text)
         if self.engine.find_links(text):
             await self.on_link(text)
             return
@@ -465,12 +477,82 @@ class Turn:
             return
         if self.suggest_scenario(text):
             return
+        if noted:
+            await self.follow_owner_facts(noted)
+            return
         if step is not None and await self.answer(text, typed=True):
             return
         if step is None:
             self.say(result.text, self.engine.menu_buttons())
             return
         self.show_current()
+
+    def note_owner_facts(self, text: str) -> set[str]:
+        """Keep what the owner told about their business in passing («у меня кофейня в
+        Твери») in the profile, and say what was kept; the profile fields changed. A question
+        («а если у меня магазин?») fills what is missing but does not overwrite what the owner
+        said before (``_supposing``)."""
+        facts = read_owner_facts(text)
+        if not facts:
+            return set()
+        asking = _supposing(text)
+        told = {
+            "community_type": facts.community_type,
+            "goal": facts.goal,
+            "target_city": facts.city,
+        }
+        kept: list[str] = []
+        changed: set[str] = set()
+        for name in _OWNER_FIELDS:
+            value, old = told[name], getattr(self.conv, name)
+            if value is None or value == old or (old and asking):
+                continue
+            setattr(self.conv, name, value)
+            changed.add(name)
+            fact = t(f"owner.fact.{name}", value=self.owner_value(name, value))
+            if old:
+                fact = t("owner.was", fact=fact, old=self.owner_value(name, old))
+            kept.append(fact)
+        if not kept:
+            return changed
+        log.info("owner facts from free text for %s: %s", self.conv.user_pk, sorted(changed))
+        self.say(t("owner.noted", facts=", ".join(kept)))
+        return changed
+
+    def owner_value(self, name: str, value: str) -> str:
+        knowledge = self.engine.knowledge
+        if name == "community_type":
+            return lower_title(knowledge.community_type(value).title)
+        if name == "goal":
+            return lower_title(knowledge.goal(value).title)
+        return value
+
+    async def follow_owner_facts(self, changed: set[str]) -> None:
+        """After facts told in passing with nothing else to answer. A question waiting in a
+        scenario is asked again. Otherwise the profile's first missing answer is asked; a new
+        type or goal, both now known, brings the goal's follow-up (the city once) and the
+        advice for them; a new city alone needs nothing more."""
+        if self.waiting_question() is not None:
+            self.continue_here()
+            return
+        if not self.conv.community_type:
+            at: str | None = _PROFILE_TYPE
+        elif not self.conv.goal:
+            at = _PROFILE_GOAL
+        elif changed & {"community_type", "goal"}:
+            at = _PROFILE_ROUTE
+        else:
+            at = None
+        if at is None:
+            if self.current_step() is not None:
+                self.add_step_buttons()  # the step's own buttons stay at hand
+            else:
+                self.out[-1] = self.out[-1].model_copy(
+                    update={"buttons": self.engine.menu_buttons()}
+                )
+            return
+        self.begin_side_trip()
+        await self.start_scenario(PROFILE_SCENARIO, at=at, keep_returns=True)
 
     def suggest_scenario(self, text: str) -> bool:
         routed = self.engine.router.route(text)
@@ -504,6 +586,9 @@ class Turn:
         if intent in ("cancel", "restart"):
             self.say(intent_reply(intent))
             self.show_menu(title=False)
+            return
+        if intent == "profile":
+            self.on_question(await self.engine.actions[OWNER_PROFILE_ACTION](self.context()))
             return
         rows: list[list[Button]] = []
         if intent == "help":
@@ -1282,6 +1367,15 @@ def _from_shown(message: ShownMessage) -> Outgoing:
         text=message.text,
         buttons=[[Button(label=label, payload=p) for label, p in row] for row in message.buttons],
     )
+
+
+def _supposing(text: str) -> bool:
+    """A question or a supposition («а если у меня магазин?», «если я продаю торты») rather
+    than the owner telling what is."""
+    tokens = [token.lower() for token in morph_words(text)]
+    if "?" in text or any(w in words("dialog.words.supposing") for w in tokens):
+        return True
+    return bool(tokens) and tokens[0] in words("dialog.words.question")
 
 
 def _is_request(text: str) -> bool:

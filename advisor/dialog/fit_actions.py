@@ -16,6 +16,7 @@ from advisor.dialog.engine import Action, ActionContext
 from advisor.dialog.fields import FieldParser, Refused
 from advisor.dialog.payloads import Open
 from advisor.dialog.prices import PriceRefused, parse_prices
+from advisor.dialog.render import lower_title
 from advisor.dialog.target import (
     LOCAL_GOALS,
     StoredTarget,
@@ -37,6 +38,9 @@ FEATURE = "fit"
 PROFILE = "profile"
 CHECK = "check"
 CITY_STEP = "edit_city"
+PROFILE_START = "type"
+AUDIENCE_STEP = "audience"
+MY_GROUP_STEP = "my_group"
 PRICE_STEP = "price"
 PORTRAIT_QUESTIONNAIRE = "audience"
 PORTRAIT_SEX_AGE = "sex_age"
@@ -209,9 +213,39 @@ async def target_summary_step(ctx: ActionContext) -> list[Outgoing]:
     return [await target_summary(ctx)]
 
 
+async def owner_profile(ctx: ActionContext) -> list[Outgoing]:
+    """«Что ты обо мне знаешь?»: the community type and goal, the customers as the fit sees
+    them, and buttons that change each."""
+    conv, knowledge = ctx.conversation, ctx.knowledge
+    lines = [t("owner.profile_title")]
+    if conv.community_type:
+        title = knowledge.community_type(conv.community_type).title
+        lines.append(t("owner.profile_type", value=lower_title(title)))
+    else:
+        lines.append(t("owner.profile_type_none"))
+    if conv.goal:
+        lines.append(t("owner.profile_goal", value=lower_title(knowledge.goal(conv.goal).title)))
+    else:
+        lines.append(t("owner.profile_goal_none"))
+    customers = await target_summary(ctx)
+    buttons = [
+        [_open_button(t("owner.button_profile"), PROFILE, PROFILE_START)],
+        [
+            _open_button(t("owner.button_city"), PROFILE, CITY_STEP),
+            _open_button(t("owner.button_audience"), PROFILE, AUDIENCE_STEP),
+        ],
+        [_open_button(t("owner.button_group"), PROFILE, MY_GROUP_STEP)],
+    ]
+    return [
+        Outgoing(text="\n".join(lines)),
+        Outgoing(text=f"{customers.text}\n\n{t('owner.profile_hint')}", buttons=buttons),
+    ]
+
+
 def fit_actions() -> dict[str, Action]:
     return {
         "target_summary": target_summary_step,
+        "owner_profile": owner_profile,
         "target_route": target_route,
         "save_target_city": save_city,
         "save_target_audience": save_audience,

@@ -127,6 +127,11 @@ def profile_titles(
     return type_title, goal_title
 
 
+def lower_title(title: str) -> str:
+    """A title inside a sentence: its first letter small, abbreviations kept («по любому ГЕО»)."""
+    return title[:1].lower() + title[1:]
+
+
 def render_verdict(verdict: Verdict, heading: Callable[[str], str]) -> str:
     """The verdict line, then each reason on its own line with the guide section it rests on."""
     lines = [heading(verdict.verdict), t("actions.reasons_title")]
