@@ -117,6 +117,22 @@ def test_issue_examples_get_their_fact(question: str) -> None:
     assert any(ISSUE_EXAMPLES[question] in text for text in _texts(result)), _texts(result)
 
 
+# What the guide gives no number for: the answer says so, and what the bot can compute instead.
+NO_NUMBER_IN_THE_GUIDE = {
+    "сколько стоит реклама в пабликах?": ("Цен в руководстве нет", "оценка бота"),
+    "сколько админу платить за пост": ("Цен в руководстве нет", "тысяча просмотров"),
+    "бюджет 5000 рублей, что делать?": ("не делит бюджет", "одного рекламного поста"),
+    "у меня 10 тысяч на рекламу, куда их потратить?": ("не делит бюджет", "таблицу"),
+}
+
+
+@pytest.mark.parametrize("question", sorted(NO_NUMBER_IN_THE_GUIDE))
+def test_no_number_in_the_guide_is_said_honestly(question: str) -> None:
+    texts = _texts(answer_question(question))
+    for fragment in NO_NUMBER_IN_THE_GUIDE[question]:
+        assert any(fragment in text for text in texts), (fragment, texts)
+
+
 def test_off_topic_is_an_honest_no_match(capsys: pytest.CaptureFixture[str]) -> None:
     questions = _load("owner_questions.yaml")["off_topic"]
     answered = []
