@@ -77,7 +77,13 @@ def test_selling_is_the_kind_of_community_not_the_goal() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["что ты обо мне знаешь?", "Что ты знаешь обо мне", "какой у меня город?", "мой профиль"],
+    [
+        "что ты обо мне знаешь?",
+        "Что ты знаешь обо мне",
+        "какой у меня город?",
+        "я забыл, какой у меня город?",
+        "мой профиль",
+    ],
 )
 def test_asking_what_the_bot_knows_is_an_intent(text: str) -> None:
     assert classify_intent(text) == "profile"
