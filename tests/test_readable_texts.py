@@ -170,7 +170,7 @@ async def test_profile_advice_is_said_once(tmp_path: Path) -> None:
             user, "Подготовить сообщество", "Коммерческое", "Продажи по любому ГЕО"
         )
         text = user.text
-        assert "а цель — продажи по любому ГЕО" in text  # «ГЕО», not «гео»
+        assert "цель («продажи по любому ГЕО»)" in text  # «ГЕО», not «гео»
         bullets = [line for line in text.splitlines() if line.startswith("• ")]
         assert len(bullets) == len(set(bullets))
         # «Раздел «Товары» обязателен» and «Называйте товары…» are not said a second time.
