@@ -80,8 +80,8 @@ class ChoiceMatcher:
 
     def match(self, text: str, kind: ChoiceKind, *, places: bool = True) -> ChoiceMatch | None:
         """The option the text names, or ``None`` when it names none or two equally. Without
-        ``places`` a place name alone does not name the city goal: said in passing («у меня
-        кафе в Твери») it is where the owner is, not yet what they want."""
+        ``places`` a place name does not weigh for the city goal: in a message that is not an
+        answer to the goal question, a place may be anything («реклама в паблике Твери»)."""
         ordinal = self._ordinal(text, kind)
         if ordinal is not None:
             return ordinal
