@@ -114,7 +114,7 @@ def _place_after(tokens: list[str], start: int, lexicon: Lexicon) -> str | None:
     noun = _geo_noun(first)
     adjective = None
     if noun is None and start + 1 < len(tokens):
-        # «в Нижнем Новгороде», «в Великом Устюге»: an adjective agreed with the name.
+        # «в Нижнем Новгороде», «в Набережных Челнах»: an adjective agreed with the name.
         adjective, noun = _adjective(first), _geo_noun(tokens[start + 1])
         if adjective is None:
             noun = None
@@ -140,11 +140,13 @@ def _geo_noun(word: str) -> str | None:
 
 @lru_cache(maxsize=4096)
 def _adjective(word: str) -> str | None:
-    """An adjective's masculine or feminine nominative («нижнем» → «нижний»), for a two-word
-    city name; its gender follows the noun's reading, so it is inflected by its own."""
+    """An adjective in the nominative of its own number and gender («нижнем» → «нижний»,
+    «набережных» → «набережные»), for a two-word city name."""
     parse = analyzer().parse(word)[0]
     if "ADJF" not in parse.tag:
         return None
-    gender = parse.tag.gender or "masc"
-    form = parse.inflect({"nomn", "sing", gender})
+    wanted = {"nomn", "plur"} if parse.tag.number == "plur" else {"nomn", "sing"}
+    if parse.tag.number != "plur":
+        wanted.add(parse.tag.gender or "masc")
+    form = parse.inflect(wanted)
     return str(form.word).replace("ё", "е") if form is not None else None
