@@ -290,3 +290,20 @@ async def test_hello_after_a_long_pause_returns_to_the_step_not_the_greeting(
     assert user.last[0].text == t("dialog.welcome_back", title="Подготовить сообщество")
     assert "Вопрос 3 из" in user.text
     assert t("dialog.greeting") not in user.text
+
+
+async def test_a_text_at_a_message_step_is_not_answered_with_the_message_again(
+    advisor: Advisor,
+) -> None:
+    """A message step asks nothing: a text the guide has no answer to gets that said, with the
+    step's buttons, and the message (the profile's whole advice here) is not printed again."""
+    user = ChatUser(advisor)
+    await set_profile(user)
+    await user.say("Тверь")  # the city question of the local goal, then the advice
+    advice_title = t("actions.profile_advice_title")
+    assert advice_title in user.text
+    labels = user.labels()
+    await user.say("у нас три сотрудника")
+    assert user.text == t("answers.no_match")
+    assert advice_title not in user.text
+    assert user.labels() == labels

@@ -1123,8 +1123,9 @@ class Turn:
             self.show_current()
             return True
         if isinstance(step, MessageStep) and step.buttons:
-            self.say(t("dialog.not_understood", hint=t("dialog.not_understood_hint_buttons")))
-            self.show_current()
+            # The message asked nothing: a text the guide has no answer to gets that said, with
+            # the step's buttons, not the whole message printed again.
+            self.say(t("answers.no_match"), self.step_buttons(step))
             return True
         return False
 
