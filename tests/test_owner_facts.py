@@ -239,3 +239,20 @@ async def test_a_check_uses_the_city_told_in_passing(fake_vk: FakeVK) -> None:
         assert "Из города Тверь" in other.text
     finally:
         await advisor.close()
+
+
+async def test_asking_what_the_bot_knows_at_a_question_is_not_taken_as_the_answer(
+    advisor: Advisor,
+) -> None:
+    user = ChatUser(advisor)
+    await user.say("у меня кофейня в Твери, хочу больше гостей")
+    await user.say("что ты обо мне знаешь?")
+    await user.press("Город клиентов")
+    assert "В каком городе ваши клиенты?" in user.text
+    # At the city question, «какой у меня город?» is a question to the bot, not a city.
+    await user.say("какой у меня город?")
+    assert t("target.summary_city_local", city="Тверь") in user.text
+    assert "В каком городе ваши клиенты?" in user.last[-1].text, "the question is asked again"
+    assert (await stored(advisor)).target_city == "Тверь"
+    await user.say("Казань")
+    assert (await stored(advisor)).target_city == "Казань"

@@ -332,7 +332,7 @@ def _snapshot(conversation: Conversation, data_json: str) -> tuple[Any, ...]:
 _QUESTION_STEPS = (ChecklistStep, QuestionnaireStep, FormStep, FieldStep, ChoiceStep)
 # Steps that take any text: there a lone «спасибо» or an English word may be the answer.
 _FREE_TEXT_STEPS = (InputStep, QuestionnaireStep, FieldStep)
-_CONTROL_INTENTS = ("help", "cancel", "back", "restart")
+_CONTROL_INTENTS = ("help", "cancel", "back", "restart", "profile")
 _PUNCTUATION = re.compile(r"[^\w\s+\-]")
 _NUMERIC_PARSERS = ("number", "count", "money", "percent")
 FIRST_SCENARIO = "prepare"  # «с чего начать?»: preparing the community comes first
