@@ -207,6 +207,17 @@ async def test_without_a_vk_token(tmp_path: Path) -> None:
         user = ChatUser(advisor)
         await open_audit(user)
         assert _d("not_configured") in user.text
+        assert "Подготовить сообщество" in user.labels()
+        # The person is not held at the link question: a question gets the guide's answer.
+        await user.say("как оформить обложку?")
+        assert _d("not_configured") not in user.text
+        assert "обложк" in user.text
+        # Nor after a link to the own group typed straight away.
+        other = ChatUser(advisor, user_id="u2")
+        await other.say("моя группа vk.com/club123")
+        assert _d("not_configured") in other.text
+        await other.say("как оформить обложку?")
+        assert _d("not_configured") not in other.text
     finally:
         await advisor.close()
 

@@ -121,6 +121,7 @@ class AuditActions:
     async def run(self, ctx: ActionContext) -> list[Outgoing]:
         """A link typed at the «link» step."""
         if self.auditor is None:
+            ctx.outcome = OFF
             return [Outgoing(text=_d("not_configured"))]
         return await self.report(ctx, ctx.text, [])
 
