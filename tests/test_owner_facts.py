@@ -6,19 +6,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from advisor.answers import classify_intent
 from advisor.app import Advisor
 from advisor.dialog.owner_facts import OwnerFacts, read_owner_facts
-from advisor.storage.tables import users
 from advisor.texts import t
 from tests.chat_helpers import ChatUser
 from tests.fakes.vk_api import FakeVK
 from tests.test_dialog import make_settings
+from tests.test_fit_dialog import stored
 from tests.test_public_check import public, settings_for
 
 TYPE_QUESTION = "К какому типу относится ваше сообщество?"
@@ -99,12 +97,6 @@ async def advisor(tmp_path: Path, database_url: str) -> AsyncIterator[Advisor]:
     opened = await Advisor.open(make_settings(tmp_path, database_url))
     yield opened
     await opened.close()
-
-
-async def stored(advisor: Advisor, user_id: str = "u1") -> Any:
-    async with advisor.db.connect() as connection:
-        query = select(users).where(users.c.external_id == user_id)
-        return (await connection.execute(query)).one()
 
 
 def noted(*facts: str) -> str:
