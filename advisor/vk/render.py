@@ -28,10 +28,8 @@ def _percent(value: float | None) -> str:
     return shown if shown != "0" else "<0,01"
 
 
-def _beside(result: PublicResult, value: float | None, key: str) -> str:
+def _beside(result: PublicResult, value: float, key: str) -> str:
     """A share of the figures block as the reasons below it print it (``shown_beside``)."""
-    if value is None:
-        return ""
     if value != 0 and abs(value) < 1:
         return _percent(value)
     return shown_beside(value, key, result.reasons)
